@@ -1,0 +1,44 @@
+import { ComputeSpec } from "../model";
+
+export interface VmOptions {
+  /** Base image URL or host path, e.g. a Debian `genericcloud` qcow2. */
+  readonly image: string;
+  /** @default 512 */
+  readonly memoryMiB?: number;
+  /** @default 1 */
+  readonly vcpus?: number;
+  /** Login user created by cloud-init. @default "cloud" */
+  readonly user?: string;
+  /** One line of an OpenSSH public key for the user. */
+  readonly sshPublicKey?: string;
+  /** libvirt storage pool. @default "default" */
+  readonly pool?: string;
+}
+
+export interface ContainerOptions {
+  /** @default "debian:12-slim" */
+  readonly image?: string;
+}
+
+/** What a guest is: a VM (libvirt) or a container (Docker). Emulated labs run either as a namespace. */
+export class Compute {
+  static vm(options: VmOptions): Compute {
+    return new Compute({
+      kind: "vm",
+      vm: {
+        image: options.image,
+        memoryMiB: options.memoryMiB ?? 512,
+        vcpus: options.vcpus ?? 1,
+        user: options.user ?? "cloud",
+        sshPublicKey: options.sshPublicKey,
+        pool: options.pool ?? "default",
+      },
+    });
+  }
+
+  static container(options: ContainerOptions = {}): Compute {
+    return new Compute({ kind: "container", container: { image: options.image ?? "debian:12-slim" } });
+  }
+
+  private constructor(readonly spec: ComputeSpec) {}
+}

@@ -1,0 +1,99 @@
+import { ITerraformDependable, TerraformProvider } from "cdktf";
+import { Construct } from "constructs";
+import { Container } from "@cdktf/provider-docker/lib/container";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import { Network } from "@cdktf/provider-docker/lib/network";
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
+import { CloudinitDisk } from "../../.gen/providers/libvirt/cloudinit-disk";
+import { Domain } from "../../.gen/providers/libvirt/domain";
+import { LibvirtProvider } from "../../.gen/providers/libvirt/provider";
+import { Volume } from "../../.gen/providers/libvirt/volume";
+import { Guest, ResolvedLab, Segment } from "../model";
+import { networkStageId } from "../render";
+import { cloudInitNetworkConfig, cloudInitUserData } from "./cloud-init";
+import { StageHook } from "./stage-hook";
+
+/**
+ * Guests of a lab on real hosts: libvirt domains for VMs and Docker containers, each plugged into
+ * its segment's bridge after the host's network stage has built it. One provider per host (alias =
+ * host name), because every host has its own libvirt and Docker daemon.
+ */
+export class RealGuests extends Construct {
+  constructor(scope: Construct, id: string, lab: ResolvedLab, hooks: ReadonlyMap<string, StageHook>) {
+    super(scope, id);
+    const segments = new Map(lab.segments.map((s) => [s.name, s]));
+    for (const host of lab.hosts) {
+      const guests = lab.guests.filter((g) => g.host === host.name);
+      if (guests.length === 0) continue;
+      const scopeH = new Construct(this, host.name);
+      const net = hooks.get(networkStageId(host.name));
+      const after = net ? [net.resource as ITerraformDependable] : [];
+      const vms = guests.filter((g) => g.compute.kind === "vm");
+      const containers = guests.filter((g) => g.compute.kind === "container");
+      if (vms.length > 0) {
+        const provider = new LibvirtProvider(scopeH, "libvirt", { alias: `libvirt_${host.name.replace(/-/g, "_")}`, uri: host.libvirtUri });
+        for (const g of vms) vmFor(scopeH, lab, g, segments, provider, after);
+      }
+      if (containers.length > 0) {
+        const provider = new DockerProvider(scopeH, "docker", { alias: `docker_${host.name.replace(/-/g, "_")}`, host: host.dockerHost });
+        containersFor(scopeH, lab, containers, segments, provider, after);
+      }
+    }
+  }
+}
+
+function vmFor(
+  scope: Construct, lab: ResolvedLab, g: Guest, segments: Map<string, Segment>, provider: TerraformProvider, after: ITerraformDependable[],
+): void {
+  if (g.compute.kind !== "vm") return;
+  const vm = g.compute.vm;
+  const c = new Construct(scope, g.name);
+  const name = `${lab.prefix}-${g.name}`;
+  const base = new Volume(c, "base", { provider, name: `${name}-base.qcow2`, pool: vm.pool, source: vm.image, format: "qcow2" });
+  const disk = new Volume(c, "disk", { provider, name: `${name}.qcow2`, pool: vm.pool, baseVolumeId: base.id, format: "qcow2" });
+  const seed = new CloudinitDisk(c, "cloudinit", {
+    provider, name: `${name}-cloudinit.iso`, pool: vm.pool,
+    userData: cloudInitUserData(g.name, vm),
+    networkConfig: cloudInitNetworkConfig(g.nics),
+  });
+  new Domain(c, "domain", {
+    provider, name, memory: vm.memoryMiB, vcpu: vm.vcpus, cloudinit: seed.id,
+    disk: [{ volumeId: disk.id }],
+    networkInterface: g.nics.map((n) => ({ bridge: segments.get(n.segment)!.bridge, mac: n.mac.toString() })),
+    dependsOn: after,
+  });
+}
+
+function containersFor(
+  scope: Construct, lab: ResolvedLab, guests: readonly Guest[], segments: Map<string, Segment>,
+  provider: TerraformProvider, after: ITerraformDependable[],
+): void {
+  // A Docker network per segment on this host, on the bridge the network stage made (Docker reuses it).
+  const networks = new Map<string, Network>();
+  for (const segName of new Set(guests.flatMap((g) => g.nics.map((n) => n.segment)))) {
+    const seg = segments.get(segName)!;
+    networks.set(segName, new Network(scope, `net-${segName}`, {
+      provider, name: `${lab.prefix}-${segName}`, driver: "bridge",
+      options: { "com.docker.network.bridge.name": seg.bridge, "com.docker.network.driver.mtu": String(seg.mtu) },
+      ipamConfig: [{ subnet: seg.cidr.toString() }],
+      ipv6: seg.cidr.family === 6,
+      dependsOn: after,
+    }));
+  }
+  const images = new Map<string, Image>();
+  for (const g of guests) {
+    if (g.compute.kind !== "container") continue;
+    const ref = g.compute.container.image;
+    if (!images.has(ref)) images.set(ref, new Image(scope, `image-${images.size}`, { provider, name: ref, keepLocally: true }));
+    new Container(scope, g.name, {
+      provider, name: `${lab.prefix}-${g.name}`, hostname: g.name, image: images.get(ref)!.imageId,
+      networkMode: g.nics.length === 0 ? "none" : "bridge",
+      networksAdvanced: g.nics.map((n) => ({
+        name: networks.get(n.segment)!.name,
+        ...(n.address.family === 4 ? { ipv4Address: n.address.toString() } : { ipv6Address: n.address.toString() }),
+      })),
+      mustRun: true,
+      command: ["sleep", "infinity"],
+    });
+  }
+}

@@ -1,0 +1,4 @@
+export * from "./spec";
+export * from "./lab";
+export * from "./issues";
+export * from "./resolve";

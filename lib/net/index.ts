@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./ip";
+export * from "./mac";
+export * from "./names";
+export * from "./shell";

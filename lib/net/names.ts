@@ -1,0 +1,50 @@
+import { createHash } from "crypto";
+import { InvalidValueError } from "./errors";
+
+/** Linux IFNAMSIZ is 16 bytes including the terminating NUL. */
+export const MAX_INTERFACE_NAME = 15;
+
+const IDENTIFIER_RE = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * Checks a user-given name (host, guest, segment, lab). Such names end up in kernel
+ * object names and in scripts, so only lower-case letters, digits and '-' are allowed.
+ */
+export function validateIdentifier(name: unknown, what: string): string {
+  if (typeof name === "string" && IDENTIFIER_RE.test(name)) return name;
+  const text = String(name);
+  const suggestion = text.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "").slice(0, 32).replace(/-+$/, "");
+  const fix = suggestion ? ` Did you mean '${suggestion}'?` : "";
+  throw new InvalidValueError(
+    `${what} name '${text}' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter.${fix}`,
+  );
+}
+
+/** Short, stable hex digest of `text`. */
+export function shortHash(text: string, length = 8): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+/**
+ * A kernel object name `<prefix><kind>-<name>` that fits `max` bytes. When the readable form is too
+ * long, the name part becomes a hash of it, so the result stays unique and deterministic.
+ */
+export function kernelName(prefix: string, kind: string, name: string, max = MAX_INTERFACE_NAME): string {
+  const readable = `${prefix}${kind}-${name}`;
+  if (readable.length <= max) return readable;
+  const head = `${prefix}${kind}-`;
+  if (head.length >= max - 3) {
+    throw new InvalidValueError(`prefix '${prefix}${kind}' leaves no room for a name within ${max} bytes.`);
+  }
+  return head + shortHash(name, max - head.length);
+}
+
+/** Validates a network interface name against the kernel's rules. */
+export function validateInterfaceName(name: string): string {
+  if (name.length < 1 || Buffer.byteLength(name) > MAX_INTERFACE_NAME || /[/:\s]/.test(name) || name === "." || name === "..") {
+    throw new InvalidValueError(
+      `interface name '${name}' is invalid: it must be 1-${MAX_INTERFACE_NAME} bytes without '/', ':' or whitespace.`,
+    );
+  }
+  return name;
+}

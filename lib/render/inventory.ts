@@ -1,0 +1,52 @@
+import { heredoc, sh } from "../net";
+import { ResolvedLab } from "../model";
+import { applyScript, teardownScript } from "./script";
+import { Stage } from "./stage";
+
+/** Where emulated labs describe themselves for the `cloudnet` CLI. */
+export const INVENTORY_DIR = "/run/cloudnet/labs";
+
+/** One node (host or guest) of an emulated lab, as the CLI sees it. */
+export interface InventoryNode {
+  readonly name: string;
+  readonly kind: "host" | "guest";
+  readonly netns: string;
+  /** For guests: the host they sit on. */
+  readonly host?: string;
+  readonly addresses: readonly string[];
+}
+
+export interface Inventory {
+  readonly lab: string;
+  readonly prefix: string;
+  readonly nodes: readonly InventoryNode[];
+}
+
+export function inventoryOf(lab: ResolvedLab): Inventory {
+  const hosts: InventoryNode[] = lab.hosts.map((h) => ({
+    name: h.name, kind: "host", netns: h.netns!, addresses: [`${h.underlay}/${lab.fabric!.cidr.prefixLength}`],
+  }));
+  const guests: InventoryNode[] = lab.guests.map((g) => ({
+    name: g.name, kind: "guest", netns: g.netns!, host: g.host,
+    addresses: g.nics.map((n) => `${n.address}/${n.prefixLength}`),
+  }));
+  return { lab: lab.name, prefix: lab.prefix, nodes: [...hosts, ...guests] };
+}
+
+/** Writes the lab's inventory file once everything else is in place; removes it first on destroy. */
+export function renderInventory(lab: ResolvedLab, after: readonly string[]): Stage {
+  const file = `${INVENTORY_DIR}/${lab.name}.json`;
+  const teardown = [sh`rm -f ${file}`];
+  return {
+    id: "inventory",
+    runOn: { kind: "controller" },
+    title: `inventory ${file}`,
+    after,
+    apply: applyScript(`inventory ${file}`, [
+      sh`mkdir -p ${INVENTORY_DIR}`,
+      heredoc(sh`cat > ${file}.tmp`, JSON.stringify(inventoryOf(lab), null, 2)),
+      sh`mv -f ${file}.tmp ${file}`,
+    ], teardown),
+    teardown: teardownScript(`inventory ${file}`, teardown),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Helpers every script starts with. Static text: no value from the lab is interpolated here.
+ * Each one is idempotent, so that applying a stage twice changes nothing the second time.
+ */
+const PRELUDE = [
+  "set -euo pipefail",
+  "cn_log() { printf 'cloudnet: %s\\n' \"$*\" >&2; }",
+  "cn_netns_add() { [ -e \"/run/netns/$1\" ] || ip netns add \"$1\"; }",
+  "cn_netns_del() {",
+  "  [ -e \"/run/netns/$1\" ] || return 0",
+  "  local pids; pids=$(ip netns pids \"$1\")",
+  "  if [ -n \"$pids\" ]; then kill -9 $pids 2>/dev/null || true; fi",
+  "  ip netns del \"$1\"",
+  "}",
+  "# cn_link_missing DEV [NETNS]",
+  "cn_link_missing() { ! ip ${2:+-n \"$2\"} link show dev \"$1\" >/dev/null 2>&1; }",
+  "cn_link_del() { if ! cn_link_missing \"$1\" \"${2:-}\"; then ip ${2:+-n \"$2\"} link del dev \"$1\"; fi; }",
+].join("\n");
+
+/**
+ * An apply script: the prelude, then `body`. If any command fails, the stage's teardown runs
+ * before the error is returned, so a failed apply leaves nothing half-built behind.
+ */
+export function applyScript(title: string, body: readonly string[], teardown: readonly string[]): string {
+  return [
+    PRELUDE,
+    "cn_rollback() {",
+    ...indent(teardown.length ? teardown : [":"]),
+    "}",
+    `trap 'rc=$?; cn_log "apply failed (exit $rc), rolling back"; set +e; cn_rollback; exit $rc' ERR`,
+    `cn_log ${quoteTitle(title)}`,
+    ...body,
+    "",
+  ].join("\n");
+}
+
+/** A teardown script: removes only what the stage created, and succeeds when it is already gone. */
+export function teardownScript(title: string, body: readonly string[]): string {
+  return [PRELUDE, `cn_log ${quoteTitle(`remove ${title}`)}`, ...body, ""].join("\n");
+}
+
+function indent(lines: readonly string[]): string[] {
+  return lines.map((l) => `  ${l}`);
+}
+
+/** Titles are built from validated names only; single-quoting keeps them one word. */
+function quoteTitle(title: string): string {
+  if (/[^A-Za-z0-9 _.:/@%+=,()-]/.test(title)) throw new Error(`unexpected character in stage title '${title}'`);
+  return `'${title}'`;
+}

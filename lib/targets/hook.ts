@@ -1,0 +1,102 @@
+import { shellWord } from "../net";
+import { ResolvedLab, TargetSpec } from "../model";
+import { Stage } from "../render";
+import { launcher, scriptEnvironment } from "./payload";
+import { terraformLiteral } from "./terraform-literal";
+
+/** A `local-exec` provisioner, as plain data. */
+export interface LocalExec {
+  readonly type: "local-exec";
+  readonly interpreter: string[];
+  readonly command: string;
+  /** A map, or a `${self.input...}` reference to one (destroy time). */
+  readonly environment: Record<string, string> | string;
+  readonly when?: "destroy";
+}
+
+/** A `remote-exec` provisioner with its SSH connection, as plain data. */
+export interface RemoteExec {
+  readonly type: "remote-exec";
+  readonly inline: string[];
+  readonly connection: {
+    readonly type: "ssh";
+    readonly host: string;
+    readonly user: string;
+    readonly port: number;
+    readonly privateKey: string;
+  };
+  readonly when?: "destroy";
+}
+
+export type Provisioner = LocalExec | RemoteExec;
+
+/**
+ * How one stage reaches its host in Terraform: the provisioners of a `terraform_data` resource and
+ * the `input` they read at destroy time (destroy provisioners may only reference `self`).
+ */
+export interface Hook {
+  readonly input: Record<string, unknown>;
+  readonly provisioners: Provisioner[];
+}
+
+const BASH = ["/bin/bash", "-c"];
+
+/** Builds the hook for a stage according to where it runs. */
+export function hookFor(lab: ResolvedLab, stage: Stage): Hook {
+  const runOn = stage.runOn;
+  if (runOn.kind === "controller") return localHook(stage, []);
+  const host = lab.hosts.find((h) => h.name === runOn.host);
+  if (!host) throw new Error(`stage ${stage.id} runs on unknown host ${runOn.host}`);
+  switch (host.target.kind) {
+    case "emulated":
+      return localHook(stage, ["ip", "netns", "exec", shellWord(host.netns!)]);
+    case "local":
+      return localHook(stage, []);
+    case "ssh":
+      return sshHook(stage, host.target);
+  }
+}
+
+function localHook(stage: Stage, runner: string[]): Hook {
+  const command = launcher(runner);
+  return {
+    input: { stage: stage.id, teardown: scriptEnvironment(stage.teardown) },
+    provisioners: [
+      { type: "local-exec", interpreter: BASH, command, environment: scriptEnvironment(stage.apply) },
+      { type: "local-exec", when: "destroy", interpreter: BASH, command, environment: "${self.input.teardown}" },
+    ],
+  };
+}
+
+type SshTarget = Extract<TargetSpec, { kind: "ssh" }>;
+
+/**
+ * Over SSH, remote-exec uploads the lines as one script file. It writes the stage's script to a
+ * private temporary file through a quoted heredoc (nothing in it is expanded) and runs it with bash.
+ */
+function sshHook(stage: Stage, target: SshTarget): Hook {
+  const wrap = (script: string) => [
+    "#!/bin/sh",
+    `f=$(mktemp) || exit 1\ncat > "$f" <<'CLOUDNET_EOF'\n${terraformLiteral(script)}CLOUDNET_EOF`,
+    `${target.sudo ? "sudo -n " : ""}/bin/bash "$f"; rc=$?; rm -f "$f"; exit $rc`,
+  ];
+  if (stage.apply.split("\n").includes("CLOUDNET_EOF") || stage.teardown.split("\n").includes("CLOUDNET_EOF")) {
+    throw new Error(`stage ${stage.id} contains the heredoc terminator`);
+  }
+  const ssh = { host: target.host, user: target.user, port: target.port, key: target.privateKeyFile };
+  // Both provisioners read the connection from `self`, as destroy-time ones must.
+  const connection = {
+    type: "ssh" as const,
+    host: "${self.input.ssh.host}",
+    user: "${self.input.ssh.user}",
+    port: "${self.input.ssh.port}" as unknown as number,
+    privateKey: "${file(self.input.ssh.key)}",
+  };
+  return {
+    input: { stage: stage.id, teardown: wrap(stage.teardown), ssh },
+    provisioners: [
+      { type: "remote-exec", inline: wrap(stage.apply), connection },
+      { type: "remote-exec", when: "destroy", inline: "${self.input.teardown}" as unknown as string[], connection },
+    ],
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./hook";
+export * from "./payload";
+export * from "./terraform-literal";

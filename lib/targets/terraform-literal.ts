@@ -1,0 +1,7 @@
+/**
+ * Escapes a string for Terraform, where every string is a template: `${` and `%{` would start an
+ * interpolation or directive, so they become `$${` and `%%{`.
+ */
+export function terraformLiteral(text: string): string {
+  return text.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+}
