@@ -3,5 +3,6 @@
  * interpolation or directive, so they become `$${` and `%%{`.
  */
 export function terraformLiteral(text: string): string {
-  return text.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  // Replacer functions, because in a replacement string "$$" means a single "$".
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
