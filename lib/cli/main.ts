@@ -1,0 +1,53 @@
+import { spawnSync } from "child_process";
+import { Command } from "commander";
+import { InventoryStore } from "./inventory-store";
+
+/** `cloudnet list [lab]` and `cloudnet exec <lab> <node> -- <command...>` for deployed emulated labs. */
+export function main(argv: readonly string[], store = new InventoryStore()): number {
+  const program = new Command("cloudnet")
+    .description("Explore emulated cloudnet labs deployed on this machine.")
+    .exitOverride()
+    .showHelpAfterError();
+  let status = 0;
+
+  program.command("list")
+    .argument("[lab]", "lab name; without it, every deployed lab")
+    .description("list a lab's hosts and guests with their namespaces and addresses")
+    .action((labName?: string) => {
+      const labs = labName ? [store.lab(labName)] : store.labs();
+      if (labs.length === 0) console.log("No emulated lab is deployed. Deploy the demo with `npm run demo`.");
+      for (const lab of labs) {
+        console.log(`lab ${lab.lab} (prefix ${lab.prefix})`);
+        const rows = lab.nodes.map((n) => [n.name, n.kind, n.host ?? "-", n.netns, n.addresses.join(" ")]);
+        printTable([["NODE", "KIND", "ON HOST", "NETNS", "ADDRESSES"], ...rows]);
+      }
+    });
+
+  program.command("exec")
+    .argument("<lab>", "lab name")
+    .argument("<node>", "host or guest name")
+    .argument("<command...>", "command to run inside the node, after --")
+    .description("run a command inside a host or guest, e.g. cloudnet exec demo web -- ping -c1 10.10.0.12")
+    .action((labName: string, nodeName: string, command: string[]) => {
+      const node = store.node(labName, nodeName);
+      // No shell: the command's words go to the kernel as they are.
+      const r = spawnSync("ip", ["netns", "exec", node.netns, ...command], { stdio: "inherit" });
+      status = r.status ?? 1;
+    });
+
+  try {
+    program.parse(argv as string[], { from: "user" });
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.help" || err.code === "commander.version") return 0;
+    if (err.code?.startsWith("commander.")) return err.exitCode ?? 1;
+    console.error(`cloudnet: ${err.message}`);
+    return 1;
+  }
+  return status;
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+}

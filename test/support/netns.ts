@@ -1,0 +1,53 @@
+import { execFileSync, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
+
+/** A short unique lab prefix for one test file (a-z0-9, starts with a letter, <= 6 chars). */
+export function uniquePrefix(letter = "t"): string {
+  return letter + randomBytes(3).toString("hex").slice(0, 5);
+}
+
+/** Runs a command, returns stdout; throws with stderr on failure. */
+export function run(cmd: string, args: readonly string[], input?: string): string {
+  return execFileSync(cmd, args as string[], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/** Runs a command and returns its exit status and output, never throws. */
+export function tryRun(cmd: string, args: readonly string[], input?: string): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args as string[], { encoding: "utf8", input });
+  return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+export function listNetns(): string[] {
+  return run("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+}
+
+/** Namespaces whose name starts with `${prefix}-`. */
+export function netnsWithPrefix(prefix: string): string[] {
+  return listNetns().filter((n) => n.startsWith(`${prefix}-`));
+}
+
+/** Kills every process in the namespace and deletes it; fine if it is already gone. */
+export function deleteNetns(name: string): void {
+  const pids = tryRun("ip", ["netns", "pids", name]).stdout.split("\n").filter(Boolean);
+  for (const pid of pids) tryRun("kill", ["-9", pid]);
+  tryRun("ip", ["netns", "del", name]);
+}
+
+/** Removes everything a test created under its prefix: call from afterAll / finally. */
+export function cleanupPrefix(prefix: string): void {
+  for (const ns of netnsWithPrefix(prefix)) deleteNetns(ns);
+}
+
+/** Runs a command inside a namespace. */
+export function nsExec(ns: string, cmd: string, args: readonly string[] = [], input?: string) {
+  return tryRun("ip", ["netns", "exec", ns, cmd, ...args], input);
+}
+
+/** True if `ns` can ping `address` once within 2 s. */
+export function canPing(ns: string, address: string): boolean {
+  return nsExec(ns, "ping", ["-c", "1", "-W", "2", address]).status === 0;
+}
+
+export function isRoot(): boolean {
+  return typeof process.getuid === "function" && process.getuid() === 0;
+}

@@ -1,0 +1,4 @@
+import { Testing } from "cdktf";
+
+// Adds toHaveResource, toHaveResourceWithProperties, toBeValidTerraform, ...
+Testing.setupJest();
