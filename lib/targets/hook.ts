@@ -49,7 +49,7 @@ export function hookFor(lab: ResolvedLab, stage: Stage): Hook {
   if (!host) throw new Error(`stage ${stage.id} runs on unknown host ${runOn.host}`);
   switch (host.target.kind) {
     case "emulated":
-      return localHook(stage, ["ip", "netns", "exec", shellWord(host.netns!)]);
+      return localHook(stage, ["ip", "netns", "exec", shellWord(host.netns!)], host.netns);
     case "local":
       return localHook(stage, []);
     case "ssh":
@@ -57,13 +57,15 @@ export function hookFor(lab: ResolvedLab, stage: Stage): Hook {
   }
 }
 
-function localHook(stage: Stage, runner: string[]): Hook {
-  const command = launcher(runner);
+function localHook(stage: Stage, runner: string[], netns?: string): Hook {
   return {
     input: { stage: stage.id, teardown: scriptEnvironment(stage.teardown) },
     provisioners: [
-      { type: "local-exec", interpreter: BASH, command, environment: scriptEnvironment(stage.apply) },
-      { type: "local-exec", when: "destroy", interpreter: BASH, command, environment: "${self.input.teardown}" },
+      { type: "local-exec", interpreter: BASH, command: launcher(runner), environment: scriptEnvironment(stage.apply) },
+      {
+        type: "local-exec", when: "destroy", interpreter: BASH,
+        command: launcher(runner, { skipIfNetnsGone: netns }), environment: "${self.input.teardown}",
+      },
     ],
   };
 }

@@ -21,11 +21,16 @@ export function scriptEnvironment(script: string): Record<string, string> {
 /**
  * A fixed bash program that joins the script chunks from the environment into a private temporary
  * file and runs it with `runner` (e.g. `ip netns exec lab-h1`) in front. It contains no lab data,
- * so the destroy-time provisioner can use it too.
+ * so the destroy-time provisioner can use it too. With `skipIfNetnsGone` (teardown inside an
+ * emulated host) it succeeds at once when that namespace no longer exists.
  */
-export function launcher(runner: readonly string[]): string {
+export function launcher(runner: readonly string[], options: { skipIfNetnsGone?: string } = {}): string {
+  const ns = options.skipIfNetnsGone;
+  // Tearing down inside a namespace that is already gone has nothing left to remove.
+  const skip = ns ? [`if [ ! -e /run/netns/${ns} ]; then echo "cloudnet: namespace ${ns} is gone, nothing to remove" >&2; exit 0; fi`] : [];
   return terraformLiteral([
     "set -euo pipefail",
+    ...skip,
     "f=$(mktemp /tmp/cloudnet.XXXXXX)",
     "trap 'rm -f \"$f\"' EXIT",
     `for ((i = 0; ; i++)); do v="${SCRIPT_VAR}$i"; [[ -v $v ]] || break; printf '%s' "\${!v}"; done > "$f"`,

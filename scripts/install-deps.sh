@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the project needs, only what is missing: npm packages (from package-lock.json)
+# and, as root, the Debian packages the kernel and e2e tiers use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(iptables ipset iproute2 iperf3 ethtool openvswitch-switch openssh-server iputils-ping)
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "cloudnet: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "cloudnet: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+  else
+    echo "cloudnet: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi

@@ -1,0 +1,78 @@
+import * as fs from "fs";
+import { CdktfProject } from "../support/cdktf";
+import { canPing, cleanupPrefix, netnsWithPrefix, run, tryRun, uniquePrefix } from "../support/netns";
+import { requireRoot } from "../support/root";
+
+/**
+ * The demo lab through the real workflow: `cdktf deploy` into emulated hosts, guests ping across
+ * hosts, a second deploy plans no change, and `cdktf destroy` leaves nothing of the lab behind.
+ */
+const lab = uniquePrefix("e");
+const project = new CdktfProject(`${__dirname}/fixtures/demo-app.ts`, { CLOUDNET_TEST_LAB: lab });
+
+/** Kernel ids (`net:[inode]`) of the lab's namespaces, to find processes that outlive them. */
+let labNetnsIds: string[] = [];
+
+function processesInLabNamespaces(): string[] {
+  const out: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (labNetnsIds.includes(fs.readlinkSync(`/proc/${pid}/ns/net`))) out.push(`process ${pid}`);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** Lab-owned things left on the machine: namespaces, processes in them, links, rules, files. */
+function leftovers(): string[] {
+  const found = netnsWithPrefix(lab).map((ns) => `netns ${ns}`);
+  found.push(...processesInLabNamespaces());
+  found.push(...run("ip", ["-br", "link"]).split("\n").filter((l) => l.startsWith(lab)).map((l) => `link ${l}`));
+  if (fs.existsSync(`/run/cloudnet/labs/${lab}.json`)) found.push("inventory file");
+  const rules = tryRun("iptables-save", []).stdout.split("\n").filter((l) => l.includes(lab));
+  found.push(...rules.map((r) => `rule ${r}`));
+  return found;
+}
+
+describe("demo lab: cdktf deploy / deploy / destroy (e2e)", () => {
+  const rootLinksBefore = run("ip", ["-br", "link"]);
+  beforeAll(requireRoot);
+  afterAll(() => {
+    project.destroy();
+    cleanupPrefix(lab);
+    project.remove();
+  });
+
+  test("deploy builds the lab and guests ping across hosts", () => {
+    const r = project.deploy();
+    expect(r.output).toContain("Apply complete!");
+    expect(r.status).toBe(0);
+    expect(netnsWithPrefix(lab).sort()).toEqual([`${lab}-db`, `${lab}-fabric`, `${lab}-h1`, `${lab}-h2`, `${lab}-web`]);
+    expect(canPing(`${lab}-web`, "10.10.0.12")).toBe(true);
+    expect(canPing(`${lab}-db`, "10.10.0.11")).toBe(true);
+    labNetnsIds = netnsWithPrefix(lab).map((ns) => `net:[${fs.statSync(`/run/netns/${ns}`).ino}]`);
+  }, 300_000);
+
+  test("the CLI lists the lab and runs commands in its nodes", () => {
+    const list = run("node", [`${__dirname}/../../bin/cloudnet.js`, "list", lab]);
+    expect(list).toMatch(/web\s+guest\s+h1\s+\S+-web\s+10\.10\.0\.11\/24/);
+    const exec = tryRun("node", [`${__dirname}/../../bin/cloudnet.js`, "exec", lab, "web", "--", "ping", "-c", "1", "-W", "2", "10.10.0.12"]);
+    expect(exec.status).toBe(0);
+  }, 60_000);
+
+  test("a second deploy reports no changes", () => {
+    const r = project.deploy();
+    expect(r.status).toBe(0);
+    expect(r.output).toContain("No changes.");
+  }, 300_000);
+
+  test("destroy leaves no namespace, link, process, rule or file of the lab", () => {
+    const r = project.destroy();
+    expect(r.status).toBe(0);
+    expect(r.output).toContain("Destroy complete!");
+    expect(leftovers()).toEqual([]);
+    expect(run("ip", ["-br", "link"])).toBe(rootLinksBefore);
+  }, 300_000);
+});

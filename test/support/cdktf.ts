@@ -1,0 +1,64 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const CDKTF = path.join(REPO, "node_modules", ".bin", "cdktf");
+const TS_NODE = path.join(REPO, "node_modules", ".bin", "ts-node");
+
+export interface CdktfResult {
+  status: number;
+  output: string;
+}
+
+/**
+ * A throw-away cdktf project around one app file (a fixture under test/e2e/fixtures), so a test's
+ * state and lab never mix with the demo's. `env` reaches the app (e.g. the lab name to use).
+ */
+export class CdktfProject {
+  readonly dir: string;
+
+  constructor(appFile: string, private readonly env: Record<string, string> = {}) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-e2e-"));
+    const app = `${TS_NODE} --transpile-only --project ${path.join(REPO, "tsconfig.json")} ${path.resolve(appFile)}`;
+    fs.writeFileSync(path.join(this.dir, "cdktf.json"), JSON.stringify({ language: "typescript", app, sendCrashReports: "false" }));
+    fs.writeFileSync(path.join(this.dir, "empty.tfrc"), "");
+  }
+
+  /** Runs `cdktf <args>` in the project; never throws. */
+  cdktf(args: readonly string[], timeoutMs = 300_000): CdktfResult {
+    const r = spawnSync(CDKTF, args as string[], {
+      cwd: this.dir,
+      encoding: "utf8",
+      timeout: timeoutMs,
+      env: {
+        ...process.env,
+        ...this.env,
+        CI: "true",
+        CHECKPOINT_DISABLE: "1",
+        TF_CLI_CONFIG_FILE: path.join(this.dir, "empty.tfrc"),
+        FORCE_COLOR: "0",
+        NO_COLOR: "1",
+      },
+    });
+    return { status: r.status ?? 1, output: stripAnsi(`${r.stdout ?? ""}${r.stderr ?? ""}`) };
+  }
+
+  deploy(): CdktfResult {
+    return this.cdktf(["deploy", "--auto-approve"]);
+  }
+
+  destroy(): CdktfResult {
+    return this.cdktf(["destroy", "--auto-approve"]);
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+}
