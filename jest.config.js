@@ -9,6 +9,7 @@ const tier = (name, extra = {}) => ({
 });
 
 module.exports = {
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
   projects: [
     tier("unit"),
     tier("synth", { setupFilesAfterEnv: ["<rootDir>/test/synth/setup.ts"] }),
