@@ -8,7 +8,7 @@ import { requireRoot } from "../support/root";
  * hosts, a second deploy plans no change, and `cdktf destroy` leaves nothing of the lab behind.
  */
 const lab = uniquePrefix("e");
-const project = new CdktfProject(`${__dirname}/fixtures/demo-app.ts`, { CLOUDNET_TEST_LAB: lab });
+let project: CdktfProject;
 
 /** Kernel ids (`net:[inode]`) of the lab's namespaces, to find processes that outlive them. */
 let labNetnsIds: string[] = [];
@@ -38,11 +38,14 @@ function leftovers(): string[] {
 
 describe("demo lab: cdktf deploy / deploy / destroy (e2e)", () => {
   const rootLinksBefore = run("ip", ["-br", "link"]);
-  beforeAll(requireRoot);
+  beforeAll(() => {
+    requireRoot();
+    project = new CdktfProject(`${__dirname}/fixtures/demo-app.ts`, { CLOUDNET_TEST_LAB: lab });
+  });
   afterAll(() => {
-    project.destroy();
+    project?.destroy();
     cleanupPrefix(lab);
-    project.remove();
+    project?.remove();
   });
 
   test("deploy builds the lab and guests ping across hosts", () => {

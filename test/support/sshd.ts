@@ -86,6 +86,15 @@ export interface Sshd {
  */
 export async function startSshd(ns: string, address: string, port: number): Promise<Sshd> {
   const dir = fs.mkdtempSync("/tmp/cloudnet-sshd-");
+  try {
+    return await launchSshd(dir, ns, address, port);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function launchSshd(dir: string, ns: string, address: string, port: number): Promise<Sshd> {
   const clientKey = path.join(dir, "client_ed25519");
   const hostKey = path.join(dir, "host_ed25519");
   run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "cloudnet-e2e-client", "-f", clientKey]);
@@ -137,14 +146,18 @@ export async function startSshd(ns: string, address: string, port: number): Prom
 
   const hostPublicKey = fs.readFileSync(`${hostKey}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
   const sshd: Sshd = { dir, clientKey, hostPublicKey, sessionTmp, address, port, process: proc, log };
+  // Ready when this sshd (`ip netns exec` and sh exec it, so it keeps the pid) has written its pid
+  // file, which it does once it listens, and the port answers with an SSH banner.
+  const pidFile = path.join(dir, "sshd.pid");
+  const ours = () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim() === String(proc.pid);
   for (let attempt = 0; attempt < 100; attempt++) {
     if (exited) throw new Error(`sshd ${exited} before accepting connections:\n${log()}`);
-    const banner = await readBanner(address, port, 1000);
-    if (banner?.startsWith("SSH-2.0-")) return sshd;
+    const banner = ours() ? await readBanner(address, port, 1000) : undefined;
+    if (banner?.startsWith("SSH-2.0-") && !exited) return sshd;
     await sleep(100);
   }
   await stopSshd(sshd);
-  throw new Error(`sshd did not accept connections on ${address}:${port} within ~10 s:\n${log()}`);
+  throw new Error(`sshd did not accept connections on ${address}:${port} after 100 attempts (10-110 s):\n${log()}`);
 }
 
 /** Stops the sshd (SIGTERM, then SIGKILL) and waits for it to exit; fine if it is gone already. */
