@@ -1,0 +1,85 @@
+// Types of the matchers Testing.setupJest() adds (test/synth/setup.ts).
+import type {} from "cdktf/lib/testing/adapters/jest";
+import { Testing, TerraformStack } from "cdktf";
+import { demoLab } from "../../examples/demo-lab/lab";
+import { hooksOf, synthJson } from "../support/labs";
+import { hooksByStage, provisionersOf } from "./support/terraform-json";
+
+/** What each stage of the demo lab must be applied after. */
+const DEMO_AFTER: Record<string, string[]> = {
+  "fabric": [],
+  "host/h1": ["fabric"],
+  "host/h2": ["fabric"],
+  "network/h1": ["host/h1"],
+  "network/h2": ["host/h2"],
+  "guest/web": ["network/h1"],
+  "guest/db": ["network/h2"],
+  "inventory": ["fabric", "host/h1", "network/h1", "host/h2", "network/h2", "guest/web", "guest/db"],
+};
+
+describe("demo lab synth", () => {
+  const json = synthJson((s) => { demoLab(s); });
+  const hooks = hooksByStage(json);
+
+  it("is valid Terraform", () => {
+    const stack = new TerraformStack(Testing.app(), "demo");
+    demoLab(stack);
+    expect(Testing.fullSynth(stack)).toBeValidTerraform();
+  });
+
+  it("holds only terraform_data resources and no provider (an emulated lab needs nothing from the network)", () => {
+    expect(Object.keys(json.resource)).toEqual(["terraform_data"]);
+    expect(json.provider).toBeUndefined();
+    expect(json.terraform?.required_providers).toBeUndefined();
+  });
+
+  it("has one hook per stage", () => {
+    expect(Object.keys(hooks).sort()).toEqual(Object.keys(DEMO_AFTER).sort());
+    expect(Object.keys(hooksOf(json))).toHaveLength(8);
+  });
+
+  it("depends_on edges follow the stage order", () => {
+    for (const [stage, after] of Object.entries(DEMO_AFTER)) {
+      const expected = after.map((a) => `terraform_data.${hooks[a].name}`);
+      expect([...hooks[stage].body.depends_on].sort()).toEqual(expected.sort());
+    }
+  });
+
+  it("every hook is replaced by a fingerprint of its scripts, unique per stage", () => {
+    const prints = Object.values(hooks).map((h) => h.body.triggers_replace);
+    for (const p of prints) expect(p).toEqual({ fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(new Set(prints.map((p) => p.fingerprint)).size).toBe(prints.length);
+  });
+
+  it("every hook applies with local-exec and tears down at destroy from self.input.teardown", () => {
+    for (const { body } of Object.values(hooks)) {
+      const [apply, destroy, ...rest] = provisionersOf(body);
+      expect(rest).toEqual([]);
+      expect(apply.kind).toBe("local-exec");
+      expect(apply.body.when).toBeUndefined();
+      expect(apply.body.interpreter).toEqual(["/bin/bash", "-c"]);
+      expect(Object.keys(apply.body.environment)).toEqual(["CLOUDNET_SCRIPT_0"]);
+      expect(destroy.kind).toBe("local-exec");
+      expect(destroy.body).toMatchObject({ when: "destroy", environment: "${self.input.teardown}" });
+      expect(Object.keys(body.input.teardown)).toEqual(["CLOUDNET_SCRIPT_0"]);
+    }
+  });
+
+  it("stages inside an emulated host run in its namespace", () => {
+    const [apply] = provisionersOf(hooks["network/h1"].body);
+    expect(apply.body.command.split("\n").pop()).toBe("ip netns exec demo-h1 /bin/bash \"$f\"");
+    const [fabric] = provisionersOf(hooks["fabric"].body);
+    expect(fabric.body.command.split("\n").pop()).toBe("/bin/bash \"$f\"");
+  });
+
+  it("carries the rendered scripts, escaped for Terraform", () => {
+    const web = provisionersOf(hooks["guest/web"].body)[0].body.environment.CLOUDNET_SCRIPT_0;
+    expect(web).toContain("ip -n demo-web addr replace 10.10.0.11/24 dev eth0");
+    expect(web).toContain("ip $${2:+-n \"$2\"} link show dev");
+    expect(web).not.toMatch(/(^|[^$])\$\{/);
+  });
+
+  it("a second synth of the same lab is byte-identical", () => {
+    expect(Testing.synthScope((s) => { demoLab(s); })).toBe(Testing.synthScope((s) => { demoLab(s); }));
+  });
+});

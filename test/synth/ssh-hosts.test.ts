@@ -1,0 +1,71 @@
+import { Backend, Lab, Target } from "../../lib";
+import { synthJson } from "../support/labs";
+import { hooksByStage, provisionersOf } from "./support/terraform-json";
+
+/** Three real hosts: two over SSH (one as a sudo user on port 2222), one the local machine. */
+const json = synthJson((s) => {
+  const lab = new Lab(s, "lab", { backend: Backend.hosts() });
+  lab.addHost("h1", { target: Target.ssh({ host: "192.0.2.10" }), underlayAddress: "192.0.2.10" });
+  lab.addHost("h2", { target: Target.ssh({ host: "h2.example", user: "ops", port: 2222, privateKeyFile: "~/.ssh/lab", sudo: true }), underlayAddress: "192.0.2.11" });
+  lab.addHost("h3", { target: Target.local(), underlayAddress: "192.0.2.12" });
+  lab.addSegment("blue", { cidr: "10.20.0.0/24", hosts: ["h1", "h2", "h3"] });
+});
+const hooks = hooksByStage(json);
+
+const CONNECTION = {
+  type: "ssh",
+  host: "${self.input.ssh.host}",
+  user: "${self.input.ssh.user}",
+  port: "${self.input.ssh.port}",
+  private_key: "${file(self.input.ssh.key)}",
+};
+
+describe("Backend.hosts() with SSH targets", () => {
+  it("renders one network hook per host and none of the emulated stages", () => {
+    expect(Object.keys(hooks).sort()).toEqual(["network/h1", "network/h2", "network/h3"]);
+    for (const h of Object.values(hooks)) expect(h.body.depends_on).toEqual([]);
+  });
+
+  it("SSH hosts apply and tear down with remote-exec; the connection reads self.input.ssh only", () => {
+    for (const id of ["network/h1", "network/h2"]) {
+      const [apply, destroy, ...rest] = provisionersOf(hooks[id].body);
+      expect(rest).toEqual([]);
+      expect(apply.kind).toBe("remote-exec");
+      expect(apply.body.connection).toEqual(CONNECTION);
+      expect(destroy.kind).toBe("remote-exec");
+      expect(destroy.body).toEqual({ when: "destroy", inline: "${self.input.teardown}", connection: CONNECTION });
+    }
+  });
+
+  it("keeps the SSH details in input, where the destroy-time connection can read them", () => {
+    expect(hooks["network/h1"].body.input.ssh).toEqual({ host: "192.0.2.10", user: "root", port: 22, key: "~/.ssh/id_ed25519" });
+    expect(hooks["network/h2"].body.input.ssh).toEqual({ host: "h2.example", user: "ops", port: 2222, key: "~/.ssh/lab" });
+  });
+
+  it("the inline program writes the script through a quoted heredoc and runs it, with sudo -n for a non-root user", () => {
+    const [apply] = provisionersOf(hooks["network/h2"].body);
+    const inline: string[] = apply.body.inline;
+    expect(inline[0]).toBe("#!/bin/sh");
+    expect(inline[1].startsWith("f=$(mktemp) || exit 1\ncat > \"$f\" <<'CLOUDNET_EOF'\nset -euo pipefail\n")).toBe(true);
+    expect(inline[1].endsWith("\nCLOUDNET_EOF")).toBe(true);
+    expect(inline[1]).toContain("bridge fdb append 00:00:00:00:00:00 dev labv-blue dst 192.0.2.10");
+    expect(inline[1]).toContain("bridge fdb append 00:00:00:00:00:00 dev labv-blue dst 192.0.2.12");
+    expect(inline[2]).toBe("sudo -n /bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
+    expect(hooks["network/h2"].body.input.teardown[2]).toBe(inline[2]);
+    expect(provisionersOf(hooks["network/h1"].body)[0].body.inline[2]).toBe("/bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
+  });
+
+  it("the teardown in input is the same program around the teardown script", () => {
+    const teardown: string[] = hooks["network/h1"].body.input.teardown;
+    expect(teardown[0]).toBe("#!/bin/sh");
+    expect(teardown[1]).toContain("cn_link_del labv-blue\ncn_link_del labb-blue\nCLOUDNET_EOF");
+  });
+
+  it("the local host applies with local-exec and no namespace", () => {
+    const [apply, destroy] = provisionersOf(hooks["network/h3"].body);
+    expect(apply.kind).toBe("local-exec");
+    expect(apply.body.command.split("\n").pop()).toBe("/bin/bash \"$f\"");
+    expect(destroy.body).toMatchObject({ when: "destroy", environment: "${self.input.teardown}" });
+    expect(hooks["network/h3"].body.input.ssh).toBeUndefined();
+  });
+});
