@@ -1,6 +1,6 @@
 import { Aspects, IAspect } from "cdktf";
 import { Construct, IConstruct } from "constructs";
-import { GuestSpec, HostSpec, LabSpec, NicSpec, ResolvedLab, SegmentSpec, resolveLab, Issue } from "../model";
+import { GuestSpec, HostSpec, LabSpec, NicSpec, ResolvedLab, SegmentSpec, resolveLab, Issue, labPrefix } from "../model";
 import { renderLab } from "../render";
 import { Backend, Target } from "./backend";
 import { Compute } from "./compute";
@@ -92,6 +92,7 @@ export class Lab extends Construct {
   private readonly segments: LabSegment[] = [];
   private readonly guests: LabGuest[] = [];
   private resolved?: { lab?: ResolvedLab; issues: readonly Issue[] };
+  private built = false;
 
   constructor(scope: Construct, id: string, props: LabProps = {}) {
     super(scope, id);
@@ -99,7 +100,7 @@ export class Lab extends Construct {
     this.props = props;
     this.backend = props.backend ?? Backend.emulated();
     Aspects.of(this).add(new BuildLab(this));
-    this.node.addValidation({ validate: () => this.issuesAt(this.node.path) });
+    this.node.addValidation({ validate: () => [...this.issuesAt(this.node.path), ...this.clashesWithOtherLabs()] });
   }
 
   addHost(name: string, props: HostProps = {}): LabHost {
@@ -144,7 +145,7 @@ export class Lab extends Construct {
     };
   }
 
-  /** Validates and resolves the lab (once). */
+  /** Validates and resolves the lab; the result is kept until the lab changes. */
   resolve(): { lab?: ResolvedLab; issues: readonly Issue[] } {
     this.resolved ??= resolveLab(this.toSpec());
     return this.resolved;
@@ -152,6 +153,7 @@ export class Lab extends Construct {
 
   /** @internal Emits the Terraform resources; called by the lab's aspect before validation. */
   _build(): void {
+    this.built = true;
     const { lab } = this.resolve();
     if (!lab) return; // validation reports the issues; nothing is rendered
     const hooks = new Map<string, StageHook>();
@@ -163,6 +165,15 @@ export class Lab extends Construct {
     if (lab.backend.kind === "hosts") new RealGuests(this, "Compute", lab, hooks);
   }
 
+  /** Two labs with the same prefix would own (and destroy) each other's namespaces and devices. */
+  private clashesWithOtherLabs(): string[] {
+    const mine = labPrefix(this.toSpec());
+    const labs = this.node.root.node.findAll().filter((c): c is Lab => Lab.isLab(c));
+    const earlier = labs.slice(0, labs.indexOf(this)).find((l) => labPrefix(l.toSpec()) === mine);
+    if (!earlier) return [];
+    return [`prefix '${mine}' is already used by lab ${earlier.node.path}; two labs must not own the same kernel objects. Give this lab its own prefix, e.g. new Lab(scope, '${this.node.id}', { prefix: '${mine.slice(0, 5)}2' }).`];
+  }
+
   private issuesAt(path: string): string[] {
     return (this.resolve().issues ?? []).filter((i) => i.path === path).map((i) => i.message);
   }
@@ -172,8 +183,18 @@ export class Lab extends Construct {
     child.node.addValidation({ validate: () => this.issuesAt(child.node.path) });
   }
 
-  /** Names are construct ids, so a second use would clash in the construct tree: say so plainly. */
+  /**
+   * Before a host, segment or guest is added: the lab must not be rendered yet, and the name must be
+   * free (names are construct ids, so a second use would clash in the construct tree).
+   */
   private claim(name: string, what: string): void {
+    if (this.built) {
+      throw new Error(`[${this.node.path}] cannot add ${what} '${name}': the lab was already synthesized; add everything before synth.`);
+    }
+    if (typeof name !== "string" || name === "") {
+      throw new Error(`[${this.node.path}] ${what} name '' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter, e.g. '${what}1'.`);
+    }
+    this.resolved = undefined;
     const existing = this.node.tryFindChild(name);
     if (existing) {
       throw new Error(`[${this.node.path}] ${what} name '${name}' is already used by ${existing.node.path}; names of hosts, segments and guests must be unique in a lab.`);

@@ -16,7 +16,8 @@ import { StageHook } from "./stage-hook";
 /**
  * Guests of a lab on real hosts: libvirt domains for VMs and Docker containers, each plugged into
  * its segment's bridge after the host's network stage has built it. One provider per host (alias =
- * host name), because every host has its own libvirt and Docker daemon.
+ * host name), because every host has its own libvirt and Docker daemon. Ids of our own constructs
+ * start with a capital letter, so they never clash with a guest's name (always lower case).
  */
 export class RealGuests extends Construct {
   constructor(scope: Construct, id: string, lab: ResolvedLab, hooks: ReadonlyMap<string, StageHook>) {
@@ -31,11 +32,11 @@ export class RealGuests extends Construct {
       const vms = guests.filter((g) => g.compute.kind === "vm");
       const containers = guests.filter((g) => g.compute.kind === "container");
       if (vms.length > 0) {
-        const provider = new LibvirtProvider(scopeH, "libvirt", { alias: `libvirt_${host.name.replace(/-/g, "_")}`, uri: host.libvirtUri });
+        const provider = new LibvirtProvider(scopeH, "Libvirt", { alias: `libvirt_${host.name.replace(/-/g, "_")}`, uri: host.libvirtUri });
         for (const g of vms) vmFor(scopeH, lab, g, segments, provider, after);
       }
       if (containers.length > 0) {
-        const provider = new DockerProvider(scopeH, "docker", { alias: `docker_${host.name.replace(/-/g, "_")}`, host: host.dockerHost });
+        const provider = new DockerProvider(scopeH, "Docker", { alias: `docker_${host.name.replace(/-/g, "_")}`, host: host.dockerHost });
         containersFor(scopeH, lab, containers, segments, provider, after);
       }
     }
@@ -72,9 +73,17 @@ function containersFor(
   const networks = new Map<string, Network>();
   for (const segName of new Set(guests.flatMap((g) => g.nics.map((n) => n.segment)))) {
     const seg = segments.get(segName)!;
-    networks.set(segName, new Network(scope, `net-${segName}`, {
+    networks.set(segName, new Network(scope, `Network-${segName}`, {
       provider, name: `${lab.prefix}-${segName}`, driver: "bridge",
-      options: { "com.docker.network.bridge.name": seg.bridge, "com.docker.network.driver.mtu": String(seg.mtu) },
+      // Docker must not take over the lab's bridge: no gateway address on it (the segment spans
+      // hosts, one address would exist on each), no masquerading; guests talk freely on it.
+      options: {
+        "com.docker.network.bridge.name": seg.bridge,
+        "com.docker.network.driver.mtu": String(seg.mtu),
+        "com.docker.network.bridge.inhibit_ipv4": "true",
+        "com.docker.network.bridge.enable_ip_masquerade": "false",
+        "com.docker.network.bridge.enable_icc": "true",
+      },
       ipamConfig: [{ subnet: seg.cidr.toString() }],
       ipv6: seg.cidr.family === 6,
       dependsOn: after,
@@ -84,10 +93,11 @@ function containersFor(
   for (const g of guests) {
     if (g.compute.kind !== "container") continue;
     const ref = g.compute.container.image;
-    if (!images.has(ref)) images.set(ref, new Image(scope, `image-${images.size}`, { provider, name: ref, keepLocally: true }));
+    if (!images.has(ref)) images.set(ref, new Image(scope, `Image-${images.size}`, { provider, name: ref, keepLocally: true }));
     new Container(scope, g.name, {
       provider, name: `${lab.prefix}-${g.name}`, hostname: g.name, image: images.get(ref)!.imageId,
-      networkMode: g.nics.length === 0 ? "none" : "bridge",
+      // The first segment's network, not Docker's default bridge, which would be a way out of the lab.
+      networkMode: g.nics.length === 0 ? "none" : networks.get(g.nics[0].segment)!.name,
       networksAdvanced: g.nics.map((n) => ({
         name: networks.get(n.segment)!.name,
         ...(n.address.family === 4 ? { ipv4Address: n.address.toString() } : { ipv6Address: n.address.toString() }),

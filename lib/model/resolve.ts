@@ -21,7 +21,7 @@ export interface Resolution {
 export function resolveLab(spec: LabSpec): Resolution {
   const c = new IssueCollector();
   const name = c.check(spec.path, () => validateIdentifier(spec.name, "lab"));
-  const prefix = spec.prefix ?? (name ?? "lab").replace(/-/g, "").slice(0, 6);
+  const prefix = labPrefix(spec);
   if (!PREFIX_RE.test(prefix)) {
     c.add(spec.path, `prefix '${prefix}' is invalid: use 1-6 characters of a-z and 0-9, starting with a letter, e.g. 'lab1'.`);
   }
@@ -39,6 +39,7 @@ export function resolveLab(spec: LabSpec): Resolution {
 
   const hosts = spec.hosts.map((h, i) => resolveHost(c, spec, h, i, prefix, fabricCidr, claimName)).filter(isDefined);
   checkUnique(c, hosts.map((h) => [h.underlay.toString(), h.path]), "underlay address");
+  checkUnderlayFamilies(c, hosts);
   const locals = hosts.filter((h) => h.target.kind === "local");
   if (locals.length > 1) c.add(locals[1].path, `only one host can be the local machine; '${locals[0].name}' already is.`);
 
@@ -59,6 +60,11 @@ export function resolveLab(spec: LabSpec): Resolution {
     hosts, segments: finalSegments, guests,
   };
   return { lab, issues: [] };
+}
+
+/** The prefix a lab's kernel objects carry: the given one, or the name's first 6 letters and digits. */
+export function labPrefix(spec: Pick<LabSpec, "name" | "prefix">): string {
+  return spec.prefix ?? String(spec.name).replace(/[^a-z0-9]/g, "").slice(0, 6);
 }
 
 function parseFabric(text: string, hostCount: number): Cidr {
@@ -104,7 +110,9 @@ function resolveHost(
   }
   if (!target || !underlay) return undefined;
   const emulated = target.kind === "emulated";
-  const sshUser = target.kind === "ssh" ? `${target.user}@${target.host}` : undefined;
+  // RFC 3986: an IPv6 literal in a URI authority is bracketed.
+  const uriHost = target.kind === "ssh" && target.host.includes(":") ? `[${target.host}]` : target.kind === "ssh" ? target.host : "";
+  const sshUser = target.kind === "ssh" ? `${target.user}@${uriHost}` : undefined;
   const sshPort = target.kind === "ssh" && target.port !== 22 ? `:${target.port}` : "";
   return {
     name, path: h.path, target, underlay,
@@ -118,6 +126,15 @@ function resolveHost(
 
 function underlayFamily(hosts: readonly Host[]): 4 | 6 {
   return hosts.some((h) => h.underlay.family === 6) ? 6 : 4;
+}
+
+/** A VXLAN device has one local address, so all hosts of a lab share one underlay family. */
+function checkUnderlayFamilies(c: IssueCollector, hosts: readonly Host[]): void {
+  const first = hosts[0];
+  const other = hosts.find((h) => h.underlay.family !== first?.underlay.family);
+  if (first && other) {
+    c.add(other.path, `host '${other.name}' has an IPv${other.underlay.family} underlay (${other.underlay}) but '${first.name}' has IPv${first.underlay.family} (${first.underlay}); VXLAN needs one family: give every host an IPv${first.underlay.family} underlayAddress.`);
+  }
 }
 
 function resolveSegments(c: IssueCollector, spec: LabSpec, prefix: string, hostNames: Set<string>, family: 4 | 6): Segment[] {
@@ -201,7 +218,8 @@ function resolveGuests(
       const mac = n.mac === undefined ? MacAddress.derive(`${spec.name}/${g.name}/${i}`) : c.check(g.path, () => MacAddress.parse(n.mac!));
       if (mac) {
         const other = macs.get(mac.toString());
-        if (other) c.add(g.path, `MAC ${mac} of NIC ${i} is already used by ${other}; leave mac out to derive a unique one.`);
+        const fix = n.mac === undefined ? "derived MACs have 24 random bits and two collided: set mac on one of them" : "leave mac out to derive one";
+        if (other) c.add(g.path, `MAC ${mac} of NIC ${i} is already used by ${other}; ${fix}.`);
         macs.set(mac.toString(), `${g.path} NIC ${i}`);
       }
       if (!address || !mac || !name) return;
@@ -225,8 +243,13 @@ function claimExplicit(
 ): IpAddress | undefined {
   const seg = segments.get(segName);
   if (text === undefined || !seg) return undefined;
-  const ip = c.check(g.path, () => IpAddress.parse(text));
-  if (!ip) return undefined;
+  let ip: IpAddress;
+  try {
+    ip = IpAddress.parse(text);
+  } catch {
+    c.add(g.path, `address '${text}' of NIC ${nicIndex} is not an IP address; give a host address inside segment '${seg.name}' (${seg.cidr}) or leave address out.`);
+    return undefined;
+  }
   if (!seg.cidr.isUsableHost(ip)) {
     const why = seg.cidr.contains(ip) ? "is the network or broadcast address of" : "is outside";
     c.add(g.path, `address ${ip} of NIC ${nicIndex} ${why} segment '${seg.name}' (${seg.cidr}); pick a host address inside it or leave address out.`);

@@ -14,7 +14,9 @@ export function validateTarget(t: TargetSpec): TargetSpec {
   if (!HOSTNAME_RE.test(t.host) && !(t.host.includes(":") && IPV6_RE.test(t.host))) {
     throw new InvalidValueError(`SSH host '${t.host}' is not a host name or IP address.`);
   }
-  if (!USER_RE.test(t.user)) throw new InvalidValueError(`SSH user '${t.user}' is not a valid login name.`);
+  if (!USER_RE.test(t.user)) {
+    throw new InvalidValueError(`SSH user '${t.user}' is not a valid login name: use up to 32 of a-z, 0-9, '_' and '-', starting with a letter or '_'.`);
+  }
   if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) {
     throw new InvalidValueError(`SSH port ${t.port} is out of range 1-65535.`);
   }
@@ -38,7 +40,9 @@ export function validateCompute(c: ComputeSpec): void {
   }
   if (!Number.isInteger(vm.memoryMiB) || vm.memoryMiB < 64) throw new InvalidValueError(`VM memory ${vm.memoryMiB} MiB is too small: give at least 64.`);
   if (!Number.isInteger(vm.vcpus) || vm.vcpus < 1 || vm.vcpus > 256) throw new InvalidValueError(`VM vcpus ${vm.vcpus} is out of range 1-256.`);
-  if (!USER_RE.test(vm.user)) throw new InvalidValueError(`VM user '${vm.user}' is not a valid login name.`);
+  if (!USER_RE.test(vm.user)) {
+    throw new InvalidValueError(`VM user '${vm.user}' is not a valid login name: use up to 32 of a-z, 0-9, '_' and '-', starting with a letter or '_'.`);
+  }
   if (vm.sshPublicKey !== undefined && !SSH_KEY_RE.test(vm.sshPublicKey)) {
     throw new InvalidValueError(`sshPublicKey is not one line of an OpenSSH public key ('ssh-ed25519 AAAA... comment').`);
   }

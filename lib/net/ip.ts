@@ -3,11 +3,19 @@ import { InvalidValueError } from "./errors";
 
 export type IpFamily = 4 | 6;
 
+/**
+ * Dotted-quad decimal for IPv4 (ipaddr.js alone also takes inet_aton forms such as '10.1' or
+ * octal '010.0.0.1', which would silently become other addresses), any valid form for IPv6.
+ */
+function isStrictAddress(text: string): boolean {
+  return text.includes(":") ? ipaddr.IPv6.isValid(text) : ipaddr.IPv4.isValidFourPartDecimal(text);
+}
+
 /** A single IPv4 or IPv6 address, normalized (`toString()` is the canonical form). */
 export class IpAddress {
   /** Parses an address; a CIDR or anything else is an error that says what was expected. */
   static parse(text: string): IpAddress {
-    if (typeof text !== "string" || !ipaddr.isValid(text) || text.includes("/")) {
+    if (typeof text !== "string" || text.includes("/") || !isStrictAddress(text)) {
       const hint = typeof text === "string" && text.includes("/") ? ` Give the address without a mask, e.g. '${text.split("/")[0]}'.` : "";
       throw new InvalidValueError(`'${String(text)}' is not an IP address.${hint}`);
     }
@@ -48,7 +56,7 @@ export class Cidr {
   /** Parses a CIDR, with a fix-it message for a missing mask or host bits that are set. */
   static parse(text: string): Cidr {
     if (typeof text !== "string" || !text.includes("/")) {
-      if (typeof text === "string" && ipaddr.isValid(text)) {
+      if (typeof text === "string" && isStrictAddress(text)) {
         const full = ipaddr.parse(text).kind() === "ipv4" ? 32 : 128;
         throw new InvalidValueError(`CIDR mask is missing in '${text}'. Did you mean '${text}/${full}'?`);
       }
@@ -56,6 +64,7 @@ export class Cidr {
     }
     let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
     try {
+      if (!isStrictAddress(text.slice(0, text.indexOf("/")))) throw new Error("not strict");
       parsed = ipaddr.parseCIDR(text);
     } catch {
       throw new InvalidValueError(`'${text}' is not a CIDR such as '10.0.0.0/24' or 'fd00::/64'.`);

@@ -31,12 +31,12 @@ export function shortHash(text: string, length = 8): string {
  */
 export function kernelName(prefix: string, kind: string, name: string, max = MAX_INTERFACE_NAME): string {
   const readable = `${prefix}${kind}-${name}`;
-  if (readable.length <= max) return readable;
+  if (Buffer.byteLength(readable) <= max) return readable;
   const head = `${prefix}${kind}-`;
-  if (head.length >= max - 3) {
+  if (Buffer.byteLength(head) >= max - 3) {
     throw new InvalidValueError(`prefix '${prefix}${kind}' leaves no room for a name within ${max} bytes.`);
   }
-  return head + shortHash(name, max - head.length);
+  return head + shortHash(name, max - Buffer.byteLength(head));
 }
 
 /** Validates a network interface name against the kernel's rules. */

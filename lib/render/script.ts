@@ -3,7 +3,8 @@
  * Each one is idempotent, so that applying a stage twice changes nothing the second time.
  */
 const PRELUDE = [
-  "set -euo pipefail",
+  // -E: the ERR trap (rollback) also fires for failures inside helper functions.
+  "set -Eeuo pipefail",
   "cn_log() { printf 'cloudnet: %s\\n' \"$*\" >&2; }",
   "cn_netns_add() { [ -e \"/run/netns/$1\" ] || ip netns add \"$1\"; }",
   "cn_netns_del() {",

@@ -26,10 +26,10 @@ describe("names are construct ids, so a clash is reported at once", () => {
     expect(() => lab.addSegment("blue", { cidr: "10.0.0.0/24" })).toThrow("[stack/lab] segment name 'blue' is already used by stack/lab/blue;");
   });
 
-  // BUG: lib/constructs/lab.ts:105-107 passes the name straight to `new LabHost(this, name)`; for ''
+  // Regression (fixed): lib/constructs/lab.ts:105-107 passes the name straight to `new LabHost(this, name)`; for ''
   // constructs throws its own "Only root constructs may have an empty ID", with no lab path and no
   // fix-it, instead of the lab's "[stack/lab] host name '' is not allowed: ..." validation.
-  it("BUG: an empty host name is reported with the lab path", () => {
+  it("an empty host name is reported with the lab path", () => {
     expect(() => newLab().addHost("")).toThrow(/\[stack\/lab\].*host name ''/);
   });
 });

@@ -11,12 +11,12 @@ describe("two labs in one app", () => {
     expect(stages.filter((id) => id === "host/h1")).toHaveLength(2);
   });
 
-  // BUG: the default prefix is the lab name's first 6 characters without '-' (lib/model/resolve.ts:24),
+  // Regression (fixed): the default prefix is the lab name's first 6 characters without '-' (lib/model/resolve.ts:24),
   // so 'tenant-a' and 'tenant-b' both get prefix 'tenant' and both own namespaces 'tenant-fabric' and
   // 'tenant-h1'. Destroying one lab deletes the other's namespaces (DESIGN.md §3 "Owned"). Nothing
   // checks prefixes across labs (lib/constructs/lab.ts); synth should refuse it with the path of the
   // second lab and suggest `prefix:`.
-  it("BUG: two labs whose prefixes clash are refused at synth", () => {
+  it("two labs whose prefixes clash are refused at synth", () => {
     const error = synthError((s) => {
       new Lab(s, "tenant-a").addHost("h1");
       new Lab(s, "tenant-b").addHost("h1");
@@ -26,10 +26,10 @@ describe("two labs in one app", () => {
 });
 
 describe("Lab.resolve() and later changes", () => {
-  // BUG: lib/constructs/lab.ts:149 caches the first resolve() (`this.resolved ??=`). A guest added after
+  // Regression (fixed): lib/constructs/lab.ts:149 caches the first resolve() (`this.resolved ??=`). A guest added after
   // someone called lab.resolve() (e.g. to inspect allocated addresses) is silently left out of synth:
   // no stage, no error. addX after resolve() should either invalidate the cache or throw.
-  it("BUG: a guest added after resolve() is rendered (or refused), never dropped", () => {
+  it("a guest added after resolve() is rendered (or refused), never dropped", () => {
     let addError: unknown;
     const json = synthJson((s) => {
       const lab = new Lab(s, "lab");

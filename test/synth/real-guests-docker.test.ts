@@ -13,10 +13,13 @@ describe("a container on a real host becomes Docker resources", () => {
     expect(json.provider.docker).toEqual([{ alias: "docker_h2", host: "ssh://ops@192.0.2.11:2222" }]);
   });
 
-  it("a bridge network on the segment's bridge device, with the segment's subnet and MTU", () => {
+  it("a bridge network on the segment's bridge device, with the segment's subnet and MTU, and no Docker gateway or NAT", () => {
     expect(network.body).toMatchObject({
       provider: h2Provider, name: "lab-blue", driver: "bridge",
-      options: { "com.docker.network.bridge.name": "labb-blue", "com.docker.network.driver.mtu": "1450" },
+      options: {
+        "com.docker.network.bridge.name": "labb-blue", "com.docker.network.driver.mtu": "1450",
+        "com.docker.network.bridge.inhibit_ipv4": "true", "com.docker.network.bridge.enable_ip_masquerade": "false",
+      },
       ipam_config: [{ subnet: "10.20.0.0/24" }],
     });
   });
@@ -30,6 +33,7 @@ describe("a container on a real host becomes Docker resources", () => {
       provider: h2Provider, name: "lab-ct1", hostname: "ct1",
       image: `\${docker_image.${image.name}.image_id}`,
       networks_advanced: [{ name: `\${docker_network.${network.name}.name}`, ipv4_address: "10.20.0.22" }],
+      network_mode: `\${docker_network.${network.name}.name}`,
     });
     expect(image.body).toMatchObject({ provider: h2Provider, name: "nginx:1.27" });
   });

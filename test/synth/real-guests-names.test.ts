@@ -17,7 +17,7 @@ describe("guest names on real hosts", () => {
     expect(synthError(labWithGuest("web", Compute.container()))).toBeUndefined();
   });
 
-  // BUG: lib/constructs/real-guests.ts puts the per-host provider ("libvirt", "docker", lines 34 and 38),
+  // Regression (fixed): lib/constructs/real-guests.ts puts the per-host provider ("libvirt", "docker", lines 34 and 38),
   // the Docker networks ("net-<segment>", line 75), the images ("image-<n>", line 87) and the guests
   // themselves (`g.name`, lines 50 and 88) in one construct scope. A guest with one of those valid names
   // crashes synth with constructs' "There is already a Construct with name 'docker' in Construct [h1]"
@@ -27,7 +27,7 @@ describe("guest names on real hosts", () => {
     ["net-blue", Compute.container()],
     ["image-0", Compute.container()],
     ["libvirt", Compute.vm({ image: "/var/lib/images/debian.qcow2" })],
-  ])("BUG: a guest named '%s' synthesizes", (name, compute) => {
+  ])("a guest named '%s' synthesizes", (name, compute) => {
     expect(synthError(labWithGuest(name, compute))).toBeUndefined();
   });
 });

@@ -46,7 +46,7 @@ describe("Backend.hosts() with SSH targets", () => {
     const [apply] = provisionersOf(hooks["network/h2"].body);
     const inline: string[] = apply.body.inline;
     expect(inline[0]).toBe("#!/bin/sh");
-    expect(inline[1].startsWith("f=$(mktemp) || exit 1\ncat > \"$f\" <<'CLOUDNET_EOF'\nset -euo pipefail\n")).toBe(true);
+    expect(inline[1].startsWith("f=$(mktemp) || exit 1\ncat > \"$f\" <<'CLOUDNET_EOF'\nset -Eeuo pipefail\n")).toBe(true);
     expect(inline[1].endsWith("\nCLOUDNET_EOF")).toBe(true);
     expect(inline[1]).toContain("bridge fdb append 00:00:00:00:00:00 dev labv-blue dst 192.0.2.10");
     expect(inline[1]).toContain("bridge fdb append 00:00:00:00:00:00 dev labv-blue dst 192.0.2.12");

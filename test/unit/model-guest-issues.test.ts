@@ -17,13 +17,13 @@ describe("resolveLab guest issues", () => {
   it("address that is not an IP address: '10.10.0.999'", () => {
     const issue = theIssue(labWith(webWith([{ segment: "blue", address: "10.10.0.999" }])));
     expect(issue.path).toBe(web);
-    expect(issue.message).toContain("'10.10.0.999' is not an IP address.");
+    expect(issue.message).toContain("address '10.10.0.999' of NIC 0 is not an IP address;");
   });
 
-  // BUG: lib/model/resolve.ts:228 reports the bare parse error "'10.10.0.999' is not an IP address."
+  // Regression (fixed): lib/model/resolve.ts:228 reports the bare parse error "'10.10.0.999' is not an IP address."
   // It does not say which NIC (a guest may have several) nor give a fix, unlike the sibling
   // "address ... of NIC 0 is outside segment 'blue' (10.10.0.0/24); pick a host address inside it".
-  it("BUG: a bad NIC address says which NIC and what to give instead", () => {
+  it("a bad NIC address says which NIC and what to give instead", () => {
     const issue = theIssue(labWith(webWith([{ segment: "blue", address: "10.10.0.999" }])));
     expect(issue.message).toContain("NIC 0");
     expect(issue.message).toMatch(/10\.10\.0\.0\/24|leave address out/);
@@ -86,7 +86,7 @@ describe("resolveLab guest issues", () => {
   it("duplicate MAC: reported at the second NIC, naming the first", () => {
     const mac = "02:00:00:00:00:01";
     const issue = theIssue(labWith(guest("db", "h1", [{ segment: "blue", mac }]), webWith([{ segment: "blue", mac }])));
-    expect(issue).toEqual({ path: web, message: `MAC ${mac} of NIC 0 is already used by lab/db NIC 0; leave mac out to derive a unique one.` });
+    expect(issue).toEqual({ path: web, message: `MAC ${mac} of NIC 0 is already used by lab/db NIC 0; leave mac out to derive one.` });
   });
 
   it("container image that is not an image reference", () => {

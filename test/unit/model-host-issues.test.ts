@@ -82,10 +82,10 @@ describe("resolveLab host issues", () => {
     expect(issue.message).toContain("SSH user 'root;id'");
   });
 
-  // BUG: lib/model/validate-parts.ts:17 says only "SSH user 'root;id' is not a valid login name." with no
+  // Regression (fixed): lib/model/validate-parts.ts:17 says only "SSH user 'root;id' is not a valid login name." with no
   // fix-it; the project's bar (DESIGN.md §2) is a message that says how to fix it, e.g. the allowed
   // characters, as the identifier and key-path messages do.
-  it("BUG: the SSH user message says which characters a login name may have", () => {
+  it("the SSH user message says which characters a login name may have", () => {
     const issue = theIssue(hostsLab({ hosts: [sshHost("h1", "192.0.2.10", { target: sshTarget("192.0.2.10", { user: "root;id" }) })] }));
     expect(issue.message).toMatch(/a-z/);
   });
@@ -95,11 +95,11 @@ describe("resolveLab host issues", () => {
     expect(issue).toEqual({ path: pathOf("h1"), message: "SSH host 'h;reboot' is not a host name or IP address." });
   });
 
-  // BUG: lib/model/resolve.ts:119-121 picks one underlay family for the whole lab but never checks that
+  // Regression (fixed): lib/model/resolve.ts:119-121 picks one underlay family for the whole lab but never checks that
   // the hosts agree. With h1 on IPv4 and h2 on IPv6, the network stage on h1 creates a VXLAN device with
   // `local 192.0.2.10` and then adds `bridge fdb append ... dst 2001:db8::11`, which the kernel rejects at
   // apply time. It should be an issue at resolve time.
-  it("BUG: hosts of one segment on IPv4 and IPv6 underlays are refused", () => {
+  it("hosts of one segment on IPv4 and IPv6 underlays are refused", () => {
     const issue = theIssue(hostsLab({
       hosts: [sshHost("h1", "192.0.2.10"), sshHost("h2", "2001:db8::11")],
       segments: [{ name: "blue", path: pathOf("blue"), cidr: "10.10.0.0/24", hosts: ["h1", "h2"] }],

@@ -40,10 +40,10 @@ describe("Cidr.parse", () => {
     },
   );
 
-  // BUG: lib/net/ip.ts:59 parses with ipaddr.parseCIDR, which accepts octal and short IPv4 forms.
+  // Regression (fixed): lib/net/ip.ts:59 parses with ipaddr.parseCIDR, which accepts octal and short IPv4 forms.
   // '010.0.0.0/8' silently becomes 8.0.0.0/8, and '10.10/16' is read as 10.0.0.10/16 and answered
   // with a wrong suggestion ('Did you mean 10.0.0.0/16?'). Both should be refused as not a CIDR.
-  it.each(["010.0.0.0/8", "10.10/16"])("BUG: refuses the non-canonical IPv4 CIDR '%s'", (text) => {
+  it.each(["010.0.0.0/8", "10.10/16"])("refuses the non-canonical IPv4 CIDR '%s'", (text) => {
     expect(() => Cidr.parse(text)).toThrow(/is not a CIDR/);
   });
 });

@@ -28,11 +28,11 @@ describe("IpAddress", () => {
     expect(() => IpAddress.parse(text)).toThrow(`'${text}' is not an IP address.`);
   });
 
-  // BUG: lib/net/ip.ts:10 validates with ipaddr.isValid, which accepts the legacy inet_aton forms:
+  // Regression (fixed): lib/net/ip.ts:10 validates with ipaddr.isValid, which accepts the legacy inet_aton forms:
   // '10.10.0.011' is read as octal and becomes 10.10.0.9, '10.1' becomes 10.0.0.1, '0x0a.0.0.1' and
   // '167772161' become 10.0.0.1. A guest given address '10.10.0.011' silently gets 10.10.0.9.
   // Only dotted-quad decimal (ipaddr.IPv4.isValidFourPartDecimal) should be accepted for IPv4.
-  it.each(["10.10.0.011", "10.1", "0x0a.0.0.1", "167772161"])("BUG: refuses the non-canonical IPv4 form '%s'", (text) => {
+  it.each(["10.10.0.011", "10.1", "0x0a.0.0.1", "167772161"])("refuses the non-canonical IPv4 form '%s'", (text) => {
     expect(() => IpAddress.parse(text)).toThrow(InvalidValueError);
   });
 });

@@ -29,10 +29,10 @@ describe("kernelName properties", () => {
     }));
   });
 
-  // BUG: lib/net/names.ts:34 compares `readable.length` (UTF-16 code units) with `max`, which the doc
+  // Regression (fixed): lib/net/names.ts:34 compares `readable.length` (UTF-16 code units) with `max`, which the doc
   // comment calls bytes: kernelName('demo', 't', 'ééééé') returns 'demot-ééééé', 16 bytes. Latent
   // today because resolveLab validates names first, but the function does not keep its own promise.
-  it("BUG: fits 15 bytes even for names with multi-byte characters", () => {
+  it("fits 15 bytes even for names with multi-byte characters", () => {
     fc.assert(fc.property(prefix, kind, fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }), (p, k, n) => {
       expect(Buffer.byteLength(kernelName(p, k, n))).toBeLessThanOrEqual(MAX_INTERFACE_NAME);
     }));

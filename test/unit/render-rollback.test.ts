@@ -33,12 +33,12 @@ describe("apply rolls back on failure", () => {
     expect(calls.slice(failed + 1)).toEqual(["link show dev zzunitv-blue", "link show dev zzunitb-blue"]);
   });
 
-  // BUG: lib/render/script.ts:6 starts scripts with `set -euo pipefail` but not `set -E` (errtrace).
+  // Regression (fixed): lib/render/script.ts:6 starts scripts with `set -euo pipefail` but not `set -E` (errtrace).
   // Bash does not run an ERR trap for a command that fails inside a shell function unless errtrace is
   // on, and `set -e` then exits at once: a failure inside a helper (cn_netns_add here) skips
   // cn_rollback entirely. Repro: `bash -c 'set -euo pipefail; f(){ false; }; trap "echo TRAP" ERR; f'`
   // prints nothing; with `set -Eeuo pipefail` it prints TRAP.
-  it("BUG: guest stage: when a helper function fails (cn_netns_add), the rollback still runs", () => {
+  it("guest stage: when a helper function fails (cn_netns_add), the rollback still runs", () => {
     const r = runBash(stage("guest/web").apply, ip.env);
     expect(ip.calls()[0]).toBe("netns add zzunit-web");
     expect(r.status).not.toBe(0);

@@ -23,9 +23,9 @@ describe("rendered scripts", () => {
   const stages = renderLab(lab);
   const byId = (id: string): Stage => stages.find((s) => s.id === id)!;
 
-  it.each(stages.map((s) => [s.id, s] as const))("%s: apply and teardown start with set -euo pipefail and end with a newline", (_, stage) => {
+  it.each(stages.map((s) => [s.id, s] as const))("%s: apply and teardown start with set -Eeuo pipefail and end with a newline", (_, stage) => {
     for (const script of [stage.apply, stage.teardown]) {
-      expect(script.startsWith("set -euo pipefail\n")).toBe(true);
+      expect(script.startsWith("set -Eeuo pipefail\n")).toBe(true);
       expect(script.endsWith("\n")).toBe(true);
     }
   });
