@@ -1,5 +1,5 @@
 import { Cidr, IpAddress, MacAddress } from "../net";
-import { BackendSpec, ComputeSpec, TargetSpec } from "./spec";
+import { BackendSpec, ComputeSpec, InterceptSpec, NetworkModeSpec, Protocol, TargetSpec } from "./spec";
 
 /** VXLAN adds 50 bytes over IPv4 (outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14). */
 export const VXLAN_OVERHEAD_IPV4 = 50;
@@ -11,6 +11,10 @@ export const VNI_MAX = 16_777_215;
 export const MIN_IPV4_MTU = 576;
 /** IPv6 needs at least 1280 (RFC 8200). */
 export const MIN_IPV6_MTU = 1280;
+export const VLAN_MIN = 1;
+export const VLAN_MAX = 4094;
+/** Tenant of segments added without one. */
+export const DEFAULT_TENANT = "default";
 
 /** A validated lab: every value parsed, every name generated, every id allocated. */
 export interface ResolvedLab {
@@ -23,6 +27,9 @@ export interface ResolvedLab {
   readonly hosts: readonly Host[];
   readonly segments: readonly Segment[];
   readonly guests: readonly Guest[];
+  readonly externals: readonly External[];
+  readonly portForwards: readonly PortForward[];
+  readonly services: readonly Service[];
 }
 
 export interface Host {
@@ -32,22 +39,43 @@ export interface Host {
   readonly underlay: IpAddress;
   /** Emulated hosts: the host's network namespace. */
   readonly netns?: string;
-  /** Emulated hosts: the underlay device inside the host and its peer on the fabric bridge. */
+  /** The underlay device (VXLAN endpoint, NAT egress, floating IPs); `eth0` on emulated hosts. */
   readonly uplink: string;
+  /** Emulated hosts: the peer of the uplink on the fabric bridge. */
   readonly fabricPort?: string;
+  /** Device enslaved to the host's bridged-mode segment (`eth1` on emulated hosts), if any. */
+  readonly lanPort?: string;
+  /** Emulated hosts: its peer on the fabric bridge. */
+  readonly fabricLanPort?: string;
   readonly libvirtUri: string;
   readonly dockerHost: string;
+}
+
+export interface Gateway {
+  /** The host that carries the gateway address (and NAT) for the segment. */
+  readonly host: string;
+  readonly address: IpAddress;
+  readonly address6?: IpAddress;
 }
 
 export interface Segment {
   readonly name: string;
   readonly path: string;
+  readonly tenant: string;
+  readonly mode: NetworkModeSpec["kind"];
   readonly cidr: Cidr;
-  readonly vni: number;
+  readonly cidr6?: Cidr;
+  /** VXLAN id, for segmentation "vxlan" (and not bridged). */
+  readonly vni?: number;
+  /** 802.1Q tag, for segmentation "vlan". */
+  readonly vlan?: number;
   readonly mtu: number;
   /** Bridge device on every host the segment spans. */
   readonly bridge: string;
-  readonly vxlan: string;
+  /** The device that joins the bridges across hosts: a VXLAN or VLAN device (none when bridged). */
+  readonly overlayDev?: string;
+  /** nat and routed segments. */
+  readonly gateway?: Gateway;
   /** Names of the hosts it spans, sorted. */
   readonly hosts: readonly string[];
 }
@@ -57,6 +85,9 @@ export interface Nic {
   readonly segment: string;
   readonly address: IpAddress;
   readonly prefixLength: number;
+  readonly address6?: IpAddress;
+  readonly prefixLength6?: number;
+  readonly floatingIp?: IpAddress;
   readonly mac: MacAddress;
   /** Device name inside the guest (`eth0`, ...). */
   readonly guestDev: string;
@@ -69,7 +100,52 @@ export interface Guest {
   readonly path: string;
   readonly host: string;
   readonly compute: ComputeSpec;
-  /** Emulated guests: the guest's network namespace. */
+  /**
+   * Emulated guests: the network namespace the guest runs in: its own, its host's (container
+   * network mode "host") or another guest's (mode "container").
+   */
   readonly netns?: string;
+  /** Whether the guest owns `netns` (created and removed with it). */
+  readonly ownsNetns: boolean;
   readonly nics: readonly Nic[];
+  readonly intercept?: InterceptSpec;
+}
+
+export interface External {
+  readonly name: string;
+  readonly path: string;
+  readonly netns: string;
+  /** Its address on the fabric. */
+  readonly address: IpAddress;
+  readonly fabricPort: string;
+  /** Extra addresses on its loopback, routed to it by the lab's hosts. */
+  readonly addresses: readonly Cidr[];
+}
+
+export interface PortForward {
+  readonly path: string;
+  readonly segment: string;
+  readonly protocol: Protocol;
+  readonly hostPort: number;
+  readonly guest: string;
+  readonly to: IpAddress;
+  readonly port: number;
+}
+
+export interface ServiceBackend {
+  readonly guest: string;
+  readonly address: IpAddress;
+  readonly port: number;
+  readonly weight: number;
+}
+
+export interface Service {
+  readonly name: string;
+  readonly path: string;
+  readonly segment: string;
+  readonly protocol: Protocol;
+  readonly vip: IpAddress;
+  readonly port: number;
+  readonly nodePort?: number;
+  readonly backends: readonly ServiceBackend[];
 }

@@ -35,19 +35,46 @@ export interface HostSpec {
   readonly target?: TargetSpec;
   /** The host's address on the underlay (VXLAN endpoint); allocated from the fabric when emulated. */
   readonly underlayAddress?: string;
+  /** Real hosts: the device that carries the underlay address. @default "eth0" */
+  readonly uplink?: string;
+  /** Real hosts: a spare NIC on the physical LAN, enslaved to a bridged-mode segment. */
+  readonly lanInterface?: string;
   /** libvirt connection URI for VMs on this host. @default derived from the target */
   readonly libvirtUri?: string;
   /** Docker daemon address for containers on this host. @default derived from the target */
   readonly dockerHost?: string;
 }
 
+/** How a network reaches beyond its own L2 segment. */
+export type NetworkModeSpec =
+  /** Host-only: guests reach each other, nothing else. */
+  | { readonly kind: "isolated" }
+  /** The hosts' uplinks join the bridge: guests sit on the physical segment (no overlay). */
+  | { readonly kind: "bridged" }
+  /** A gateway on one host, masquerading out of its uplink; guests get a default route to it. */
+  | { readonly kind: "nat"; readonly gateway?: string; readonly gatewayHost?: string }
+  /** A gateway without NAT: the lab's hosts and externals get routes to the subnet. */
+  | { readonly kind: "routed"; readonly gateway?: string; readonly gatewayHost?: string };
+
+export type SegmentationKind = "vxlan" | "vlan";
+
 export interface SegmentSpec {
   readonly name: string;
   readonly path: string;
+  /** The tenant that owns the segment; segments of different tenants never exchange a packet. */
+  readonly tenant?: string;
   /** IPv4 or IPv6 subnet of the segment. */
   readonly cidr: string;
+  /** Optional IPv6 subnet for dual stack (when `cidr` is IPv4). */
+  readonly ipv6Cidr?: string;
+  /** @default isolated */
+  readonly mode?: NetworkModeSpec;
+  /** How the segment's bridges on different hosts are joined. @default "vxlan" */
+  readonly segmentation?: SegmentationKind;
   /** VXLAN network identifier. @default allocated from 1000 upwards */
   readonly vni?: number;
+  /** 802.1Q tag on the hosts' uplinks (segmentation "vlan"). @default allocated from 100 upwards */
+  readonly vlan?: number;
   /** Hosts the segment spans besides those of its guests. */
   readonly hosts?: readonly string[];
   /** Underlay MTU; the segment's MTU is this minus the VXLAN overhead. @default 1500 */
@@ -58,6 +85,10 @@ export interface NicSpec {
   readonly segment: string;
   /** Address in the segment's subnet, without mask. @default the next free address */
   readonly address?: string;
+  /** IPv6 address on a dual-stack segment. @default the next free one */
+  readonly address6?: string;
+  /** A 1:1 NAT address on the external network (the gateway host's uplink subnet). */
+  readonly floatingIp?: string;
   /** @default derived from the lab, guest and NIC index (52:54:00:xx:xx:xx) */
   readonly mac?: string;
 }
@@ -75,11 +106,30 @@ export interface VmSpec {
   readonly pool: string;
 }
 
+/** Docker's network modes. `container` shares the network namespace of another guest. */
+export type ContainerNetworkMode =
+  | { readonly kind: "bridge" }
+  | { readonly kind: "host" }
+  | { readonly kind: "none" }
+  | { readonly kind: "container"; readonly guest: string };
+
 export interface ContainerSpec {
   readonly image: string;
+  /** @default bridge (the guest's NICs on lab segments) */
+  readonly networkMode?: ContainerNetworkMode;
 }
 
 export type ComputeSpec = { readonly kind: "vm"; readonly vm: VmSpec } | { readonly kind: "container"; readonly container: ContainerSpec };
+
+/** Sidecar-style interception: the guest's TCP goes to a local proxy, except the proxy's own. */
+export interface InterceptSpec {
+  /** Where outbound TCP is redirected. */
+  readonly outboundPort?: number;
+  /** Where inbound TCP is redirected. */
+  readonly inboundPort?: number;
+  /** The proxy runs as this uid; its own connections are not redirected. */
+  readonly proxyUid: number;
+}
 
 export interface GuestSpec {
   readonly name: string;
@@ -87,6 +137,48 @@ export interface GuestSpec {
   readonly host: string;
   readonly compute: ComputeSpec;
   readonly nics: readonly NicSpec[];
+  readonly intercept?: InterceptSpec;
+}
+
+/** A node of the outside world on the underlay (emulated labs): a client, an admin, "the internet". */
+export interface ExternalSpec {
+  readonly name: string;
+  readonly path: string;
+  /** Extra addresses it owns (e.g. an admin net), routed to it by every lab host. */
+  readonly addresses?: readonly string[];
+}
+
+export type Protocol = "tcp" | "udp";
+
+/** A host port on the gateway host forwarded to a guest port. */
+export interface PortForwardSpec {
+  readonly path: string;
+  readonly segment: string;
+  readonly protocol: Protocol;
+  readonly hostPort: number;
+  readonly guest: string;
+  readonly port: number;
+}
+
+export interface BackendRefSpec {
+  readonly guest: string;
+  readonly port: number;
+  /** Relative share of new connections. @default 1 */
+  readonly weight?: number;
+}
+
+/** A virtual IP:port in front of weighted backends, kube-proxy style. */
+export interface ServiceSpec {
+  readonly name: string;
+  readonly path: string;
+  readonly segment: string;
+  readonly protocol: Protocol;
+  /** Virtual address, outside every subnet of the lab. */
+  readonly vip: string;
+  readonly port: number;
+  readonly backends: readonly BackendRefSpec[];
+  /** Also reachable at this port on the gateway host's uplink address. */
+  readonly nodePort?: number;
 }
 
 export interface LabSpec {
@@ -98,4 +190,7 @@ export interface LabSpec {
   readonly hosts: readonly HostSpec[];
   readonly segments: readonly SegmentSpec[];
   readonly guests: readonly GuestSpec[];
+  readonly externals?: readonly ExternalSpec[];
+  readonly portForwards?: readonly PortForwardSpec[];
+  readonly services?: readonly ServiceSpec[];
 }

@@ -1,5 +1,5 @@
 import { sh } from "../net";
-import { Guest, Host, ResolvedLab, Segment } from "../model";
+import { External, Guest, Host, ResolvedLab, Segment } from "../model";
 import { applyScript, teardownScript } from "./script";
 import { Stage } from "./stage";
 
@@ -55,6 +55,12 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
       sh`ip -n ${fabric.netns} link set ${port} master ${FABRIC_BRIDGE} up`,
       sh`ip -n ${ns} addr replace ${host.underlay.toString()}/${fabric.cidr.prefixLength} dev ${host.uplink}`,
       sh`ip -n ${ns} link set ${host.uplink} up`,
+      // A second port on the fabric for a bridged segment: guests then sit on the "physical" LAN.
+      ...(host.lanPort && host.fabricLanPort ? [
+        sh`if cn_link_missing ${host.lanPort} ${ns}; then ip link add ${host.fabricLanPort} netns ${fabric.netns} type veth peer name ${host.lanPort} netns ${ns}; fi`,
+        sh`ip -n ${fabric.netns} link set ${host.fabricLanPort} master ${FABRIC_BRIDGE} up`,
+        sh`ip -n ${ns} link set ${host.lanPort} up`,
+      ] : []),
     ], teardown),
     teardown: teardownScript(`host ${host.name}`, teardown),
   };
@@ -62,30 +68,77 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
 
 /**
  * An emulated guest: a namespace standing in for a VM or container. Its NICs are veth pairs whose
- * host ends sit on the segment bridges, where a real VM's TAP would be.
+ * host ends sit on the segment bridges, where a real VM's TAP would be. Containers in Docker's
+ * host or container mode own no namespace: they run in their host's or peer's.
  */
-export function renderEmulatedGuest(lab: ResolvedLab, guest: Guest, hostStageDeps: readonly string[]): Stage {
+export function renderEmulatedGuest(lab: ResolvedLab, guest: Guest, deps: readonly string[]): Stage {
   const host = lab.hosts.find((h) => h.name === guest.host)!;
   const segments = new Map<string, Segment>(lab.segments.map((s) => [s.name, s]));
   const ns = guest.netns!;
   const hostNs = host.netns!;
+  const title = `guest ${guest.name} on ${guest.host}`;
+  if (!guest.ownsNetns) {
+    const body = [`# runs in namespace ${ns}, which it shares`];
+    return { id: guestStageId(guest.name), runOn: { kind: "controller" }, title, after: deps, apply: applyScript(title, body, []), teardown: teardownScript(title, [":"]) };
+  }
   const body = [sh`cn_netns_add ${ns}`, sh`ip -n ${ns} link set lo up`];
+  let routed = false;
   for (const nic of guest.nics) {
     const seg = segments.get(nic.segment)!;
     body.push(
       sh`if cn_link_missing ${nic.guestDev} ${ns}; then ip link add ${nic.guestDev} netns ${ns} address ${nic.mac.toString()} mtu ${seg.mtu} type veth peer name ${nic.hostDev} netns ${hostNs} mtu ${seg.mtu}; fi`,
       sh`ip -n ${hostNs} link set ${nic.hostDev} master ${seg.bridge} up`,
       sh`ip -n ${ns} addr replace ${nic.address.toString()}/${nic.prefixLength} dev ${nic.guestDev}`,
-      sh`ip -n ${ns} link set ${nic.guestDev} up`,
     );
+    if (nic.address6) body.push(sh`ip -n ${ns} -6 addr replace ${nic.address6.toString()}/${nic.prefixLength6!} dev ${nic.guestDev} nodad`);
+    body.push(sh`ip -n ${ns} link set ${nic.guestDev} up`);
+    // The first NIC on a segment with a gateway carries the default route, as DHCP would set it.
+    if (seg.gateway && !routed) {
+      routed = true;
+      body.push(sh`ip -n ${ns} route replace default via ${seg.gateway.address.toString()} dev ${nic.guestDev}`);
+      if (seg.gateway.address6 && nic.address6) body.push(sh`ip -n ${ns} -6 route replace default via ${seg.gateway.address6.toString()} dev ${nic.guestDev}`);
+    }
   }
   const teardown = [sh`cn_netns_del ${ns}`];
   return {
     id: guestStageId(guest.name),
     runOn: { kind: "controller" },
-    title: `guest ${guest.name} on ${guest.host}`,
-    after: hostStageDeps,
-    apply: applyScript(`guest ${guest.name} on ${guest.host}`, body, teardown),
+    title,
+    after: deps,
+    apply: applyScript(title, body, teardown),
     teardown: teardownScript(`guest ${guest.name}`, teardown),
+  };
+}
+
+export function externalStageId(name: string): string {
+  return `external/${name}`;
+}
+
+/**
+ * An external node: a namespace on the fabric standing for the outside world (a client, an admin
+ * host, "the internet"). It owns extra addresses on its loopback and routes to routed segments.
+ */
+export function renderExternal(lab: ResolvedLab, ext: External, routes: ReadonlyArray<{ to: string; via: string }>): Stage {
+  const fabric = lab.fabric!;
+  const ns = ext.netns;
+  const body = [
+    sh`cn_netns_add ${ns}`,
+    sh`ip -n ${ns} link set lo up`,
+    sh`if cn_link_missing eth0 ${ns}; then ip link add ${ext.fabricPort} netns ${fabric.netns} type veth peer name eth0 netns ${ns}; fi`,
+    sh`ip -n ${fabric.netns} link set ${ext.fabricPort} master ${FABRIC_BRIDGE} up`,
+    sh`ip -n ${ns} addr replace ${ext.address.toString()}/${fabric.cidr.prefixLength} dev eth0`,
+    sh`ip -n ${ns} link set eth0 up`,
+    ...ext.addresses.map((a) => sh`ip -n ${ns} addr replace ${a.toString()} dev lo`),
+    ...routes.map((r) => sh`ip -n ${ns} route replace ${r.to} via ${r.via}`),
+  ];
+  const teardown = [sh`cn_netns_del ${ns}`];
+  const title = `external ${ext.name} (${ext.address})`;
+  return {
+    id: externalStageId(ext.name),
+    runOn: { kind: "controller" },
+    title,
+    after: [fabricStageId()],
+    apply: applyScript(title, body, teardown),
+    teardown: teardownScript(`external ${ext.name}`, teardown),
   };
 }

@@ -4,3 +4,6 @@ export * from "./lab";
 export * from "./emulated";
 export * from "./segments";
 export * from "./inventory";
+export * from "./firewall";
+export * from "./routing-rules";
+export * from "./intercept";

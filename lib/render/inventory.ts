@@ -9,7 +9,7 @@ export const INVENTORY_DIR = "/run/cloudnet/labs";
 /** One node (host or guest) of an emulated lab, as the CLI sees it. */
 export interface InventoryNode {
   readonly name: string;
-  readonly kind: "host" | "guest";
+  readonly kind: "host" | "guest" | "external";
   readonly netns: string;
   /** For guests: the host they sit on. */
   readonly host?: string;
@@ -28,9 +28,13 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
   }));
   const guests: InventoryNode[] = lab.guests.map((g) => ({
     name: g.name, kind: "guest", netns: g.netns!, host: g.host,
-    addresses: g.nics.map((n) => `${n.address}/${n.prefixLength}`),
+    addresses: g.nics.flatMap((n) => [`${n.address}/${n.prefixLength}`, ...(n.address6 ? [`${n.address6}/${n.prefixLength6}`] : [])]),
   }));
-  return { lab: lab.name, prefix: lab.prefix, nodes: [...hosts, ...guests] };
+  const externals: InventoryNode[] = lab.externals.map((e) => ({
+    name: e.name, kind: "external", netns: e.netns,
+    addresses: [`${e.address}/${lab.fabric!.cidr.prefixLength}`, ...e.addresses.map((a) => a.toString())],
+  }));
+  return { lab: lab.name, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals] };
 }
 
 /** Writes the lab's inventory file once everything else is in place; removes it first on destroy. */

@@ -22,9 +22,10 @@ const PRELUDE = [
  * An apply script: the prelude, then `body`. If any command fails, the stage's teardown runs
  * before the error is returned, so a failed apply leaves nothing half-built behind.
  */
-export function applyScript(title: string, body: readonly string[], teardown: readonly string[]): string {
+export function applyScript(title: string, body: readonly string[], teardown: readonly string[], helpers: readonly string[] = []): string {
   return [
     PRELUDE,
+    ...helpers,
     "cn_rollback() {",
     ...indent(teardown.length ? teardown : [":"]),
     "}",
@@ -36,8 +37,8 @@ export function applyScript(title: string, body: readonly string[], teardown: re
 }
 
 /** A teardown script: removes only what the stage created, and succeeds when it is already gone. */
-export function teardownScript(title: string, body: readonly string[]): string {
-  return [PRELUDE, `cn_log ${quoteTitle(`remove ${title}`)}`, ...body, ""].join("\n");
+export function teardownScript(title: string, body: readonly string[], helpers: readonly string[] = []): string {
+  return [PRELUDE, ...helpers, `cn_log ${quoteTitle(`remove ${title}`)}`, ...body, ""].join("\n");
 }
 
 function indent(lines: readonly string[]): string[] {

@@ -1,5 +1,5 @@
 import { sh } from "../net";
-import { Host, ResolvedLab } from "../model";
+import { Host, ResolvedLab, Segment } from "../model";
 import { applyScript, teardownScript } from "./script";
 import { Stage } from "./stage";
 
@@ -13,29 +13,32 @@ export function networkStageId(host: string): string {
 
 /**
  * The segments a host takes part in: a bridge per segment, joined to the other hosts by a VXLAN
- * device with head-end replication (one flood entry per remote host). Returns undefined when the
- * host has no segment.
+ * device with head-end replication (one flood entry per remote host), a VLAN device on the uplink,
+ * or the host's LAN port (bridged). Gateways, floating IPs and routes to routed segments come with
+ * them. Returns undefined when the host has none of these.
  */
 export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly string[]): Stage | undefined {
   const segments = lab.segments.filter((s) => s.hosts.includes(host.name));
-  if (segments.length === 0) return undefined;
-  const byName = new Map(lab.hosts.map((h) => [h.name, h]));
+  const routes = routesFor(lab, host);
+  const floating = floatingIpsOn(lab, host);
+  if (segments.length === 0 && routes.length === 0) return undefined;
   const body: string[] = [];
   const teardown: string[] = [];
   for (const s of segments) {
-    body.push(
-      `# segment ${s.name}: ${s.cidr}, VNI ${s.vni}, MTU ${s.mtu}`,
-      sh`if cn_link_missing ${s.bridge}; then ip link add ${s.bridge} mtu ${s.mtu} type bridge; fi`,
-      sh`ip link set ${s.bridge} up`,
-      sh`if cn_link_missing ${s.vxlan}; then ip link add ${s.vxlan} mtu ${s.mtu} type vxlan id ${s.vni} local ${host.underlay.toString()} dstport ${VXLAN_PORT}; fi`,
-      sh`ip link set ${s.vxlan} master ${s.bridge} up`,
-    );
-    for (const remote of s.hosts.filter((h) => h !== host.name)) {
-      body.push(sh`bridge fdb append ${FLOOD_MAC} dev ${s.vxlan} dst ${byName.get(remote)!.underlay.toString()}`);
-    }
-    teardown.push(sh`cn_link_del ${s.vxlan}`, sh`cn_link_del ${s.bridge}`);
+    const { apply, remove } = segmentLines(lab, host, s);
+    body.push(...apply);
+    teardown.push(...remove);
   }
-  const title = `network on ${host.name}: ${segments.map((s) => s.name).join(",")}`;
+  for (const ip of floating) {
+    body.push(sh`ip addr replace ${ip}/32 dev ${host.uplink}`);
+    teardown.push(sh`ip addr del ${ip}/32 dev ${host.uplink} 2>/dev/null || true`);
+  }
+  for (const r of routes) {
+    body.push(sh`ip route replace ${r.to} via ${r.via}`);
+    teardown.push(sh`ip route del ${r.to} via ${r.via} 2>/dev/null || true`);
+  }
+  const names = segments.map((s) => s.name).join(",") || "routes";
+  const title = `network on ${host.name}: ${names}`;
   return {
     id: networkStageId(host.name),
     runOn: { kind: "host", host: host.name },
@@ -44,4 +47,62 @@ export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly 
     apply: applyScript(title, body, teardown),
     teardown: teardownScript(title, teardown),
   };
+}
+
+function segmentLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[]; remove: string[] } {
+  const apply = [
+    `# segment ${s.name} of tenant ${s.tenant}: ${s.mode}, ${s.cidr}${s.cidr6 ? ` ${s.cidr6}` : ""}, ${s.vni !== undefined ? `VNI ${s.vni}` : s.vlan !== undefined ? `VLAN ${s.vlan}` : "LAN"}, MTU ${s.mtu}`,
+    sh`if cn_link_missing ${s.bridge}; then ip link add ${s.bridge} mtu ${s.mtu} type bridge; fi`,
+    sh`ip link set ${s.bridge} up`,
+  ];
+  const remove: string[] = [];
+  if (s.vni !== undefined && s.overlayDev) {
+    apply.push(
+      sh`if cn_link_missing ${s.overlayDev}; then ip link add ${s.overlayDev} mtu ${s.mtu} type vxlan id ${s.vni} local ${host.underlay.toString()} dstport ${VXLAN_PORT}; fi`,
+      sh`ip link set ${s.overlayDev} master ${s.bridge} up`,
+    );
+    for (const remote of s.hosts.filter((h) => h !== host.name)) {
+      const dst = lab.hosts.find((h) => h.name === remote)!.underlay.toString();
+      apply.push(sh`bridge fdb append ${FLOOD_MAC} dev ${s.overlayDev} dst ${dst}`);
+    }
+    remove.push(sh`cn_link_del ${s.overlayDev}`);
+  } else if (s.vlan !== undefined && s.overlayDev) {
+    apply.push(
+      sh`if cn_link_missing ${s.overlayDev}; then ip link add link ${host.uplink} name ${s.overlayDev} mtu ${s.mtu} type vlan id ${s.vlan}; fi`,
+      sh`ip link set ${s.overlayDev} master ${s.bridge} up`,
+    );
+    remove.push(sh`cn_link_del ${s.overlayDev}`);
+  } else if (s.mode === "bridged" && host.lanPort) {
+    // The LAN port is the host's (real hosts) or the host stage's (emulated): released, never deleted.
+    apply.push(sh`ip link set ${host.lanPort} master ${s.bridge} up`);
+    remove.push(sh`if ! cn_link_missing ${host.lanPort}; then ip link set ${host.lanPort} nomaster; fi`);
+  }
+  if (s.gateway?.host === host.name) {
+    apply.push(sh`ip addr replace ${s.gateway.address.toString()}/${s.cidr.prefixLength} dev ${s.bridge}`);
+    if (s.gateway.address6 && s.cidr6) apply.push(sh`ip -6 addr replace ${s.gateway.address6.toString()}/${s.cidr6.prefixLength} dev ${s.bridge} nodad`);
+  }
+  remove.push(sh`cn_link_del ${s.bridge}`);
+  return { apply, remove };
+}
+
+/** Floating IPs answered by this host on its uplink (it is their segment's gateway). */
+function floatingIpsOn(lab: ResolvedLab, host: Host): string[] {
+  const gw = new Set(lab.segments.filter((s) => s.gateway?.host === host.name).map((s) => s.name));
+  return lab.guests.flatMap((g) => g.nics.filter((n) => n.floatingIp && gw.has(n.segment)).map((n) => n.floatingIp!.toString()));
+}
+
+/** Routes to routed segments through their gateway hosts, for any node but the gateway itself. */
+export function routesToRoutedSegments(lab: ResolvedLab, fromHost?: string): Array<{ to: string; via: string }> {
+  return lab.segments
+    .filter((s) => s.mode === "routed" && s.gateway && s.gateway.host !== fromHost)
+    .map((s) => ({ to: s.cidr, via: lab.hosts.find((h) => h.name === s.gateway!.host)!.underlay }))
+    .filter((r) => r.via.family === r.to.family)
+    .map((r) => ({ to: r.to.toString(), via: r.via.toString() }));
+}
+
+/** A host reaches routed segments through their gateway host, and externals' extra addresses through them. */
+export function routesFor(lab: ResolvedLab, host: Host): Array<{ to: string; via: string }> {
+  const toExternals = lab.externals.flatMap((e) =>
+    e.addresses.filter((a) => a.family === e.address.family).map((a) => ({ to: a.toString(), via: e.address.toString() })));
+  return [...routesToRoutedSegments(lab, host.name), ...toExternals];
 }

@@ -3,7 +3,9 @@ export type Runner =
   /** On the machine that runs Terraform, outside any host: creates and removes emulated namespaces. */
   | { readonly kind: "controller" }
   /** On a lab host, through the host's target (SSH, local, or inside its namespace). */
-  | { readonly kind: "host"; readonly host: string };
+  | { readonly kind: "host"; readonly host: string }
+  /** Inside an emulated node's own namespace (a guest or an external). */
+  | { readonly kind: "netns"; readonly netns: string };
 
 /**
  * One unit of host state with its own apply and teardown: the smallest thing Terraform creates,

@@ -45,6 +45,7 @@ const BASH = ["/bin/bash", "-c"];
 export function hookFor(lab: ResolvedLab, stage: Stage): Hook {
   const runOn = stage.runOn;
   if (runOn.kind === "controller") return localHook(stage, []);
+  if (runOn.kind === "netns") return localHook(stage, ["ip", "netns", "exec", shellWord(runOn.netns)], runOn.netns);
   const host = lab.hosts.find((h) => h.name === runOn.host);
   if (!host) throw new Error(`stage ${stage.id} runs on unknown host ${runOn.host}`);
   switch (host.target.kind) {

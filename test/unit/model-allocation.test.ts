@@ -79,7 +79,7 @@ describe("resolveLab allocation", () => {
 
   it("names bridge and VXLAN device after prefix and segment", () => {
     const lab = resolveOk(emulatedLab({ name: "demo", segments: [segment("blue", "10.10.0.0/24")] }));
-    expect(lab.segments[0]).toMatchObject({ bridge: "demob-blue", vxlan: "demov-blue" });
+    expect(lab.segments[0]).toMatchObject({ bridge: "demob-blue", overlayDev: "demov-blue", vni: 1000 });
   });
 
   it("spans a segment over its explicit hosts and its guests' hosts, sorted", () => {

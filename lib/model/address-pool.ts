@@ -1,0 +1,35 @@
+import { Cidr, IpAddress } from "../net";
+
+/** Auto-allocated guest addresses start here; lower ones stay free for gateways. */
+export const FIRST_AUTO_HOST_OFFSET = 10n;
+/** Allocation gives up after this many candidates (a /64 is not searched to its end). */
+const SEARCH_LIMIT = 1n << 20n;
+
+/** The addresses taken in one subnet, and who took them. */
+export class AddressPool {
+  private readonly taken = new Map<string, string>();
+
+  constructor(readonly cidr: Cidr) {}
+
+  /** Who holds `ip`, if anyone. */
+  holder(ip: IpAddress): string | undefined {
+    return this.taken.get(ip.toString());
+  }
+
+  claim(ip: IpAddress, who: string): void {
+    this.taken.set(ip.toString(), who);
+  }
+
+  /** The lowest free usable address from .10 upwards, claimed for `who`; undefined when full. */
+  allocate(who: string): IpAddress | undefined {
+    const limit = this.cidr.size < SEARCH_LIMIT ? this.cidr.size : SEARCH_LIMIT;
+    for (let n = FIRST_AUTO_HOST_OFFSET; n < limit; n++) {
+      const ip = this.cidr.addressAt(n);
+      if (this.cidr.isUsableHost(ip) && !this.taken.has(ip.toString())) {
+        this.claim(ip, who);
+        return ip;
+      }
+    }
+    return undefined;
+  }
+}

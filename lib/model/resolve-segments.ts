@@ -1,0 +1,193 @@
+import { Cidr, IpAddress, kernelName, validateIdentifier } from "../net";
+import { ResolveContext, isDefined } from "./context";
+import {
+  DEFAULT_TENANT, Gateway, MIN_IPV4_MTU, MIN_IPV6_MTU, Segment, VLAN_MAX, VLAN_MIN, VNI_MAX, VNI_MIN, VXLAN_OVERHEAD_IPV4,
+  VXLAN_OVERHEAD_IPV6,
+} from "./lab";
+import { SegmentSpec } from "./spec";
+
+const FIRST_AUTO_VNI = 1000;
+const FIRST_AUTO_VLAN = 100;
+
+/** A segment before its hosts are known (they follow from the guests placed on it). */
+export type DraftSegment = Omit<Segment, "gateway" | "hosts"> & { readonly hosts: readonly string[] };
+
+export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<string>, family: 4 | 6): DraftSegment[] {
+  const vnis = new IdAllocator(ctx, "VNI", VNI_MIN, VNI_MAX, FIRST_AUTO_VNI,
+    "a VXLAN network identifier is 1-16,777,215", "give each segment its own VNI or leave it out to allocate one");
+  const vlans = new IdAllocator(ctx, "VLAN", VLAN_MIN, VLAN_MAX, FIRST_AUTO_VLAN,
+    "an 802.1Q VLAN id is 1-4,094", "give each segment its own VLAN id or leave it out to allocate one");
+  const specs = ctx.spec.segments;
+  for (const s of specs) {
+    if (s.mode?.kind === "bridged" && (s.vni !== undefined || s.vlan !== undefined)) {
+      ctx.issues.add(s.path, `segment '${s.name}' is bridged: the physical LAN joins its hosts, so it takes no ${s.vni !== undefined ? "VNI" : "VLAN id"}; remove it.`);
+    } else if (kindOf(s) === "vxlan") {
+      if (s.vlan !== undefined) ctx.issues.add(s.path, `segment '${s.name}' sets vlan ${s.vlan} but uses VXLAN; set segmentation: 'vlan' or remove vlan.`);
+      vnis.reserve(s.vni, s.path);
+    } else {
+      if (s.vni !== undefined) ctx.issues.add(s.path, `segment '${s.name}' sets vni ${s.vni} but uses VLAN segmentation; remove vni.`);
+      vlans.reserve(s.vlan, s.path);
+    }
+  }
+  const seen = new Set<string>();
+  const out: DraftSegment[] = [];
+  for (const s of specs) {
+    const name = ctx.issues.check(s.path, () => validateIdentifier(s.name, "segment"));
+    if (name && seen.has(name)) ctx.issues.add(s.path, `segment name '${name}' is used twice in the lab.`);
+    if (name) seen.add(name);
+    const tenant = ctx.issues.check(s.path, () => validateIdentifier(s.tenant ?? DEFAULT_TENANT, "tenant"));
+    const cidr = ctx.issues.check(s.path, () => Cidr.parse(s.cidr));
+    const cidr6 = s.ipv6Cidr === undefined ? undefined : parseIpv6Cidr(ctx, s, cidr);
+    for (const h of s.hosts ?? []) {
+      if (!hostNames.has(h)) ctx.issues.add(s.path, `segment '${s.name}' spans host '${h}', which is not in the lab; add it with lab.addHost('${h}').`);
+    }
+    const mode = s.mode?.kind ?? "isolated";
+    const kind = mode === "bridged" ? undefined : kindOf(s);
+    const mtu = segmentMtu(ctx, s, family, cidr, cidr6, kind);
+    const vni = kind === "vxlan" ? vnis.take(s.vni, s.path) : undefined;
+    const vlan = kind === "vlan" ? vlans.take(s.vlan, s.path) : undefined;
+    if (!name || !tenant || !cidr || mtu === undefined || (s.ipv6Cidr !== undefined && !cidr6)) continue;
+    out.push({
+      name, path: s.path, tenant, mode, cidr, cidr6, vni, vlan, mtu,
+      bridge: kernelName(ctx.prefix, "b", name),
+      overlayDev: kind === "vxlan" ? kernelName(ctx.prefix, "v", name) : kind === "vlan" ? kernelName(ctx.prefix, "q", name) : undefined,
+      hosts: [...new Set(s.hosts ?? [])].filter((h) => hostNames.has(h)),
+    });
+  }
+  checkRoutingDomain(ctx, out);
+  return out;
+}
+
+function kindOf(s: SegmentSpec): "vxlan" | "vlan" {
+  return s.segmentation ?? "vxlan";
+}
+
+function parseIpv6Cidr(ctx: ResolveContext, s: SegmentSpec, cidr: Cidr | undefined): Cidr | undefined {
+  const cidr6 = ctx.issues.check(s.path, () => Cidr.parse(s.ipv6Cidr!));
+  if (!cidr6) return undefined;
+  if (cidr6.family !== 6) {
+    ctx.issues.add(s.path, `ipv6Cidr '${s.ipv6Cidr}' is not an IPv6 subnet; give one such as 'fd00:10::/64'.`);
+    return undefined;
+  }
+  if (cidr && cidr.family !== 4) {
+    ctx.issues.add(s.path, `segment '${s.name}' already has an IPv6 cidr (${cidr}); ipv6Cidr is for dual stack next to an IPv4 cidr.`);
+    return undefined;
+  }
+  return cidr6;
+}
+
+function segmentMtu(ctx: ResolveContext, s: SegmentSpec, family: 4 | 6, cidr?: Cidr, cidr6?: Cidr, kind?: "vxlan" | "vlan"): number | undefined {
+  const underlayMtu = s.underlayMtu ?? 1500;
+  if (!Number.isInteger(underlayMtu) || underlayMtu < MIN_IPV4_MTU || underlayMtu > 65535) {
+    ctx.issues.add(s.path, `underlayMtu ${underlayMtu} is out of range ${MIN_IPV4_MTU}-65535.`);
+    return undefined;
+  }
+  // An 802.1Q tag travels in the Ethernet header: the IP MTU stays that of the uplink.
+  const overhead = kind === "vxlan" ? (family === 6 ? VXLAN_OVERHEAD_IPV6 : VXLAN_OVERHEAD_IPV4) : 0;
+  const mtu = underlayMtu - overhead;
+  const v6 = cidr?.family === 6 || cidr6 !== undefined;
+  const needed = v6 ? MIN_IPV6_MTU : MIN_IPV4_MTU;
+  if (mtu < needed) {
+    ctx.issues.add(s.path, `MTU ${mtu} after VXLAN encapsulation (${underlayMtu} - ${overhead}) is below ${needed}, the minimum for IPv${v6 ? 6 : 4}; raise underlayMtu to at least ${needed + overhead}.`);
+    return undefined;
+  }
+  return mtu;
+}
+
+/**
+ * Segments with a gateway or on the physical LAN (nat, routed, bridged) share the lab's routing
+ * domain: their subnets must not overlap each other or the fabric. Isolated ones may overlap freely.
+ */
+function checkRoutingDomain(ctx: ResolveContext, segments: readonly DraftSegment[]): void {
+  const routed = segments.filter((s) => s.mode !== "isolated");
+  routed.forEach((s, i) => {
+    for (const other of routed.slice(0, i)) {
+      for (const [a, b] of [[s.cidr, other.cidr], [s.cidr6, other.cidr6]] as const) {
+        if (a && b && a.overlaps(b)) {
+          ctx.issues.add(s.path, `subnet ${a} of ${s.mode} segment '${s.name}' overlaps ${b} of ${other.mode} segment '${other.name}': they share the lab's routing domain; choose a disjoint subnet or make one isolated.`);
+        }
+      }
+    }
+    if (ctx.fabric && s.mode !== "bridged" && s.cidr.overlaps(ctx.fabric)) {
+      ctx.issues.add(s.path, `subnet ${s.cidr} of segment '${s.name}' overlaps the fabric ${ctx.fabric}; choose another subnet or another fabricCidr.`);
+    }
+  });
+  const bridgedByHost = new Map<string, string>();
+  for (const s of segments.filter((x) => x.mode === "bridged")) {
+    for (const h of s.hosts) {
+      const other = bridgedByHost.get(h);
+      if (other) ctx.issues.add(s.path, `host '${h}' already bridges segment '${other}' onto its LAN port; a port joins one bridge only: make '${s.name}' nat, routed or isolated.`);
+      else bridgedByHost.set(h, s.name);
+    }
+  }
+}
+
+/** The gateway address of a nat or routed segment: the given one, or the subnet's first address. */
+export function gatewayAddress(ctx: ResolveContext, s: SegmentSpec, draft: DraftSegment): IpAddress | undefined {
+  const mode = s.mode;
+  if (!mode || (mode.kind !== "nat" && mode.kind !== "routed")) return undefined;
+  if (mode.gateway === undefined) return draft.cidr.addressAt(1);
+  const address = ctx.issues.check(s.path, () => IpAddress.parse(mode.gateway!));
+  if (address && !draft.cidr.isUsableHost(address)) {
+    ctx.issues.add(s.path, `gateway ${address} is outside subnet ${draft.cidr} of segment '${s.name}' (or is its network or broadcast address); pick a host address inside it, e.g. ${draft.cidr.addressAt(1)}.`);
+    return undefined;
+  }
+  return address;
+}
+
+/** The gateway of a nat or routed segment, once the segment's hosts are known. */
+export function resolveGateway(ctx: ResolveContext, s: SegmentSpec, draft: DraftSegment, address: IpAddress | undefined): Gateway | undefined {
+  const mode = s.mode;
+  if (!mode || (mode.kind !== "nat" && mode.kind !== "routed")) return undefined;
+  const host = mode.gatewayHost ?? draft.hosts[0];
+  if (host === undefined) {
+    ctx.issues.add(s.path, `${mode.kind} segment '${s.name}' spans no host, so its gateway has nowhere to live; place a guest on it or give hosts.`);
+    return undefined;
+  }
+  if (!draft.hosts.includes(host)) {
+    ctx.issues.add(s.path, `gatewayHost '${host}' is not a host of segment '${s.name}' (${draft.hosts.join(", ") || "none"}); pick one of them.`);
+    return undefined;
+  }
+  if (!address) return undefined;
+  return { host, address, address6: draft.cidr6?.addressAt(1) };
+}
+
+/** Explicit ids are reserved first, then the missing ones are allocated from `first` upwards. */
+class IdAllocator {
+  private readonly used = new Map<number, string>();
+  private next: number;
+
+  constructor(
+    private readonly ctx: ResolveContext, private readonly what: string, private readonly min: number,
+    private readonly max: number, first: number, private readonly rangeText: string, private readonly fix: string,
+  ) {
+    this.next = first;
+  }
+
+  reserve(id: number | undefined, path: string): void {
+    if (id === undefined) return;
+    if (!Number.isInteger(id) || id < this.min || id > this.max) {
+      const hint = this.what === "VLAN" ? "; for more tenants use segmentation 'vxlan' (16,777,215 ids)" : "";
+      this.ctx.issues.add(path, `${this.what} ${id} is out of range: ${this.rangeText}${hint}.`);
+    } else if (this.used.has(id)) {
+      this.ctx.issues.add(path, `${this.what} ${id} is already used by ${this.used.get(id)}; ${this.fix}.`);
+    } else {
+      this.used.set(id, path);
+    }
+  }
+
+  /** The explicit id (already reserved), or the next free one. */
+  take(explicit: number | undefined, path: string): number | undefined {
+    if (explicit !== undefined) return explicit;
+    while (this.used.has(this.next)) this.next++;
+    if (this.next > this.max) {
+      const hint = this.what === "VLAN" ? " (4,094 VLANs at most); use segmentation 'vxlan' for more tenants" : "";
+      this.ctx.issues.add(path, `no ${this.what} left to allocate${hint}.`);
+      return undefined;
+    }
+    this.used.set(this.next, path);
+    return this.next++;
+  }
+}
+
+export { isDefined };

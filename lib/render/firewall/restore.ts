@@ -1,0 +1,72 @@
+import { heredoc, sh } from "../../net";
+import { Family, Ruleset, chainMarker } from "./ruleset";
+
+const TOOLS: Record<Family, { restore: string; save: string; cmd: string }> = {
+  4: { restore: "iptables-restore", save: "iptables-save", cmd: "iptables" },
+  6: { restore: "ip6tables-restore", save: "ip6tables-save", cmd: "ip6tables" },
+};
+
+/** The `iptables-restore --noflush` payload: every chain it names is created or flushed and refilled, atomically per table. */
+export function restorePayload(rs: Ruleset): string {
+  const lines: string[] = [];
+  for (const t of rs.tables()) {
+    lines.push(`*${t.table}`);
+    for (const c of t.chains) lines.push(`:${c.name} - [0:0]`);
+    for (const c of t.chains) for (const r of c.rules) lines.push(`-A ${c.name} ${r}`);
+    lines.push("COMMIT");
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Apply: one restore (atomic per table, so a failure keeps the previous rules), then the hooks
+ * (each inserted once, first in its built-in chain), then chains of this lab that the new rules no
+ * longer name are removed. Applying the same ruleset twice changes nothing.
+ */
+export function applyRuleset(rs: Ruleset): string[] {
+  if (rs.isEmpty) return [];
+  const t = TOOLS[rs.family];
+  const lines = [heredoc(sh`${t.restore} -w --noflush`, restorePayload(rs))];
+  for (const h of rs.hooks) {
+    lines.push(sh`${t.cmd} -w -t ${h.table} -C ${h.builtin} -j ${h.chain} 2>/dev/null || ${t.cmd} -w -t ${h.table} -I ${h.builtin} 1 -j ${h.chain}`);
+  }
+  for (const table of rs.tables()) {
+    const keep = table.chains.map((c) => c.name).join(",");
+    lines.push(sh`cn_fw_prune ${t.cmd} ${t.save} ${table.table} ${chainMarker(rs.prefix)} ${keep}`);
+  }
+  return lines;
+}
+
+/** Teardown: every jump into, and every chain of, this lab in both families; nothing else. */
+export function removeLabChains(prefix: string): string[] {
+  return ([4, 6] as const).flatMap((f) => {
+    const t = TOOLS[f];
+    return (["raw", "mangle", "nat", "filter"] as const).map((table) => sh`cn_fw_prune ${t.cmd} ${t.save} ${table} ${chainMarker(prefix)} -`);
+  });
+}
+
+/**
+ * Shell helper used by apply and teardown: `cn_fw_prune CMD SAVE TABLE MARKER KEEP` removes every
+ * chain whose name starts with MARKER and is not in the comma-separated KEEP list ("-" keeps none):
+ * first the hooks into it from the built-in chains, then its rules, then the chain. Static text: the
+ * values arrive as arguments, never as code, and only `-j <chain>` hooks are deleted, so rules of
+ * other tools are never read back into a command.
+ */
+export const FIREWALL_HELPERS = [
+  "cn_fw_prune() {",
+  "  local cmd=$1 save=$2 table=$3 marker=$4 keep=,$5, chain b",
+  "  command -v \"$save\" >/dev/null 2>&1 || return 0",
+  "  local stale=()",
+  "  while read -r chain; do",
+  "    case \"$keep\" in *,\"$chain\",*) ;; *) stale+=(\"$chain\") ;; esac",
+  "  done < <(\"$save\" -t \"$table\" 2>/dev/null | sed -n \"s/^:\\(${marker}[^ ]*\\) .*/\\1/p\")",
+  "  [ ${#stale[@]} -gt 0 ] || return 0",
+  "  for chain in \"${stale[@]}\"; do",
+  "    for b in PREROUTING INPUT FORWARD OUTPUT POSTROUTING; do",
+  "      while \"$cmd\" -w -t \"$table\" -C \"$b\" -j \"$chain\" 2>/dev/null; do \"$cmd\" -w -t \"$table\" -D \"$b\" -j \"$chain\"; done",
+  "    done",
+  "  done",
+  "  for chain in \"${stale[@]}\"; do \"$cmd\" -w -t \"$table\" -F \"$chain\"; done",
+  "  for chain in \"${stale[@]}\"; do \"$cmd\" -w -t \"$table\" -X \"$chain\"; done",
+  "}",
+];
