@@ -1,4 +1,4 @@
-import { Nic, VmSpec } from "../model";
+import { Nic, Segment, VmSpec } from "../model";
 
 /** cloud-init user data: hostname and a login user with the SSH key. */
 export function cloudInitUserData(hostname: string, vm: VmSpec): string {
@@ -14,10 +14,15 @@ export function cloudInitUserData(hostname: string, vm: VmSpec): string {
   return lines.join("\n") + "\n";
 }
 
-/** Netplan v2 network config with static addresses, matched by MAC so NIC order cannot confuse it. */
-export function cloudInitNetworkConfig(nics: readonly Nic[]): string {
+/**
+ * Netplan v2 network config with static addresses, matched by MAC so NIC order cannot confuse it;
+ * the first NIC on a network with a gateway gets the default route(s).
+ */
+export function cloudInitNetworkConfig(nics: readonly Nic[], segments: ReadonlyMap<string, Segment>): string {
   const lines = ["version: 2", "ethernets:"];
+  let routed = false;
   for (const n of nics) {
+    const seg = segments.get(n.segment);
     lines.push(
       `  ${n.guestDev}:`,
       "    match:",
@@ -25,7 +30,14 @@ export function cloudInitNetworkConfig(nics: readonly Nic[]): string {
       `    set-name: ${n.guestDev}`,
       "    addresses:",
       `      - ${n.address}/${n.prefixLength}`,
+      ...(n.address6 ? [`      - "${n.address6}/${n.prefixLength6}"`] : []),
     );
+    if (seg?.mtu) lines.push(`    mtu: ${seg.mtu}`);
+    if (seg?.gateway && !routed) {
+      routed = true;
+      lines.push("    routes:", "      - to: default", `        via: ${seg.gateway.address}`);
+      if (seg.gateway.address6 && n.address6) lines.push("      - to: \"::/0\"", `        via: "${seg.gateway.address6}"`);
+    }
   }
   return lines.join("\n") + "\n";
 }

@@ -1,4 +1,5 @@
 import { ComputeSpec } from "../model";
+import { ContainerNetwork } from "./network-mode";
 
 export interface VmOptions {
   /** Base image URL or host path, e.g. a Debian `genericcloud` qcow2. */
@@ -18,6 +19,8 @@ export interface VmOptions {
 export interface ContainerOptions {
   /** @default "debian:12-slim" */
   readonly image?: string;
+  /** @default ContainerNetwork.bridge() */
+  readonly network?: ContainerNetwork;
 }
 
 /** What a guest is: a VM (libvirt) or a container (Docker). Emulated labs run either as a namespace. */
@@ -37,7 +40,10 @@ export class Compute {
   }
 
   static container(options: ContainerOptions = {}): Compute {
-    return new Compute({ kind: "container", container: { image: options.image ?? "debian:12-slim" } });
+    return new Compute({
+      kind: "container",
+      container: { image: options.image ?? "debian:12-slim", networkMode: options.network?.spec },
+    });
   }
 
   private constructor(readonly spec: ComputeSpec) {}

@@ -1,4 +1,6 @@
 export * from "./backend";
 export * from "./compute";
+export * from "./network-mode";
+export * from "./nodes";
 export * from "./lab";
 export * from "./stage-hook";

@@ -1,9 +1,12 @@
 import { Aspects, IAspect } from "cdktf";
 import { Construct, IConstruct } from "constructs";
-import { GuestSpec, HostSpec, LabSpec, NicSpec, ResolvedLab, SegmentSpec, resolveLab, Issue, labPrefix } from "../model";
+import { Issue, LabSpec, ResolvedLab, labPrefix, resolveLab } from "../model";
 import { renderLab } from "../render";
-import { Backend, Target } from "./backend";
-import { Compute } from "./compute";
+import { Backend } from "./backend";
+import {
+  ExternalProps, GuestProps, HostProps, LabExternal, LabGuest, LabHost, LabPortForward, LabRegistry, LabSegment, LabService,
+  SegmentProps, Tenant, guestSpec, segmentSpec,
+} from "./nodes";
 import { RealGuests } from "./real-guests";
 import { StageHook } from "./stage-hook";
 
@@ -18,69 +21,11 @@ export interface LabProps {
   readonly backend?: Backend;
 }
 
-export interface HostProps {
-  /** How artifacts reach the host; required for Backend.hosts(), not allowed for emulated labs. */
-  readonly target?: Target;
-  /** The host's VXLAN endpoint address; required for Backend.hosts(). */
-  readonly underlayAddress?: string;
-  /** libvirt URI. @default qemu+ssh://user@host/system for SSH targets, qemu:///system locally */
-  readonly libvirtUri?: string;
-  /** Docker daemon. @default ssh://user@host for SSH targets, the local socket otherwise */
-  readonly dockerHost?: string;
-}
-
-export interface SegmentProps {
-  /** The segment's subnet, e.g. '10.10.0.0/24'. */
-  readonly cidr: string;
-  /** VXLAN network identifier (1-16,777,215). @default allocated from 1000 upwards */
-  readonly vni?: number;
-  /** Hosts to span besides those of its guests. */
-  readonly hosts?: ReadonlyArray<LabHost | string>;
-  /** MTU of the underlay; the segment gets this minus the VXLAN overhead. @default 1500 */
-  readonly underlayMtu?: number;
-}
-
-export interface NicProps {
-  readonly segment: LabSegment | string;
-  /** Address without mask, inside the segment's subnet. @default the next free one from .10 */
-  readonly address?: string;
-  /** @default a stable MAC derived from lab, guest and NIC index */
-  readonly mac?: string;
-}
-
-export interface GuestProps {
-  readonly host: LabHost | string;
-  /** @default Compute.container() */
-  readonly compute?: Compute;
-  readonly nics?: readonly NicProps[];
-}
-
-/** A host of the lab (an emulated namespace or a real machine). */
-export class LabHost extends Construct {
-  constructor(scope: Construct, id: string, readonly spec: HostSpec) {
-    super(scope, id);
-  }
-}
-
-/** An L2 segment: a bridge on each host it spans, joined by VXLAN. */
-export class LabSegment extends Construct {
-  constructor(scope: Construct, id: string, readonly spec: SegmentSpec) {
-    super(scope, id);
-  }
-}
-
-/** A VM or container with NICs on segments. */
-export class LabGuest extends Construct {
-  constructor(scope: Construct, id: string, readonly spec: GuestSpec) {
-    super(scope, id);
-  }
-}
-
 /**
- * The root of a lab. Collect hosts, segments and guests with `addHost`, `addSegment` and `addGuest`;
- * at synth the lab is validated as a whole, and only a valid lab renders any host script.
+ * The root of a lab. Add hosts, tenants and their networks, guests and externals; at synth the lab
+ * is validated as a whole, and only a valid lab renders any host script.
  */
-export class Lab extends Construct {
+export class Lab extends Construct implements LabRegistry {
   /** True for any Lab, also one from another copy of this package. */
   static isLab(x: unknown): x is Lab {
     return typeof x === "object" && x !== null && LAB_SYMBOL in x;
@@ -91,6 +36,9 @@ export class Lab extends Construct {
   private readonly hosts: LabHost[] = [];
   private readonly segments: LabSegment[] = [];
   private readonly guests: LabGuest[] = [];
+  private readonly externals: LabExternal[] = [];
+  private readonly services: LabService[] = [];
+  private readonly portForwards: LabPortForward[] = [];
   private resolved?: { lab?: ResolvedLab; issues: readonly Issue[] };
   private built = false;
 
@@ -104,36 +52,42 @@ export class Lab extends Construct {
   }
 
   addHost(name: string, props: HostProps = {}): LabHost {
-    this.claim(name, "host");
+    this._claim(this, name, "host");
     const host = new LabHost(this, name, {
-      name, path: "", target: props.target?.spec, underlayAddress: props.underlayAddress,
-      libvirtUri: props.libvirtUri, dockerHost: props.dockerHost,
+      name, path: "", target: props.target?.spec, underlayAddress: props.underlayAddress, uplink: props.uplink,
+      lanInterface: props.lanInterface, libvirtUri: props.libvirtUri, dockerHost: props.dockerHost,
     });
-    this.adopt(host);
-    this.hosts.push(host);
+    this.hosts.push(this.adopt(host));
     return host;
   }
 
+  /** A tenant, whose networks are isolated from every other tenant's. */
+  addTenant(name: string): Tenant {
+    this._claim(this, name, "tenant");
+    return new Tenant(this, name, this);
+  }
+
+  /** A network outside any tenant (tenant "default"). */
   addSegment(name: string, props: SegmentProps): LabSegment {
-    this.claim(name, "segment");
-    const seg = new LabSegment(this, name, {
-      name, path: "", cidr: props.cidr, vni: props.vni, underlayMtu: props.underlayMtu,
-      hosts: props.hosts?.map(nameOf),
-    });
-    this.adopt(seg);
-    this.segments.push(seg);
+    this._claim(this, name, "segment");
+    const seg = new LabSegment(this, name, segmentSpec(name, props));
+    this._registerSegment(seg);
     return seg;
   }
 
   addGuest(name: string, props: GuestProps): LabGuest {
-    this.claim(name, "guest");
-    const nics: NicSpec[] = (props.nics ?? []).map((n) => ({ segment: nameOf(n.segment), address: n.address, mac: n.mac }));
-    const guest = new LabGuest(this, name, {
-      name, path: "", host: nameOf(props.host), compute: (props.compute ?? Compute.container()).spec, nics,
-    });
-    this.adopt(guest);
-    this.guests.push(guest);
+    this._claim(this, name, "guest");
+    const guest = new LabGuest(this, name, guestSpec(name, props));
+    this.guests.push(this.adopt(guest));
     return guest;
+  }
+
+  /** Emulated labs: a node of the outside world on the underlay (a client, an admin host, "the internet"). */
+  addExternal(name: string, props: ExternalProps = {}): LabExternal {
+    this._claim(this, name, "external");
+    const ext = new LabExternal(this, name, { name, path: "", addresses: props.addresses });
+    this.externals.push(this.adopt(ext));
+    return ext;
   }
 
   /** The lab as a plain spec, with construct paths for error messages. */
@@ -142,6 +96,7 @@ export class Lab extends Construct {
     return {
       name: this.props.name ?? this.node.id, path: this.node.path, prefix: this.props.prefix, backend: this.backend.spec,
       hosts: this.hosts.map(withPath), segments: this.segments.map(withPath), guests: this.guests.map(withPath),
+      externals: this.externals.map(withPath), services: this.services.map(withPath), portForwards: this.portForwards.map(withPath),
     };
   }
 
@@ -165,6 +120,39 @@ export class Lab extends Construct {
     if (lab.backend.kind === "hosts") new RealGuests(this, "Compute", lab, hooks);
   }
 
+  /**
+   * @internal Before anything is added: the lab must not be rendered yet, and the name must be free
+   * in `scope` (names are construct ids, so a second use would clash in the construct tree).
+   */
+  _claim(scope: Construct, name: string, what: string): void {
+    if (this.built) {
+      throw new Error(`[${this.node.path}] cannot add ${what} '${name}': the lab was already synthesized; add everything before synth.`);
+    }
+    if (typeof name !== "string" || name === "") {
+      throw new Error(`[${scope.node.path}] ${what} name '' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter, e.g. '${what.replace(/ /g, "-")}1'.`);
+    }
+    this.resolved = undefined;
+    const existing = scope.node.tryFindChild(name);
+    if (existing) {
+      throw new Error(`[${scope.node.path}] ${what} name '${name}' is already used by ${existing.node.path}; choose another name.`);
+    }
+  }
+
+  /** @internal */
+  _registerSegment(segment: LabSegment): void {
+    this.segments.push(this.adopt(segment));
+  }
+
+  /** @internal */
+  _registerService(service: LabService): void {
+    this.services.push(this.adopt(service));
+  }
+
+  /** @internal */
+  _registerPortForward(forward: LabPortForward): void {
+    this.portForwards.push(this.adopt(forward));
+  }
+
   /** Two labs with the same prefix would own (and destroy) each other's namespaces and devices. */
   private clashesWithOtherLabs(): string[] {
     const mine = labPrefix(this.toSpec());
@@ -179,32 +167,10 @@ export class Lab extends Construct {
   }
 
   /** Children report their own issues, so cdktf prints each at its construct path. */
-  private adopt(child: Construct): void {
+  private adopt<T extends Construct>(child: T): T {
     child.node.addValidation({ validate: () => this.issuesAt(child.node.path) });
+    return child;
   }
-
-  /**
-   * Before a host, segment or guest is added: the lab must not be rendered yet, and the name must be
-   * free (names are construct ids, so a second use would clash in the construct tree).
-   */
-  private claim(name: string, what: string): void {
-    if (this.built) {
-      throw new Error(`[${this.node.path}] cannot add ${what} '${name}': the lab was already synthesized; add everything before synth.`);
-    }
-    if (typeof name !== "string" || name === "") {
-      throw new Error(`[${this.node.path}] ${what} name '' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter, e.g. '${what}1'.`);
-    }
-    this.resolved = undefined;
-    const existing = this.node.tryFindChild(name);
-    if (existing) {
-      throw new Error(`[${this.node.path}] ${what} name '${name}' is already used by ${existing.node.path}; names of hosts, segments and guests must be unique in a lab.`);
-    }
-  }
-
-}
-
-function nameOf(x: Construct | string): string {
-  return typeof x === "string" ? x : x.node.id;
 }
 
 class BuildLab implements IAspect {

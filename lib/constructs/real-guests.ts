@@ -8,6 +8,7 @@ import { CloudinitDisk } from "../../.gen/providers/libvirt/cloudinit-disk";
 import { Domain } from "../../.gen/providers/libvirt/domain";
 import { LibvirtProvider } from "../../.gen/providers/libvirt/provider";
 import { Volume } from "../../.gen/providers/libvirt/volume";
+import { Network as LibvirtNetwork } from "../../.gen/providers/libvirt/network";
 import { Guest, ResolvedLab, Segment } from "../model";
 import { networkStageId } from "../render";
 import { cloudInitNetworkConfig, cloudInitUserData } from "./cloud-init";
@@ -33,7 +34,8 @@ export class RealGuests extends Construct {
       const containers = guests.filter((g) => g.compute.kind === "container");
       if (vms.length > 0) {
         const provider = new LibvirtProvider(scopeH, "Libvirt", { alias: `libvirt_${host.name.replace(/-/g, "_")}`, uri: host.libvirtUri });
-        for (const g of vms) vmFor(scopeH, lab, g, segments, provider, after);
+        const networks = libvirtNetworks(scopeH, lab, vms, segments, provider, after);
+        for (const g of vms) vmFor(scopeH, lab, g, segments, networks, provider, after);
       }
       if (containers.length > 0) {
         const provider = new DockerProvider(scopeH, "Docker", { alias: `docker_${host.name.replace(/-/g, "_")}`, host: host.dockerHost });
@@ -43,8 +45,28 @@ export class RealGuests extends Construct {
   }
 }
 
+/**
+ * NICs on nat networks attach through a libvirt network in bridge mode around the lab's bridge, so
+ * `virsh net-list` shows the tenant network; the lab's own gateway does the NAT, not libvirt's.
+ */
+function libvirtNetworks(
+  scope: Construct, lab: ResolvedLab, vms: readonly Guest[], segments: Map<string, Segment>, provider: TerraformProvider,
+  after: ITerraformDependable[],
+): Map<string, LibvirtNetwork> {
+  const out = new Map<string, LibvirtNetwork>();
+  for (const segName of new Set(vms.flatMap((g) => g.nics.map((n) => n.segment)))) {
+    const seg = segments.get(segName)!;
+    if (seg.mode !== "nat") continue;
+    out.set(segName, new LibvirtNetwork(scope, `Network-${segName}`, {
+      provider, name: `${lab.prefix}-${segName}`, mode: "bridge", bridge: seg.bridge, autostart: true, dependsOn: after,
+    }));
+  }
+  return out;
+}
+
 function vmFor(
-  scope: Construct, lab: ResolvedLab, g: Guest, segments: Map<string, Segment>, provider: TerraformProvider, after: ITerraformDependable[],
+  scope: Construct, lab: ResolvedLab, g: Guest, segments: Map<string, Segment>, networks: Map<string, LibvirtNetwork>,
+  provider: TerraformProvider, after: ITerraformDependable[],
 ): void {
   if (g.compute.kind !== "vm") return;
   const vm = g.compute.vm;
@@ -55,12 +77,15 @@ function vmFor(
   const seed = new CloudinitDisk(c, "cloudinit", {
     provider, name: `${name}-cloudinit.iso`, pool: vm.pool,
     userData: cloudInitUserData(g.name, vm),
-    networkConfig: cloudInitNetworkConfig(g.nics),
+    networkConfig: cloudInitNetworkConfig(g.nics, segments),
   });
   new Domain(c, "domain", {
     provider, name, memory: vm.memoryMiB, vcpu: vm.vcpus, cloudinit: seed.id,
     disk: [{ volumeId: disk.id }],
-    networkInterface: g.nics.map((n) => ({ bridge: segments.get(n.segment)!.bridge, mac: n.mac.toString() })),
+    networkInterface: g.nics.map((n) => {
+      const net = networks.get(n.segment);
+      return net ? { networkId: net.id, mac: n.mac.toString() } : { bridge: segments.get(n.segment)!.bridge, mac: n.mac.toString() };
+    }),
     dependsOn: after,
   });
 }
@@ -96,8 +121,7 @@ function containersFor(
     if (!images.has(ref)) images.set(ref, new Image(scope, `Image-${images.size}`, { provider, name: ref, keepLocally: true }));
     new Container(scope, g.name, {
       provider, name: `${lab.prefix}-${g.name}`, hostname: g.name, image: images.get(ref)!.imageId,
-      // The first segment's network, not Docker's default bridge, which would be a way out of the lab.
-      networkMode: g.nics.length === 0 ? "none" : networks.get(g.nics[0].segment)!.name,
+      networkMode: dockerNetworkMode(lab, g, networks),
       networksAdvanced: g.nics.map((n) => ({
         name: networks.get(n.segment)!.name,
         ...(n.address.family === 4 ? { ipv4Address: n.address.toString() } : { ipv6Address: n.address.toString() }),
@@ -105,5 +129,19 @@ function containersFor(
       mustRun: true,
       command: ["sleep", "infinity"],
     });
+  }
+}
+
+/**
+ * Docker's network_mode: host, none, or container:<name> as asked; bridge-mode guests join their
+ * first lab network, not Docker's default bridge, which would be a way out of the lab.
+ */
+function dockerNetworkMode(lab: ResolvedLab, g: Guest, networks: Map<string, Network>): string {
+  const mode = g.compute.kind === "container" ? g.compute.container.networkMode ?? { kind: "bridge" } : { kind: "bridge" as const };
+  switch (mode.kind) {
+    case "host": return "host";
+    case "none": return "none";
+    case "container": return `container:${lab.prefix}-${mode.guest}`;
+    case "bridge": return g.nics.length === 0 ? "none" : networks.get(g.nics[0].segment)!.name;
   }
 }

@@ -10,7 +10,7 @@ describe("names are construct ids, so a clash is reported at once", () => {
     const lab = newLab();
     lab.addHost("h1");
     expect(() => lab.addHost("h1")).toThrow(
-      "[stack/lab] host name 'h1' is already used by stack/lab/h1; names of hosts, segments and guests must be unique in a lab.",
+      "[stack/lab] host name 'h1' is already used by stack/lab/h1; choose another name.",
     );
   });
 

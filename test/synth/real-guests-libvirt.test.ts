@@ -41,9 +41,9 @@ describe("a VM on a real host becomes libvirt resources", () => {
     expect(user).toContain(`    ssh_authorized_keys:\n      - ${JSON.stringify(SSH_KEY)}\n`);
   });
 
-  it("cloud-init network config with the static address, matched by MAC", () => {
+  it("cloud-init network config with the static address and MTU, matched by MAC", () => {
     expect(seed.body.network_config).toBe(
-      `version: 2\nethernets:\n  eth0:\n    match:\n      macaddress: "${mac}"\n    set-name: eth0\n    addresses:\n      - 10.20.0.21/24\n`,
+      `version: 2\nethernets:\n  eth0:\n    match:\n      macaddress: "${mac}"\n    set-name: eth0\n    addresses:\n      - 10.20.0.21/24\n    mtu: 1450\n`,
     );
   });
 
