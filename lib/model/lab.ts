@@ -51,11 +51,29 @@ export interface Host {
   readonly dockerHost: string;
 }
 
+/**
+ * A segment's router: a network namespace on the gateway host, as Neutron's qrouter. Its `gw0`
+ * sits on the segment's bridge with the gateway address; `ext0` is a point-to-point link to the
+ * host, which routes the subnet to it and does the NAT on its uplink. Routing in a namespace of its
+ * own keeps the bridge purely L2, so its netfilter hooks and conntrack never see routed traffic.
+ */
+export interface Router {
+  readonly netns: string;
+  /** The router's port on the bridge, host side (router side is `gw0`). */
+  readonly bridgePort: string;
+  /** The host end of the point-to-point link (router end is `ext0`). */
+  readonly hostLink: string;
+  /** Link-local /30 of that link: the host's and the router's address. */
+  readonly hostLinkAddress: IpAddress;
+  readonly routerLinkAddress: IpAddress;
+}
+
 export interface Gateway {
-  /** The host that carries the gateway address (and NAT) for the segment. */
+  /** The host that carries the gateway (router namespace and NAT) for the segment. */
   readonly host: string;
   readonly address: IpAddress;
   readonly address6?: IpAddress;
+  readonly router: Router;
 }
 
 export interface Segment {

@@ -1,7 +1,7 @@
 import { Cidr, IpAddress, kernelName, validateIdentifier } from "../net";
 import { ResolveContext, isDefined } from "./context";
 import {
-  DEFAULT_TENANT, Gateway, MIN_IPV4_MTU, MIN_IPV6_MTU, Segment, VLAN_MAX, VLAN_MIN, VNI_MAX, VNI_MIN, VXLAN_OVERHEAD_IPV4,
+  DEFAULT_TENANT, Gateway, MIN_IPV4_MTU, Router, MIN_IPV6_MTU, Segment, VLAN_MAX, VLAN_MIN, VNI_MAX, VNI_MIN, VXLAN_OVERHEAD_IPV4,
   VXLAN_OVERHEAD_IPV6,
 } from "./lab";
 import { SegmentSpec } from "./spec";
@@ -136,7 +136,9 @@ export function gatewayAddress(ctx: ResolveContext, s: SegmentSpec, draft: Draft
 }
 
 /** The gateway of a nat or routed segment, once the segment's hosts are known. */
-export function resolveGateway(ctx: ResolveContext, s: SegmentSpec, draft: DraftSegment, address: IpAddress | undefined): Gateway | undefined {
+export function resolveGateway(
+  ctx: ResolveContext, s: SegmentSpec, draft: DraftSegment, address: IpAddress | undefined, index: number,
+): Gateway | undefined {
   const mode = s.mode;
   if (!mode || (mode.kind !== "nat" && mode.kind !== "routed")) return undefined;
   const host = mode.gatewayHost ?? draft.hosts[0];
@@ -149,7 +151,21 @@ export function resolveGateway(ctx: ResolveContext, s: SegmentSpec, draft: Draft
     return undefined;
   }
   if (!address) return undefined;
-  return { host, address, address6: draft.cidr6?.addressAt(1) };
+  return { host, address, address6: draft.cidr6?.addressAt(1), router: routerFor(ctx, draft, index) };
+}
+
+/** Link-local /30s for the host-router links, one per gateway segment (16,384 of them). */
+const ROUTER_LINKS = Cidr.parse("169.254.0.0/16");
+
+function routerFor(ctx: ResolveContext, draft: DraftSegment, index: number): Router {
+  return {
+    // A '.' cannot occur in node names, so this never collides with a guest's namespace.
+    netns: `${ctx.prefix}-rt.${draft.name}`,
+    bridgePort: kernelName(ctx.prefix, "r", draft.name),
+    hostLink: kernelName(ctx.prefix, "x", draft.name),
+    hostLinkAddress: ROUTER_LINKS.addressAt(index * 4 + 1),
+    routerLinkAddress: ROUTER_LINKS.addressAt(index * 4 + 2),
+  };
 }
 
 /** Explicit ids are reserved first, then the missing ones are allocated from `first` upwards. */

@@ -82,10 +82,10 @@ function finishSegments(
 ): Segment[] {
   const spans = new Map(drafts.map((s) => [s.name, new Set(s.hosts)]));
   for (const g of guests) for (const n of g.nics) spans.get(n.segment)?.add(g.host);
-  return drafts.map((d) => {
+  return drafts.map((d, index) => {
     const draft = { ...d, hosts: [...spans.get(d.name)!].sort() };
     const spec = ctx.spec.segments.find((s) => s.name === d.name)!;
-    return { ...draft, gateway: resolveGateway(ctx, spec, draft, gatewayAddresses.get(d.name)) };
+    return { ...draft, gateway: resolveGateway(ctx, spec, draft, gatewayAddresses.get(d.name), index) };
   });
 }
 

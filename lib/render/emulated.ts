@@ -42,7 +42,7 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
   const fabric = lab.fabric!;
   const ns = host.netns!;
   const port = host.fabricPort!;
-  const teardown = [sh`cn_netns_del ${ns}`];
+  const teardown = [host.lanPort ? sh`cn_netns_del ${ns} ${host.uplink} ${host.lanPort}` : sh`cn_netns_del ${ns} ${host.uplink}`];
   return {
     id: hostStageId(host.name),
     runOn: { kind: "controller" },
@@ -99,7 +99,7 @@ export function renderEmulatedGuest(lab: ResolvedLab, guest: Guest, deps: readon
       if (seg.gateway.address6 && nic.address6) body.push(sh`ip -n ${ns} -6 route replace default via ${seg.gateway.address6.toString()} dev ${nic.guestDev}`);
     }
   }
-  const teardown = [sh`cn_netns_del ${ns}`];
+  const teardown = [[sh`cn_netns_del ${ns}`, ...guest.nics.map((n) => sh`${n.guestDev}`)].join(" ")];
   return {
     id: guestStageId(guest.name),
     runOn: { kind: "controller" },
@@ -131,7 +131,7 @@ export function renderExternal(lab: ResolvedLab, ext: External, routes: Readonly
     ...ext.addresses.map((a) => sh`ip -n ${ns} addr replace ${a.toString()} dev lo`),
     ...routes.map((r) => sh`ip -n ${ns} route replace ${r.to} via ${r.via}`),
   ];
-  const teardown = [sh`cn_netns_del ${ns}`];
+  const teardown = [sh`cn_netns_del ${ns} eth0`];
   const title = `external ${ext.name} (${ext.address})`;
   return {
     id: externalStageId(ext.name),

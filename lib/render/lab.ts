@@ -6,7 +6,7 @@ import {
 import { firewallStages } from "./firewall";
 import { interceptRules } from "./intercept";
 import { renderInventory } from "./inventory";
-import { gatewayRules } from "./routing-rules";
+import { gatewayHostRules, routerRules } from "./routing-rules";
 import { networkStageId, renderHostNetwork, routesToRoutedSegments } from "./segments";
 import { Stage } from "./stage";
 
@@ -48,12 +48,13 @@ export function renderLab(lab: ResolvedLab): Stage[] {
 
 /** Forwarding and NAT on a gateway host: its firewall stages, owning the ip_forward setting too. */
 function gatewayStages(lab: ResolvedLab, host: Host, after: readonly string[]): Stage[] {
-  const { v4, v6 } = gatewayRules(lab, host);
+  const { v4, v6 } = gatewayHostRules(lab, host);
   if (v4.isEmpty && v6.isEmpty) return [];
+  const routers = lab.segments.filter((s) => s.gateway?.host === host.name).map((s) => routerRules(lab, s));
   const state = `/run/cloudnet/state/${lab.prefix}-${host.name}`;
   const sysctls = [["net.ipv4.ip_forward", "ipv4-forward"], ...(v6.isEmpty ? [] : [["net.ipv6.conf.all.forwarding", "ipv6-forward"]])];
   return firewallStages({
-    where: host.name, runOn: { kind: "host", host: host.name }, prefix: lab.prefix, rulesets: [v4, v6], after,
+    where: host.name, runOn: { kind: "host", host: host.name }, prefix: lab.prefix, rulesets: [v4, v6, ...routers], after,
     // The host's forwarding setting is saved once and put back on destroy.
     baseApply: [sh`mkdir -p /run/cloudnet/state`, ...sysctls.map(([key, file]) => sh`[ -e ${state}.${file} ] || sysctl -n ${key} > ${state}.${file}`)],
     baseTeardown: sysctls.map(([key, file]) => sh`if [ -e ${state}.${file} ]; then sysctl -qw ${key}=$(cat ${state}.${file}); rm -f ${state}.${file}; fi`),

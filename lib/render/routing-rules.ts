@@ -1,4 +1,4 @@
-import { sh } from "../net";
+import { sh, shortHash } from "../net";
 import { Host, ResolvedLab, Segment, Service } from "../model";
 import { Ruleset } from "./firewall";
 
@@ -16,54 +16,78 @@ export function formatProbability(p: number): string {
   return p.toFixed(10);
 }
 
+/** The conntrack zone for frames a lab host bridges, so they never share entries with routed traffic. */
+export function bridgeZone(prefix: string): number {
+  return 1 + (parseInt(shortHash(prefix, 6), 16) % 65000);
+}
+
 /**
- * NAT and forwarding rules of the gateway host of nat and routed segments: masquerade, floating
- * IPs, port forwards, services (DNAT with the statistic match, node ports), hairpin masquerade, and
- * the FORWARD rules that keep tenants apart. Returns an empty IPv4 ruleset when the host is no gateway.
+ * Rules of a gateway host (the host of one or more segments' routers): floating IPs, port forwards
+ * and node ports (DNAT), SNAT for floating IPs, masquerade out of the uplink (nat segments),
+ * forwarding to and from the routers with tenants kept apart. Empty when the host is no gateway.
  */
-export function gatewayRules(lab: ResolvedLab, host: Host): { v4: Ruleset; v6: Ruleset } {
+export function gatewayHostRules(lab: ResolvedLab, host: Host): { v4: Ruleset; v6: Ruleset } {
   const v4 = new Ruleset(4, lab.prefix);
   const v6 = new Ruleset(6, lab.prefix);
   const mine = lab.segments.filter((s) => s.gateway?.host === host.name);
   if (mine.length === 0) return { v4, v6 };
-  const byName = new Map(lab.segments.map((s) => [s.name, s]));
+  const gatewayed = new Set(mine.map((s) => s.name));
+
+  // Frames the host only bridges get their own conntrack zone: the same connection, seen again
+  // when it comes back routed through a router, must not match their entry.
+  const raw = v4.chain("raw", "ZONE");
+  v4.hook("raw", "PREROUTING", raw);
+  v4.rule(raw, sh`-m physdev --physdev-is-in -j CT --zone ${bridgeZone(lab.prefix)}`);
 
   const dnat = v4.chain("nat", "DNAT");
   const snat = v4.chain("nat", "SNAT");
   v4.hook("nat", "PREROUTING", dnat);
   v4.hook("nat", "OUTPUT", dnat);
   v4.hook("nat", "POSTROUTING", snat);
+  // Never NAT while bridging: that is the routers' job (and the host's, once routed).
+  v4.rule(dnat, "-m physdev --physdev-is-in -j RETURN");
 
-  // Floating IPs: 1:1 NAT, in and out.
   for (const g of lab.guests) {
     for (const n of g.nics) {
-      if (!n.floatingIp || byName.get(n.segment)?.gateway?.host !== host.name) continue;
+      if (!n.floatingIp || !gatewayed.has(n.segment)) continue;
       v4.rule(dnat, sh`-d ${n.floatingIp.toString()}/32 -m comment --comment ${`floating-ip-${g.name}`} -j DNAT --to-destination ${n.address.toString()}`);
       v4.rule(snat, sh`-s ${n.address.toString()}/32 -o ${host.uplink} -j SNAT --to-source ${n.floatingIp.toString()}`);
     }
   }
-  for (const f of lab.portForwards.filter((f) => byName.get(f.segment)?.gateway?.host === host.name)) {
+  for (const f of lab.portForwards.filter((f) => gatewayed.has(f.segment))) {
     v4.rule(dnat, sh`-d ${host.underlay.toString()}/32 -p ${f.protocol} --dport ${f.hostPort} -j DNAT --to-destination ${f.to.toString()}:${f.port}`);
   }
-  for (const svc of lab.services.filter((s) => byName.get(s.segment)?.gateway?.host === host.name)) {
-    const chain = serviceChain(v4, svc);
-    v4.rule(dnat, sh`-d ${svc.vip.toString()}/32 -p ${svc.protocol} --dport ${svc.port} -j ${chain}`);
-    if (svc.nodePort !== undefined) v4.rule(dnat, sh`-d ${host.underlay.toString()}/32 -p ${svc.protocol} --dport ${svc.nodePort} -j ${chain}`);
+  for (const svc of lab.services.filter((s) => gatewayed.has(s.segment) && s.nodePort !== undefined)) {
+    v4.rule(dnat, sh`-d ${host.underlay.toString()}/32 -p ${svc.protocol} --dport ${svc.nodePort!} -j ${serviceChain(v4, svc)}`);
   }
   for (const s of mine) {
-    // Hairpin: a client reaching a DNAT target in its own subnet must see the reply come back through us.
-    v4.rule(snat, sh`-s ${s.cidr.toString()} -d ${s.cidr.toString()} -m conntrack --ctstate DNAT -j MASQUERADE`);
+    const link = s.gateway!.router.hostLink;
+    // A guest reaching a DNAT target in its own subnet must get the reply back through us.
+    v4.rule(snat, sh`-s ${s.cidr.toString()} -o ${link} -m conntrack --ctstate DNAT -j MASQUERADE`);
     if (s.mode === "nat") v4.rule(snat, sh`-s ${s.cidr.toString()} -o ${host.uplink} -j MASQUERADE`);
   }
-
-  for (const [rs, family] of [[v4, 4], [v6, 6]] as const) {
-    const segs = mine.filter((s) => (family === 4 ? s.cidr.family === 4 : s.cidr.family === 6 || s.cidr6));
-    if (segs.length === 0) continue;
-    const fwd = rs.chain("filter", "FWD");
-    rs.hook("filter", "FORWARD", fwd);
-    forwardRules(rs, fwd, segs);
-  }
+  const fwd = v4.chain("filter", "FWD");
+  v4.hook("filter", "FORWARD", fwd);
+  forwardRules(v4, fwd, mine);
   return { v4, v6 };
+}
+
+/** Rules inside a segment's router: its services' virtual IPs, with hairpin masquerade. */
+export function routerRules(lab: ResolvedLab, segment: Segment): Ruleset {
+  const rs = new Ruleset(4, lab.prefix, segment.gateway!.router.netns);
+  const services = lab.services.filter((s) => s.segment === segment.name);
+  if (services.length === 0) return rs;
+  const dnat = rs.chain("nat", "DNAT");
+  const snat = rs.chain("nat", "SNAT");
+  rs.hook("nat", "PREROUTING", dnat);
+  rs.hook("nat", "OUTPUT", dnat);
+  rs.hook("nat", "POSTROUTING", snat);
+  for (const svc of services) {
+    rs.rule(dnat, sh`-d ${svc.vip.toString()}/32 -p ${svc.protocol} --dport ${svc.port} -j ${serviceChain(rs, svc)}`);
+  }
+  // Client and backend share the subnet: without this the backend would answer the client directly.
+  rs.rule(snat, sh`-s ${segment.cidr.toString()} -o gw0 -m conntrack --ctstate DNAT -j MASQUERADE`);
+  return rs;
 }
 
 function serviceChain(rs: Ruleset, svc: Service): string {
@@ -79,17 +103,18 @@ function serviceChain(rs: Ruleset, svc: Service): string {
   return chain;
 }
 
-/** Routed traffic between bridges of different tenants is dropped; a segment's own traffic, replies and DNAT targets pass. */
+/** Routed traffic between routers of different tenants is dropped; a router's own traffic, replies and DNAT targets pass. */
 function forwardRules(rs: Ruleset, chain: string, segments: readonly Segment[]): void {
+  const link = (s: Segment) => s.gateway!.router.hostLink;
   for (const a of segments) {
     for (const b of segments) {
-      if (a.tenant !== b.tenant) rs.rule(chain, sh`-i ${a.bridge} -o ${b.bridge} -j DROP`);
+      if (a.tenant !== b.tenant) rs.rule(chain, sh`-i ${link(a)} -o ${link(b)} -j DROP`);
     }
   }
   for (const s of segments) {
-    rs.rule(chain, sh`-i ${s.bridge} -j ACCEPT`);
+    rs.rule(chain, sh`-i ${link(s)} -j ACCEPT`);
     rs.rule(chain, s.mode === "routed"
-      ? sh`-o ${s.bridge} -j ACCEPT`
-      : sh`-o ${s.bridge} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`);
+      ? sh`-o ${link(s)} -j ACCEPT`
+      : sh`-o ${link(s)} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`);
   }
 }

@@ -1,4 +1,4 @@
-import { sh } from "../net";
+import { MacAddress, sh } from "../net";
 import { Host, ResolvedLab, Segment } from "../model";
 import { applyScript, teardownScript } from "./script";
 import { Stage } from "./stage";
@@ -78,11 +78,43 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string
     remove.push(sh`if ! cn_link_missing ${host.lanPort}; then ip link set ${host.lanPort} nomaster; fi`);
   }
   if (s.gateway?.host === host.name) {
-    apply.push(sh`ip addr replace ${s.gateway.address.toString()}/${s.cidr.prefixLength} dev ${s.bridge}`);
-    if (s.gateway.address6 && s.cidr6) apply.push(sh`ip -6 addr replace ${s.gateway.address6.toString()}/${s.cidr6.prefixLength} dev ${s.bridge} nodad`);
+    const r = routerLines(lab, s);
+    apply.push(...r.apply);
+    remove.push(...r.remove);
   }
   remove.push(sh`cn_link_del ${s.bridge}`);
   return { apply, remove };
+}
+
+/**
+ * The segment's router namespace on its gateway host: `gw0` on the bridge with the gateway
+ * address(es), `ext0` linked to the host, which routes the subnet to it. Removing the namespace
+ * removes both links (and the host's route through them).
+ */
+function routerLines(lab: ResolvedLab, s: Segment): { apply: string[]; remove: string[] } {
+  const gw = s.gateway!;
+  const r = gw.router;
+  const mac = MacAddress.derive(`${lab.name}/router/${s.name}`).toString();
+  const apply = [
+    `# router of segment ${s.name}: namespace ${r.netns}`,
+    sh`cn_netns_add ${r.netns}`,
+    sh`ip -n ${r.netns} link set lo up`,
+    sh`if cn_link_missing ${r.bridgePort}; then ip link add ${r.bridgePort} mtu ${s.mtu} type veth peer name gw0 netns ${r.netns} address ${mac} mtu ${s.mtu}; fi`,
+    sh`ip link set ${r.bridgePort} master ${s.bridge} up`,
+    sh`ip -n ${r.netns} addr replace ${gw.address.toString()}/${s.cidr.prefixLength} dev gw0`,
+    ...(gw.address6 && s.cidr6 ? [sh`ip -n ${r.netns} -6 addr replace ${gw.address6.toString()}/${s.cidr6.prefixLength} dev gw0 nodad`] : []),
+    sh`ip -n ${r.netns} link set gw0 up`,
+    sh`if cn_link_missing ${r.hostLink}; then ip link add ${r.hostLink} type veth peer name ext0 netns ${r.netns}; fi`,
+    sh`ip addr replace ${r.hostLinkAddress.toString()}/30 dev ${r.hostLink}`,
+    sh`ip link set ${r.hostLink} up`,
+    sh`ip -n ${r.netns} addr replace ${r.routerLinkAddress.toString()}/30 dev ext0`,
+    sh`ip -n ${r.netns} link set ext0 up`,
+    sh`ip -n ${r.netns} route replace default via ${r.hostLinkAddress.toString()}`,
+    sh`ip netns exec ${r.netns} sysctl -qw net.ipv4.ip_forward=1`,
+    ...(gw.address6 ? [sh`ip netns exec ${r.netns} sysctl -qw net.ipv6.conf.all.forwarding=1`] : []),
+    sh`ip route replace ${s.cidr.toString()} via ${r.routerLinkAddress.toString()} dev ${r.hostLink}`,
+  ];
+  return { apply, remove: [sh`cn_netns_del ${r.netns} gw0 ext0`] };
 }
 
 /** Floating IPs answered by this host on its uplink (it is their segment's gateway). */

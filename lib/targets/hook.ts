@@ -41,16 +41,25 @@ export interface Hook {
 
 const BASH = ["/bin/bash", "-c"];
 
+/**
+ * Runs a command in a named network namespace. nsenter switches only the network namespace (unlike
+ * `ip netns exec`, which also makes a private mount namespace), so a namespace that the script
+ * creates in turn, such as a segment's router, is visible to later stages.
+ */
+function inNetns(netns: string): string[] {
+  return ["nsenter", `--net=/run/netns/${shellWord(netns)}`];
+}
+
 /** Builds the hook for a stage according to where it runs. */
 export function hookFor(lab: ResolvedLab, stage: Stage): Hook {
   const runOn = stage.runOn;
   if (runOn.kind === "controller") return localHook(stage, []);
-  if (runOn.kind === "netns") return localHook(stage, ["ip", "netns", "exec", shellWord(runOn.netns)], runOn.netns);
+  if (runOn.kind === "netns") return localHook(stage, inNetns(runOn.netns), runOn.netns);
   const host = lab.hosts.find((h) => h.name === runOn.host);
   if (!host) throw new Error(`stage ${stage.id} runs on unknown host ${runOn.host}`);
   switch (host.target.kind) {
     case "emulated":
-      return localHook(stage, ["ip", "netns", "exec", shellWord(host.netns!)], host.netns);
+      return localHook(stage, inNetns(host.netns!), host.netns);
     case "local":
       return localHook(stage, []);
     case "ssh":

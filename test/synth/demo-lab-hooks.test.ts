@@ -67,7 +67,7 @@ describe("demo lab synth", () => {
 
   it("stages inside an emulated host run in its namespace", () => {
     const [apply] = provisionersOf(hooks["network/h1"].body);
-    expect(apply.body.command.split("\n").pop()).toBe("ip netns exec demo-h1 /bin/bash \"$f\"");
+    expect(apply.body.command.split("\n").pop()).toBe("nsenter --net=/run/netns/demo-h1 /bin/bash \"$f\"");
     const [fabric] = provisionersOf(hooks["fabric"].body);
     expect(fabric.body.command.split("\n").pop()).toBe("/bin/bash \"$f\"");
   });

@@ -46,8 +46,10 @@ describe("rendered scripts", () => {
         continue;
       }
       expect(["cn_netns_del", "cn_link_del"]).toContain(cmd);
-      expect(args).toHaveLength(1);
       expect(args[0].startsWith(lab.prefix)).toBe(true);
+      // cn_netns_del may name devices to delete first: they live inside that (owned) namespace.
+      if (cmd === "cn_netns_del") for (const dev of args.slice(1)) expect(dev).toMatch(/^(eth\d+|gw0|ext0)$/);
+      else expect(args).toHaveLength(1);
     }
   });
 

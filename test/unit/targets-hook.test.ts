@@ -23,9 +23,9 @@ describe("hookFor", () => {
       const hook = hookFor(lab, stage("network/h2"));
       const [apply, destroy] = hook.provisioners as LocalExec[];
       expect(apply.type).toBe("local-exec");
-      expect(apply.command).toBe(launcher(["ip", "netns", "exec", "demo-h2"]));
-      expect(readTerraformLiteral(apply.command)!.split("\n").pop()).toBe("ip netns exec demo-h2 /bin/bash \"$f\"");
-      expect(destroy.command).toBe(launcher(["ip", "netns", "exec", "demo-h2"], { skipIfNetnsGone: "demo-h2" }));
+      expect(apply.command).toBe(launcher(["nsenter", "--net=/run/netns/demo-h2"]));
+      expect(readTerraformLiteral(apply.command)!.split("\n").pop()).toBe("nsenter --net=/run/netns/demo-h2 /bin/bash \"$f\"");
+      expect(destroy.command).toBe(launcher(["nsenter", "--net=/run/netns/demo-h2"], { skipIfNetnsGone: "demo-h2" }));
       expect(destroy.environment).toBe("${self.input.teardown}");
     });
   });

@@ -26,13 +26,14 @@ export function restorePayload(rs: Ruleset): string {
 export function applyRuleset(rs: Ruleset): string[] {
   if (rs.isEmpty) return [];
   const t = TOOLS[rs.family];
-  const lines = [heredoc(sh`${t.restore} -w --noflush`, restorePayload(rs))];
+  const ns = rs.netns ?? "-";
+  const lines = [heredoc(sh`cn_in ${ns} ${t.restore} -w --noflush`, restorePayload(rs))];
   for (const h of rs.hooks) {
-    lines.push(sh`${t.cmd} -w -t ${h.table} -C ${h.builtin} -j ${h.chain} 2>/dev/null || ${t.cmd} -w -t ${h.table} -I ${h.builtin} 1 -j ${h.chain}`);
+    lines.push(sh`cn_in ${ns} ${t.cmd} -w -t ${h.table} -C ${h.builtin} -j ${h.chain} 2>/dev/null || cn_in ${ns} ${t.cmd} -w -t ${h.table} -I ${h.builtin} 1 -j ${h.chain}`);
   }
   for (const table of rs.tables()) {
     const keep = table.chains.map((c) => c.name).join(",");
-    lines.push(sh`cn_fw_prune ${t.cmd} ${t.save} ${table.table} ${chainMarker(rs.prefix)} ${keep}`);
+    lines.push(sh`cn_fw_prune ${ns} ${t.cmd} ${t.save} ${table.table} ${chainMarker(rs.prefix)} ${keep}`);
   }
   return lines;
 }
@@ -41,32 +42,34 @@ export function applyRuleset(rs: Ruleset): string[] {
 export function removeLabChains(prefix: string): string[] {
   return ([4, 6] as const).flatMap((f) => {
     const t = TOOLS[f];
-    return (["raw", "mangle", "nat", "filter"] as const).map((table) => sh`cn_fw_prune ${t.cmd} ${t.save} ${table} ${chainMarker(prefix)} -`);
+    return (["raw", "mangle", "nat", "filter"] as const).map((table) => sh`cn_fw_prune - ${t.cmd} ${t.save} ${table} ${chainMarker(prefix)} -`);
   });
 }
 
 /**
- * Shell helper used by apply and teardown: `cn_fw_prune CMD SAVE TABLE MARKER KEEP` removes every
+ * Shell helpers used by apply and teardown: `cn_in NETNS CMD...` runs CMD in a namespace ("-": here);
+ * `cn_fw_prune NETNS CMD SAVE TABLE MARKER KEEP` removes every
  * chain whose name starts with MARKER and is not in the comma-separated KEEP list ("-" keeps none):
  * first the hooks into it from the built-in chains, then its rules, then the chain. Static text: the
  * values arrive as arguments, never as code, and only `-j <chain>` hooks are deleted, so rules of
  * other tools are never read back into a command.
  */
 export const FIREWALL_HELPERS = [
+  "cn_in() { local ns=$1; shift; if [ \"$ns\" = - ]; then \"$@\"; else ip netns exec \"$ns\" \"$@\"; fi; }",
   "cn_fw_prune() {",
-  "  local cmd=$1 save=$2 table=$3 marker=$4 keep=,$5, chain b",
+  "  local ns=$1 cmd=$2 save=$3 table=$4 marker=$5 keep=,$6, chain b",
   "  command -v \"$save\" >/dev/null 2>&1 || return 0",
   "  local stale=()",
   "  while read -r chain; do",
   "    case \"$keep\" in *,\"$chain\",*) ;; *) stale+=(\"$chain\") ;; esac",
-  "  done < <(\"$save\" -t \"$table\" 2>/dev/null | sed -n \"s/^:\\(${marker}[^ ]*\\) .*/\\1/p\")",
+  "  done < <(cn_in \"$ns\" \"$save\" -t \"$table\" 2>/dev/null | sed -n \"s/^:\\(${marker}[^ ]*\\) .*/\\1/p\")",
   "  [ ${#stale[@]} -gt 0 ] || return 0",
   "  for chain in \"${stale[@]}\"; do",
   "    for b in PREROUTING INPUT FORWARD OUTPUT POSTROUTING; do",
-  "      while \"$cmd\" -w -t \"$table\" -C \"$b\" -j \"$chain\" 2>/dev/null; do \"$cmd\" -w -t \"$table\" -D \"$b\" -j \"$chain\"; done",
+  "      while cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -C \"$b\" -j \"$chain\" 2>/dev/null; do cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -D \"$b\" -j \"$chain\"; done",
   "    done",
   "  done",
-  "  for chain in \"${stale[@]}\"; do \"$cmd\" -w -t \"$table\" -F \"$chain\"; done",
-  "  for chain in \"${stale[@]}\"; do \"$cmd\" -w -t \"$table\" -X \"$chain\"; done",
+  "  for chain in \"${stale[@]}\"; do cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -F \"$chain\"; done",
+  "  for chain in \"${stale[@]}\"; do cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -X \"$chain\"; done",
   "}",
 ];

@@ -34,7 +34,8 @@ export class Ruleset {
   private readonly chains = new Map<string, { table: Table; rules: string[] }>();
   readonly hooks: ChainHook[] = [];
 
-  constructor(readonly family: Family, readonly prefix: string) {}
+  /** `netns`: the rules live in that namespace of the host (a router's), not the host's own. */
+  constructor(readonly family: Family, readonly prefix: string, readonly netns?: string) {}
 
   /** Declares a chain (once) and returns its name. */
   chain(table: Table, purpose: string): string {
