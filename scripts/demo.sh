@@ -13,15 +13,23 @@ case "${1:-deploy}" in
   deploy)
     echo "cloudnet: deploying the demo lab (examples/demo-lab) with cdktf deploy"
     npx cdktf deploy --auto-approve
-    echo "cloudnet: checking the lab: web (on h1) pings db (on h2) across the VXLAN segment"
-    node bin/cloudnet.js exec demo web -- ping -c 2 -W 2 10.10.0.12
+    cn() { node bin/cloudnet.js "$@"; }
+    check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then echo "  ok   $what"; else echo "  FAIL $what"; failed=1; fi; }
+    failed=0
+    echo "cloudnet: checking the demo lab with real packets"
+    check "web (h1) pings db (h2) across the VXLAN segment" cn exec demo web -- ping -c 1 -W 2 10.10.0.12
+    check "web reaches the internet through blue's NAT router" cn exec demo web -- ping -c 1 -W 2 198.18.0.254
+    check "the internet reaches web at its floating IP 198.18.0.100" cn exec demo internet -- ping -c 1 -W 2 198.18.0.100
+    check "red1 (red tenant, same subnet) cannot reach blue's db" bash -c '! node bin/cloudnet.js exec demo red1 -- ping -c 1 -W 1 10.10.0.12'
     node bin/cloudnet.js list demo
+    [ "$failed" = 0 ] || { echo "cloudnet: a check failed" >&2; exit 1; }
     cat <<'MSG'
 
 The demo lab is up. Explore it:
   npm run cloudnet -- list demo                       # hosts, guests, namespaces, addresses
   npm run cloudnet -- exec demo web -- ip addr        # any command inside a host or guest
   npm run cloudnet -- exec demo h1 -- bridge fdb      # the VXLAN flood list on host h1
+  npm run cloudnet -- exec demo router.blue-app -- iptables -t nat -S   # blue's router
 Remove it:
   npm run demo:destroy
 MSG

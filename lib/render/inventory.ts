@@ -9,7 +9,7 @@ export const INVENTORY_DIR = "/run/cloudnet/labs";
 /** One node (host or guest) of an emulated lab, as the CLI sees it. */
 export interface InventoryNode {
   readonly name: string;
-  readonly kind: "host" | "guest" | "external";
+  readonly kind: "host" | "guest" | "external" | "router";
   readonly netns: string;
   /** For guests: the host they sit on. */
   readonly host?: string;
@@ -34,7 +34,11 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
     name: e.name, kind: "external", netns: e.netns,
     addresses: [`${e.address}/${lab.fabric!.cidr.prefixLength}`, ...e.addresses.map((a) => a.toString())],
   }));
-  return { lab: lab.name, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals] };
+  const routers: InventoryNode[] = lab.segments.filter((s) => s.gateway).map((s) => ({
+    name: `router.${s.name}`, kind: "router", netns: s.gateway!.router.netns, host: s.gateway!.host,
+    addresses: [`${s.gateway!.address}/${s.cidr.prefixLength}`, ...(s.gateway!.address6 ? [`${s.gateway!.address6}/${s.cidr6!.prefixLength}`] : [])],
+  }));
+  return { lab: lab.name, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers] };
 }
 
 /** Writes the lab's inventory file once everything else is in place; removes it first on destroy. */

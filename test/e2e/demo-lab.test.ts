@@ -48,19 +48,25 @@ describe("demo lab: cdktf deploy / deploy / destroy (e2e)", () => {
     project?.remove();
   });
 
-  test("deploy builds the lab and guests ping across hosts", () => {
+  test("deploy builds the lab: guests reach their tenant across hosts, the internet through NAT, and no other tenant", () => {
     const r = project.deploy();
     expect(r.output).toContain("Apply complete!");
     expect(r.status).toBe(0);
-    expect(netnsWithPrefix(lab).sort()).toEqual([`${lab}-db`, `${lab}-fabric`, `${lab}-h1`, `${lab}-h2`, `${lab}-web`]);
+    expect(netnsWithPrefix(lab).sort()).toEqual(
+      ["db", "fabric", "h1", "h2", "internet", "red1", "rt.blue-app", "web"].map((n) => `${lab}-${n}`).sort(),
+    );
     expect(canPing(`${lab}-web`, "10.10.0.12")).toBe(true);
     expect(canPing(`${lab}-db`, "10.10.0.11")).toBe(true);
+    expect(canPing(`${lab}-web`, "198.18.0.254")).toBe(true);
+    expect(canPing(`${lab}-internet`, "198.18.0.100")).toBe(true);
+    expect(canPing(`${lab}-red1`, "10.10.0.12")).toBe(false);
     labNetnsIds = netnsWithPrefix(lab).map((ns) => `net:[${fs.statSync(`/run/netns/${ns}`).ino}]`);
   }, 300_000);
 
   test("the CLI lists the lab and runs commands in its nodes", () => {
     const list = run("node", [`${__dirname}/../../bin/cloudnet.js`, "list", lab]);
     expect(list).toMatch(/web\s+guest\s+h1\s+\S+-web\s+10\.10\.0\.11\/24/);
+    expect(list).toMatch(/router\.blue-app\s+router\s+h1\s+\S+-rt\.blue-app\s+10\.10\.0\.1\/24/);
     const exec = tryRun("node", [`${__dirname}/../../bin/cloudnet.js`, "exec", lab, "web", "--", "ping", "-c", "1", "-W", "2", "10.10.0.12"]);
     expect(exec.status).toBe(0);
   }, 60_000);

@@ -12,9 +12,16 @@ const DEMO_AFTER: Record<string, string[]> = {
   "host/h2": ["fabric"],
   "network/h1": ["host/h1"],
   "network/h2": ["host/h2"],
+  "firewall-base/h1": ["network/h1"],
+  "firewall/h1": ["firewall-base/h1"],
+  "external/internet": ["fabric"],
   "guest/web": ["network/h1"],
   "guest/db": ["network/h2"],
-  "inventory": ["fabric", "host/h1", "network/h1", "host/h2", "network/h2", "guest/web", "guest/db"],
+  "guest/red1": ["network/h2"],
+  "inventory": [
+    "fabric", "host/h1", "network/h1", "firewall-base/h1", "firewall/h1", "host/h2", "network/h2", "external/internet",
+    "guest/web", "guest/db", "guest/red1",
+  ],
 };
 
 describe("demo lab synth", () => {
@@ -35,7 +42,7 @@ describe("demo lab synth", () => {
 
   it("has one hook per stage", () => {
     expect(Object.keys(hooks).sort()).toEqual(Object.keys(DEMO_AFTER).sort());
-    expect(Object.keys(hooksOf(json))).toHaveLength(8);
+    expect(Object.keys(hooksOf(json))).toHaveLength(12);
   });
 
   it("depends_on edges follow the stage order", () => {
