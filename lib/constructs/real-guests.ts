@@ -109,17 +109,19 @@ function containersFor(
         "com.docker.network.bridge.enable_ip_masquerade": "false",
         "com.docker.network.bridge.enable_icc": "true",
       },
-      ipamConfig: [{ subnet: seg.cidr.toString() }],
+      // The gateway Docker gives containers as their default route: the segment's router, if any.
+      ipamConfig: [{ subnet: seg.cidr.toString(), ...(seg.gateway ? { gateway: seg.gateway.address.toString() } : {}) }],
       ipv6: seg.cidr.family === 6,
       dependsOn: after,
     }));
   }
   const images = new Map<string, Image>();
+  const containers = new Map<string, Container>();
   for (const g of guests) {
     if (g.compute.kind !== "container") continue;
     const ref = g.compute.container.image;
     if (!images.has(ref)) images.set(ref, new Image(scope, `Image-${images.size}`, { provider, name: ref, keepLocally: true }));
-    new Container(scope, g.name, {
+    containers.set(g.name, new Container(scope, g.name, {
       provider, name: `${lab.prefix}-${g.name}`, hostname: g.name, image: images.get(ref)!.imageId,
       networkMode: dockerNetworkMode(lab, g, networks),
       networksAdvanced: g.nics.map((n) => ({
@@ -128,7 +130,12 @@ function containersFor(
       })),
       mustRun: true,
       command: ["sleep", "infinity"],
-    });
+    }));
+  }
+  // Docker joins a container:<peer> namespace only once the peer runs.
+  for (const g of guests) {
+    const mode = g.compute.kind === "container" ? g.compute.container.networkMode : undefined;
+    if (mode?.kind === "container") containers.get(g.name)!.dependsOn = [containers.get(mode.guest)!.fqn];
   }
 }
 

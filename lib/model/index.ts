@@ -2,3 +2,4 @@ export * from "./spec";
 export * from "./lab";
 export * from "./issues";
 export * from "./resolve";
+export * from "./resolve-security";

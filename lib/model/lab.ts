@@ -1,4 +1,4 @@
-import { Cidr, IpAddress, MacAddress } from "../net";
+import { Cidr, IpAddress, MacAddress, PortSpec } from "../net";
 import { BackendSpec, ComputeSpec, InterceptSpec, NetworkModeSpec, Protocol, TargetSpec } from "./spec";
 
 /** VXLAN adds 50 bytes over IPv4 (outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14). */
@@ -30,6 +30,7 @@ export interface ResolvedLab {
   readonly externals: readonly External[];
   readonly portForwards: readonly PortForward[];
   readonly services: readonly Service[];
+  readonly securityGroups: readonly SecurityGroup[];
 }
 
 export interface Host {
@@ -107,6 +108,8 @@ export interface Nic {
   readonly prefixLength6?: number;
   readonly floatingIp?: IpAddress;
   readonly mac: MacAddress;
+  /** Names of the security groups the NIC belongs to; none means no filtering. */
+  readonly securityGroups: readonly string[];
   /** Device name inside the guest (`eth0`, ...). */
   readonly guestDev: string;
   /** Host side of the NIC: the TAP or veth on the segment's bridge. */
@@ -166,4 +169,32 @@ export interface Service {
   readonly port: number;
   readonly nodePort?: number;
   readonly backends: readonly ServiceBackend[];
+}
+
+export type Family = 4 | 6;
+
+/** A resolved security group rule, for one address family. */
+export interface SecurityRule {
+  readonly direction: "ingress" | "egress";
+  readonly family: Family;
+  readonly peer:
+    | { readonly kind: "cidr"; readonly cidr: Cidr }
+    | { readonly kind: "any" }
+    /** A group's member set (ipset) of this family. */
+    | { readonly kind: "group"; readonly group: string; readonly set: string };
+  readonly port: PortSpec;
+  readonly description?: string;
+}
+
+export interface SecurityGroup {
+  readonly name: string;
+  readonly path: string;
+  /** Egress limited to the egress rules (else all egress is allowed). */
+  readonly restrictEgress: boolean;
+  readonly rules: readonly SecurityRule[];
+  /** ipset names of the members' addresses, per family. */
+  readonly sets: Readonly<Record<Family, string>>;
+  readonly members: Readonly<Record<Family, readonly IpAddress[]>>;
+  /** Room in each set: at least twice the members, at least 1,024 (ipset's maxelem). */
+  readonly maxelem: number;
 }

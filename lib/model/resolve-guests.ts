@@ -192,6 +192,7 @@ function resolveNic(
     index: i, segment: seg.name, address, prefixLength: seg.cidr.prefixLength,
     address6, prefixLength6: address6 ? pool.v6!.cidr.prefixLength : undefined,
     floatingIp, mac, guestDev: `eth${i}`, hostDev: kernelName(ctx.prefix, "t", `${g.name}-${i}`),
+    securityGroups: [...new Set(g.securityGroups ?? [])],
   };
 }
 

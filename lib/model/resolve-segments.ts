@@ -32,7 +32,9 @@ export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<stri
   const seen = new Set<string>();
   const out: DraftSegment[] = [];
   for (const s of specs) {
-    const name = ctx.issues.check(s.path, () => validateIdentifier(s.name, "segment"));
+    const name = s.tenant && s.name.startsWith(`${s.tenant}-`) && s.name.length > MAX_NAME
+      ? tooLong(ctx, s)
+      : ctx.issues.check(s.path, () => validateIdentifier(s.name, "segment"));
     if (name && seen.has(name)) ctx.issues.add(s.path, `segment name '${name}' is used twice in the lab.`);
     if (name) seen.add(name);
     const tenant = ctx.issues.check(s.path, () => validateIdentifier(s.tenant ?? DEFAULT_TENANT, "tenant"));
@@ -56,6 +58,15 @@ export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<stri
   }
   checkRoutingDomain(ctx, out);
   return out;
+}
+
+const MAX_NAME = 32;
+
+/** A tenant network is named `<tenant>-<network>`: say so in the user's own names. */
+function tooLong(ctx: ResolveContext, s: SegmentSpec): undefined {
+  const network = s.name.slice(s.tenant!.length + 1);
+  ctx.issues.add(s.path, `network '${network}' of tenant '${s.tenant}' makes the name '${s.name}' (${s.name.length} characters); tenant and network names together may have at most ${MAX_NAME - 1}: shorten one of them.`);
+  return undefined;
 }
 
 function kindOf(s: SegmentSpec): "vxlan" | "vlan" {
@@ -172,6 +183,7 @@ function routerFor(ctx: ResolveContext, draft: DraftSegment, index: number): Rou
 class IdAllocator {
   private readonly used = new Map<number, string>();
   private next: number;
+  private wrapped = false;
 
   constructor(
     private readonly ctx: ResolveContext, private readonly what: string, private readonly min: number,
@@ -192,10 +204,15 @@ class IdAllocator {
     }
   }
 
-  /** The explicit id (already reserved), or the next free one. */
+  /** The explicit id (already reserved), or the next free one (wrapping once to the minimum). */
   take(explicit: number | undefined, path: string): number | undefined {
     if (explicit !== undefined) return explicit;
     while (this.used.has(this.next)) this.next++;
+    if (this.next > this.max && !this.wrapped) {
+      this.wrapped = true;
+      this.next = this.min;
+      while (this.used.has(this.next)) this.next++;
+    }
     if (this.next > this.max) {
       const hint = this.what === "VLAN" ? " (4,094 VLANs at most); use segmentation 'vxlan' for more tenants" : "";
       this.ctx.issues.add(path, `no ${this.what} left to allocate${hint}.`);

@@ -91,7 +91,7 @@ export function resolveServices(ctx: ResolveContext, segments: ReadonlyMap<strin
       ctx.issues.add(s.path, `service '${s.name}' has no backends; add at least one with { guest, port }.`);
       bad = true;
     }
-    const backends = s.backends.map((b, i) => {
+    const backends = !segments.has(s.segment) ? [] : s.backends.map((b, i) => {
       const weight = b.weight ?? 1;
       if (!(typeof weight === "number" && Number.isFinite(weight) && weight > 0)) {
         ctx.issues.add(s.path, `weight ${String(weight)} of backend ${i} ('${b.guest}') must be a positive number; remove the backend instead of giving it weight 0.`);

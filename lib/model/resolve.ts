@@ -1,4 +1,4 @@
-import { validateIdentifier, validateInterfaceName } from "../net";
+import { IpAddress, validateIdentifier, validateInterfaceName } from "../net";
 import { AddressPool } from "./address-pool";
 import { ResolveContext, checkUnique } from "./context";
 import { Issue } from "./issues";
@@ -6,6 +6,7 @@ import { Guest, Host, ResolvedLab, Segment } from "./lab";
 import { parseFabric, resolveExternals, resolveHosts } from "./resolve-hosts";
 import { SegmentPools, resolveGuests } from "./resolve-guests";
 import { DraftSegment, gatewayAddress, resolveGateway, resolveSegments } from "./resolve-segments";
+import { resolveSecurityGroups } from "./resolve-security";
 import { checkFloatingIps, checkPortClashes, resolvePortForwards, resolveServices } from "./resolve-services";
 import { LabSpec } from "./spec";
 
@@ -15,6 +16,8 @@ export interface Resolution {
   /** Present only when there are no issues. */
   readonly lab?: ResolvedLab;
   readonly issues: readonly Issue[];
+  /** Things that are legal but probably not meant (e.g. a rule whose peer group is empty). */
+  readonly warnings: readonly Issue[];
 }
 
 /** The prefix a lab's kernel objects carry: the given one, or the name's first 6 letters and digits. */
@@ -45,6 +48,10 @@ export function resolveLab(spec: LabSpec): Resolution {
   const draftByName = new Map(drafts.map((d) => [d.name, d]));
   const specByName = new Map(spec.segments.map((s) => [s.name, s]));
 
+  const fabricNodes: Array<[IpAddress, string]> = [
+    ...hosts.filter((h) => h.netns).map((h): [IpAddress, string] => [h.underlay, `host ${h.name}`]),
+    ...externals.map((e): [IpAddress, string] => [e.address, `external ${e.name}`]),
+  ];
   // Gateway addresses are taken before any guest address is allocated.
   const gatewayAddresses = new Map(drafts.map((d) => [d.name, gatewayAddress(ctx, specByName.get(d.name)!, d)]));
   const pools = new Map<string, SegmentPools>(drafts.map((d) => {
@@ -53,11 +60,13 @@ export function resolveLab(spec: LabSpec): Resolution {
     const gw = gatewayAddresses.get(d.name);
     if (gw) v4.claim(gw, `the gateway of segment '${d.name}'`);
     if (gw && v6) v6.claim(d.cidr6!.addressAt(1), `the gateway of segment '${d.name}'`);
+    // An emulated bridged segment shares L2 with the fabric: its nodes' addresses are taken there.
+    if (d.mode === "bridged") for (const [ip, who] of fabricNodes) if (d.cidr.contains(ip)) v4.claim(ip, who);
     return [d.name, { v4, v6 }];
   }));
   const guests = resolveGuests(ctx, hosts, draftByName, pools);
 
-  const segments = finishSegments(ctx, drafts, guests, gatewayAddresses);
+  const segments = finishSegments(ctx, drafts, gatewayAddresses);
   const segmentByName = new Map(segments.map((s) => [s.name, s]));
   const finalHosts = withLanPorts(ctx, hosts, segments);
   checkFloatingIps(ctx, guests, finalHosts, externals);
@@ -65,23 +74,27 @@ export function resolveLab(spec: LabSpec): Resolution {
   const services = resolveServices(ctx, segmentByName, guests);
   checkPortClashes(ctx, segmentByName, portForwards, services);
   checkDeviceNames(ctx, finalHosts, segments, guests);
+  const warnings: Issue[] = [];
+  const securityGroups = resolveSecurityGroups(ctx, guests, warnings);
 
-  if (ctx.issues.issues.length > 0 || !name) return { issues: ctx.issues.issues };
+  if (ctx.issues.issues.length > 0 || !name) return { issues: ctx.issues.issues, warnings };
   const lab: ResolvedLab = {
     name, path: spec.path, prefix, backend: spec.backend,
     fabric: fabric ? { netns: `${prefix}-fabric`, cidr: fabric } : undefined,
-    hosts: finalHosts, segments, guests, externals, portForwards, services,
+    hosts: finalHosts, segments, guests, externals, portForwards, services, securityGroups,
   };
-  return { lab, issues: [] };
+  return { lab, issues: [], warnings };
 }
 
 /** A segment spans the hosts it names and those of its guests; then its gateway can be placed. */
 function finishSegments(
-  ctx: ResolveContext, drafts: readonly DraftSegment[], guests: readonly Guest[],
+  ctx: ResolveContext, drafts: readonly DraftSegment[],
   gatewayAddresses: ReadonlyMap<string, ReturnType<typeof gatewayAddress>>,
 ): Segment[] {
   const spans = new Map(drafts.map((s) => [s.name, new Set(s.hosts)]));
-  for (const g of guests) for (const n of g.nics) spans.get(n.segment)?.add(g.host);
+  const hostNames = new Set(ctx.spec.hosts.map((h) => h.name));
+  // From the specs, not the resolved guests: a guest rejected for another reason still places its segment.
+  for (const g of ctx.spec.guests) for (const n of g.nics) if (hostNames.has(g.host)) spans.get(n.segment)?.add(g.host);
   return drafts.map((d, index) => {
     const draft = { ...d, hosts: [...spans.get(d.name)!].sort() };
     const spec = ctx.spec.segments.find((s) => s.name === d.name)!;

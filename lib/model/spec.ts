@@ -1,3 +1,5 @@
+import { PeerSpec, PortSpec } from "../net";
+
 /**
  * The lab as the user described it: plain data, unvalidated. Constructs fill it in;
  * `resolveLab` checks it and turns it into a {@link ResolvedLab}.
@@ -138,6 +140,26 @@ export interface GuestSpec {
   readonly compute: ComputeSpec;
   readonly nics: readonly NicSpec[];
   readonly intercept?: InterceptSpec;
+  /** Security groups all the guest's NICs belong to. */
+  readonly securityGroups?: readonly string[];
+}
+
+export interface SecurityRuleSpec {
+  readonly path: string;
+  readonly peer: PeerSpec;
+  readonly port: PortSpec;
+  readonly description?: string;
+  /** Written by the other side of a `connections` call: matters only where egress is restricted. */
+  readonly implied?: boolean;
+}
+
+export interface SecurityGroupSpec {
+  readonly name: string;
+  readonly path: string;
+  /** Egress is open unless this is false or an egress rule is added. @default true */
+  readonly allowAllOutbound?: boolean;
+  readonly ingress: readonly SecurityRuleSpec[];
+  readonly egress: readonly SecurityRuleSpec[];
 }
 
 /** A node of the outside world on the underlay (emulated labs): a client, an admin, "the internet". */
@@ -193,4 +215,5 @@ export interface LabSpec {
   readonly externals?: readonly ExternalSpec[];
   readonly portForwards?: readonly PortForwardSpec[];
   readonly services?: readonly ServiceSpec[];
+  readonly securityGroups?: readonly SecurityGroupSpec[];
 }

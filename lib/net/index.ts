@@ -3,3 +3,5 @@ export * from "./ip";
 export * from "./mac";
 export * from "./names";
 export * from "./shell";
+export * from "./port";
+export * from "./peer";

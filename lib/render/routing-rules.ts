@@ -68,7 +68,7 @@ export function gatewayHostRules(lab: ResolvedLab, host: Host): { v4: Ruleset; v
   }
   const fwd = v4.chain("filter", "FWD");
   v4.hook("filter", "FORWARD", fwd);
-  forwardRules(v4, fwd, mine);
+  forwardRules(lab, v4, fwd, mine);
   return { v4, v6 };
 }
 
@@ -103,18 +103,27 @@ function serviceChain(rs: Ruleset, svc: Service): string {
   return chain;
 }
 
-/** Routed traffic between routers of different tenants is dropped; a router's own traffic, replies and DNAT targets pass. */
-function forwardRules(rs: Ruleset, chain: string, segments: readonly Segment[]): void {
+/**
+ * Forwarding on a gateway host: nothing from a router reaches another tenant's subnet, wherever that
+ * tenant's router lives; a router's own traffic passes; into a nat segment only replies and DNAT
+ * targets pass, into a routed one everything.
+ */
+function forwardRules(lab: ResolvedLab, rs: Ruleset, chain: string, segments: readonly Segment[]): void {
   const link = (s: Segment) => s.gateway!.router.hostLink;
+  const gatewayed = lab.segments.filter((s) => s.gateway);
   for (const a of segments) {
-    for (const b of segments) {
-      if (a.tenant !== b.tenant) rs.rule(chain, sh`-i ${link(a)} -o ${link(b)} -j DROP`);
+    for (const other of gatewayed.filter((o) => o.tenant !== a.tenant)) {
+      rs.rule(chain, sh`-i ${link(a)} -d ${other.cidr.toString()} -j DROP`);
     }
   }
+  // A tenant's routers reach each other's networks (the drops above keep other tenants out).
+  for (const s of segments) rs.rule(chain, sh`-i ${link(s)} -j ACCEPT`);
   for (const s of segments) {
-    rs.rule(chain, sh`-i ${link(s)} -j ACCEPT`);
-    rs.rule(chain, s.mode === "routed"
-      ? sh`-o ${link(s)} -j ACCEPT`
-      : sh`-o ${link(s)} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`);
+    if (s.mode === "routed") {
+      rs.rule(chain, sh`-o ${link(s)} -j ACCEPT`);
+    } else {
+      rs.rule(chain, sh`-o ${link(s)} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`);
+      rs.rule(chain, sh`-o ${link(s)} -j DROP`);
+    }
   }
 }

@@ -82,6 +82,9 @@ function localHook(stage: Stage, runner: string[], netns?: string): Hook {
 
 type SshTarget = Extract<TargetSpec, { kind: "ssh" }>;
 
+/** Ends the heredoc that carries a whole stage; the stages' own payload heredocs use CLOUDNET_EOF. */
+const SSH_TAG = "CLOUDNET_STAGE_EOF";
+
 /**
  * Over SSH, remote-exec uploads the lines as one script file. It writes the stage's script to a
  * private temporary file through a quoted heredoc (nothing in it is expanded) and runs it with bash.
@@ -89,11 +92,11 @@ type SshTarget = Extract<TargetSpec, { kind: "ssh" }>;
 function sshHook(stage: Stage, target: SshTarget): Hook {
   const wrap = (script: string) => [
     "#!/bin/sh",
-    `f=$(mktemp) || exit 1\ncat > "$f" <<'CLOUDNET_EOF'\n${terraformLiteral(script)}CLOUDNET_EOF`,
+    `f=$(mktemp) || exit 1\ncat > "$f" <<'${SSH_TAG}'\n${terraformLiteral(script)}${SSH_TAG}`,
     `${target.sudo ? "sudo -n " : ""}/bin/bash "$f"; rc=$?; rm -f "$f"; exit $rc`,
   ];
-  if (stage.apply.split("\n").includes("CLOUDNET_EOF") || stage.teardown.split("\n").includes("CLOUDNET_EOF")) {
-    throw new Error(`stage ${stage.id} contains the heredoc terminator`);
+  if (stage.apply.split("\n").includes(SSH_TAG) || stage.teardown.split("\n").includes(SSH_TAG)) {
+    throw new Error(`stage ${stage.id} contains the heredoc terminator ${SSH_TAG}`);
   }
   const ssh = { host: target.host, user: target.user, port: target.port, key: target.privateKeyFile };
   // Both provisioners read the connection from `self`, as destroy-time ones must.

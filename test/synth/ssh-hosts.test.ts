@@ -46,8 +46,8 @@ describe("Backend.hosts() with SSH targets", () => {
     const [apply] = provisionersOf(hooks["network/h2"].body);
     const inline: string[] = apply.body.inline;
     expect(inline[0]).toBe("#!/bin/sh");
-    expect(inline[1].startsWith("f=$(mktemp) || exit 1\ncat > \"$f\" <<'CLOUDNET_EOF'\nset -Eeuo pipefail\n")).toBe(true);
-    expect(inline[1].endsWith("\nCLOUDNET_EOF")).toBe(true);
+    expect(inline[1].startsWith("f=$(mktemp) || exit 1\ncat > \"$f\" <<'CLOUDNET_STAGE_EOF'\nset -Eeuo pipefail\n")).toBe(true);
+    expect(inline[1].endsWith("\nCLOUDNET_STAGE_EOF")).toBe(true);
     expect(inline[1]).toContain("bridge fdb append 00:00:00:00:00:00 dev labv-blue dst 192.0.2.10");
     expect(inline[1]).toContain("bridge fdb append 00:00:00:00:00:00 dev labv-blue dst 192.0.2.12");
     expect(inline[2]).toBe("sudo -n /bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
@@ -58,7 +58,7 @@ describe("Backend.hosts() with SSH targets", () => {
   it("the teardown in input is the same program around the teardown script", () => {
     const teardown: string[] = hooks["network/h1"].body.input.teardown;
     expect(teardown[0]).toBe("#!/bin/sh");
-    expect(teardown[1]).toContain("cn_link_del labv-blue\ncn_link_del labb-blue\nCLOUDNET_EOF");
+    expect(teardown[1]).toContain("cn_link_del labv-blue\ncn_link_del labb-blue\nCLOUDNET_STAGE_EOF");
   });
 
   it("the local host applies with local-exec and no namespace", () => {

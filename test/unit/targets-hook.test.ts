@@ -62,10 +62,10 @@ describe("hookFor", () => {
       const hook = hookFor(lab, s);
       const inline = (hook.provisioners[0] as RemoteExec).inline.map((l) => readTerraformLiteral(l)!);
       expect(inline[0]).toBe("#!/bin/sh");
-      expect(inline[1]).toBe(`f=$(mktemp) || exit 1\ncat > "$f" <<'CLOUDNET_EOF'\n${s.apply}CLOUDNET_EOF`);
+      expect(inline[1]).toBe(`f=$(mktemp) || exit 1\ncat > "$f" <<'CLOUDNET_STAGE_EOF'\n${s.apply}CLOUDNET_STAGE_EOF`);
       expect(inline[2]).toBe("sudo -n /bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
       const teardown = (hook.input.teardown as string[]).map((l) => readTerraformLiteral(l)!);
-      expect(teardown[1]).toBe(`f=$(mktemp) || exit 1\ncat > "$f" <<'CLOUDNET_EOF'\n${s.teardown}CLOUDNET_EOF`);
+      expect(teardown[1]).toBe(`f=$(mktemp) || exit 1\ncat > "$f" <<'CLOUDNET_STAGE_EOF'\n${s.teardown}CLOUDNET_STAGE_EOF`);
     });
 
     it("ssh target as root: no sudo", () => {

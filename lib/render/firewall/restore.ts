@@ -1,5 +1,6 @@
 import { heredoc, sh } from "../../net";
-import { Family, Ruleset, chainMarker } from "./ruleset";
+import { Family } from "../../model";
+import { Ruleset, chainMarker } from "./ruleset";
 
 const TOOLS: Record<Family, { restore: string; save: string; cmd: string }> = {
   4: { restore: "iptables-restore", save: "iptables-save", cmd: "iptables" },

@@ -1,7 +1,7 @@
 import { InvalidValueError, shortHash } from "../../net";
+import { Family } from "../../model";
 
 export type Table = "raw" | "mangle" | "nat" | "filter";
-export type Family = 4 | 6;
 
 /** iptables limits a chain name to 28 characters (XT_EXTENSION_MAXNAMELEN 29 with the NUL). */
 export const MAX_CHAIN_NAME = 28;

@@ -1,0 +1,54 @@
+import { Construct } from "constructs";
+import { Backend, Lab, NetworkMode } from "../../lib";
+import { synthJson } from "../support/labs";
+import { hooksByStage, provisionersOf } from "./support/terraform-json";
+
+/**
+ * An emulated tenant lab with an external, a port forward and a service: the gateway host h1 gets a
+ * firewall base stage (owns the chains and the forwarding sysctl) and a rules stage on top of it.
+ */
+function build(scope: Construct): void {
+  const lab = new Lab(scope, "lab", { backend: Backend.emulated() });
+  const h1 = lab.addHost("h1");
+  const h2 = lab.addHost("h2");
+  lab.addExternal("internet");
+  const web = lab.addTenant("acme").addNetwork("web", { cidr: "10.0.0.0/24", mode: NetworkMode.nat() });
+  lab.addGuest("a1", { host: h1, nics: [{ segment: web, address: "10.0.0.11" }] });
+  lab.addGuest("a2", { host: h2, nics: [{ segment: web, address: "10.0.0.12" }] });
+  web.addPortForward({ hostPort: 8081, to: "a2", port: 8080 });
+  web.addService("api", { vip: "10.96.0.10", port: 80, nodePort: 30080, backends: [{ guest: "a1", port: 8080 }, { guest: "a2", port: 8080, weight: 3 }] });
+}
+
+describe("firewall stages of a tenant lab's gateway host", () => {
+  const json = synthJson(build);
+  const hooks = hooksByStage(json);
+  const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
+  const applyScript = (stage: string) => provisionersOf(hooks[stage].body)[0].body.environment.CLOUDNET_SCRIPT_0 as string;
+
+  it("h1 (the gateway) gets firewall-base/h1 and firewall/h1; h2 gets none", () => {
+    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall-base/h1", "firewall/h1"]);
+  });
+
+  it("the base waits for h1's network stage and the rules wait for the base", () => {
+    expect(hooks["firewall-base/h1"].body.depends_on).toEqual([ref("network/h1")]);
+    expect(hooks["firewall/h1"].body.depends_on).toEqual([ref("firewall-base/h1")]);
+  });
+
+  it("the rules stage restores the port forward, node port and service chains atomically", () => {
+    const script = applyScript("firewall/h1");
+    expect(script).toContain("cn_in - iptables-restore -w --noflush <<'CLOUDNET_EOF'\n");
+    expect(script).toContain("-A CN-lab-DNAT -d 198.18.0.1/32 -p tcp --dport 8081 -j DNAT --to-destination 10.0.0.12:8080\n");
+    expect(script).toContain("-A CN-lab-DNAT -d 198.18.0.1/32 -p tcp --dport 30080 -j CN-lab-SVC-api\n");
+    expect(script).toContain("-A CN-lab-SVC-api -p tcp -m statistic --mode random --probability 0.2500000000 -j DNAT --to-destination 10.0.0.11:8080\n");
+    expect(script).toContain("cn_in lab-rt.acme-web iptables-restore -w --noflush <<'CLOUDNET_EOF'\n");
+  });
+
+  it("the base removes every chain of the lab on destroy; the rules stage removes nothing", () => {
+    const baseTeardown = hooks["firewall-base/h1"].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
+    expect(baseTeardown).toContain("cn_fw_prune - iptables iptables-save nat CN-lab- -\n");
+    expect(baseTeardown).toContain("cn_fw_prune - ip6tables ip6tables-save filter CN-lab- -\n");
+    const rulesTeardown = hooks["firewall/h1"].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
+    expect(rulesTeardown).not.toContain("cn_fw_prune -");
+    expect(rulesTeardown).not.toContain("iptables -");
+  });
+});
