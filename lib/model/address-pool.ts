@@ -1,7 +1,9 @@
 import { Cidr, IpAddress } from "../net";
 
-/** Auto-allocated guest addresses start here; lower ones stay free for gateways. */
+/** Auto-allocated guest addresses start here; lower ones stay free for gateways and such. */
 export const FIRST_AUTO_HOST_OFFSET = 10n;
+/** Subnets smaller than this start right after the gateway (.2), or a /28 would hold only 4 guests. */
+const SMALL_SUBNET = 32n;
 /** Allocation gives up after this many candidates (a /64 is not searched to its end). */
 const SEARCH_LIMIT = 1n << 20n;
 
@@ -20,10 +22,11 @@ export class AddressPool {
     this.taken.set(ip.toString(), who);
   }
 
-  /** The lowest free usable address from .10 upwards, claimed for `who`; undefined when full. */
+  /** The lowest free usable address from .10 (.2 in small subnets) upwards, claimed for `who`; undefined when full. */
   allocate(who: string): IpAddress | undefined {
     const limit = this.cidr.size < SEARCH_LIMIT ? this.cidr.size : SEARCH_LIMIT;
-    for (let n = FIRST_AUTO_HOST_OFFSET; n < limit; n++) {
+    const first = this.cidr.size < SMALL_SUBNET ? 2n : FIRST_AUTO_HOST_OFFSET;
+    for (let n = first; n < limit; n++) {
       const ip = this.cidr.addressAt(n);
       if (this.cidr.isUsableHost(ip) && !this.taken.has(ip.toString())) {
         this.claim(ip, who);

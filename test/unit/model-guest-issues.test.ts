@@ -1,5 +1,5 @@
 import { ComputeSpec, LabSpec, NicSpec, resolveLab } from "../../lib/model";
-import { emulatedLab, guest, host, pathOf, segment, theIssue } from "./support/lab-specs";
+import { emulatedLab, guest, host, pathOf, resolveOk, segment, theIssue } from "./support/lab-specs";
 
 const web = pathOf("web");
 
@@ -59,8 +59,15 @@ describe("resolveLab guest issues", () => {
   });
 
   it("no free address left in a small segment", () => {
-    const issue = theIssue(emulatedLab({ hosts: [host("h1")], segments: [segment("tiny", "10.10.0.0/29")], guests: [webWith([{ segment: "tiny" }])] }));
-    expect(issue).toEqual({ path: web, message: "segment 'tiny' (10.10.0.0/29) has no free address left for guest 'web'; use a larger subnet." });
+    // A /30 has two usable addresses, .1 and .2; small subnets allocate from .2 (.1 is kept for a gateway), so the second guest finds none.
+    const guests = ["g1", "web"].map((n) => guest(n, "h1", [{ segment: "tiny" }]));
+    const issue = theIssue(emulatedLab({ hosts: [host("h1")], segments: [segment("tiny", "10.10.0.0/30")], guests }));
+    expect(issue).toEqual({ path: web, message: "segment 'tiny' (10.10.0.0/30) has no free address left for guest 'web'; use a larger subnet." });
+  });
+
+  it("a small segment (/29) allocates from .2 on", () => {
+    const lab = resolveOk(emulatedLab({ hosts: [host("h1")], segments: [segment("tiny", "10.10.0.0/29")], guests: [webWith([{ segment: "tiny" }])] }));
+    expect(lab.guests[0].nics[0].address.toString()).toBe("10.10.0.2");
   });
 
   it("guest on a host that is not in the lab", () => {
