@@ -4,3 +4,4 @@ export * from "./network-mode";
 export * from "./nodes";
 export * from "./lab";
 export * from "./stage-hook";
+export * from "./security-group";

@@ -1,6 +1,6 @@
-import { Aspects, IAspect } from "cdktf";
+import { Annotations, Aspects, IAspect } from "cdktf";
 import { Construct, IConstruct } from "constructs";
-import { Issue, LabSpec, ResolvedLab, labPrefix, resolveLab } from "../model";
+import { LabSpec, Resolution, labPrefix, resolveLab } from "../model";
 import { renderLab } from "../render";
 import { Backend } from "./backend";
 import {
@@ -8,6 +8,7 @@ import {
   SegmentProps, Tenant, guestSpec, segmentSpec,
 } from "./nodes";
 import { RealGuests } from "./real-guests";
+import { SecurityGroup, SecurityGroupProps, SecurityGroupRegistry } from "./security-group";
 import { StageHook } from "./stage-hook";
 
 const LAB_SYMBOL = Symbol.for("cdktf-cloudnet.Lab");
@@ -25,7 +26,7 @@ export interface LabProps {
  * The root of a lab. Add hosts, tenants and their networks, guests and externals; at synth the lab
  * is validated as a whole, and only a valid lab renders any host script.
  */
-export class Lab extends Construct implements LabRegistry {
+export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry {
   /** True for any Lab, also one from another copy of this package. */
   static isLab(x: unknown): x is Lab {
     return typeof x === "object" && x !== null && LAB_SYMBOL in x;
@@ -39,7 +40,8 @@ export class Lab extends Construct implements LabRegistry {
   private readonly externals: LabExternal[] = [];
   private readonly services: LabService[] = [];
   private readonly portForwards: LabPortForward[] = [];
-  private resolved?: { lab?: ResolvedLab; issues: readonly Issue[] };
+  private readonly securityGroups: SecurityGroup[] = [];
+  private resolved?: Resolution;
   private built = false;
 
   constructor(scope: Construct, id: string, props: LabProps = {}) {
@@ -90,6 +92,12 @@ export class Lab extends Construct implements LabRegistry {
     return ext;
   }
 
+  /** A security group of this lab; guests join it with `securityGroups: [group]`. */
+  addSecurityGroup(name: string, props: SecurityGroupProps = {}): SecurityGroup {
+    this._claim(this, name, "security group");
+    return new SecurityGroup(this, name, props);
+  }
+
   /** The lab as a plain spec, with construct paths for error messages. */
   toSpec(): LabSpec {
     const withPath = <T extends { path: string }>(c: Construct & { spec: T }): T => ({ ...c.spec, path: c.node.path });
@@ -97,11 +105,12 @@ export class Lab extends Construct implements LabRegistry {
       name: this.props.name ?? this.node.id, path: this.node.path, prefix: this.props.prefix, backend: this.backend.spec,
       hosts: this.hosts.map(withPath), segments: this.segments.map(withPath), guests: this.guests.map(withPath),
       externals: this.externals.map(withPath), services: this.services.map(withPath), portForwards: this.portForwards.map(withPath),
+      securityGroups: this.securityGroups.map((g) => g._spec()),
     };
   }
 
   /** Validates and resolves the lab; the result is kept until the lab changes. */
-  resolve(): { lab?: ResolvedLab; issues: readonly Issue[] } {
+  resolve(): Resolution {
     this.resolved ??= resolveLab(this.toSpec());
     return this.resolved;
   }
@@ -109,7 +118,8 @@ export class Lab extends Construct implements LabRegistry {
   /** @internal Emits the Terraform resources; called by the lab's aspect before validation. */
   _build(): void {
     this.built = true;
-    const { lab } = this.resolve();
+    const { lab, warnings } = this.resolve();
+    for (const w of warnings) Annotations.of(this.node.findAll().find((c) => c.node.path === w.path) ?? this).addWarning(w.message);
     if (!lab) return; // validation reports the issues; nothing is rendered
     const hooks = new Map<string, StageHook>();
     const scope = new Construct(this, "Stages");
@@ -136,6 +146,12 @@ export class Lab extends Construct implements LabRegistry {
     if (existing) {
       throw new Error(`[${scope.node.path}] ${what} name '${name}' is already used by ${existing.node.path}; choose another name.`);
     }
+  }
+
+  /** @internal */
+  _registerSecurityGroup(group: SecurityGroup): void {
+    this.resolved = undefined;
+    this.securityGroups.push(this.adopt(group));
   }
 
   /** @internal */

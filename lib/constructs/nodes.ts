@@ -193,6 +193,8 @@ export interface GuestProps {
   readonly nics?: readonly NicProps[];
   /** Sidecar-style interception of the guest's TCP (emulated guests). */
   readonly intercept?: InterceptProps;
+  /** Security groups of all the guest's NICs. @default none: the guest is not filtered */
+  readonly securityGroups?: ReadonlyArray<{ readonly node: { readonly id: string } }>;
 }
 
 export function guestSpec(name: string, props: GuestProps): GuestSpec {
@@ -203,6 +205,7 @@ export function guestSpec(name: string, props: GuestProps): GuestSpec {
       address: n.address, address6: n.address6, floatingIp: n.floatingIp, mac: n.mac,
     })),
     intercept: props.intercept,
+    securityGroups: props.securityGroups?.map((g) => g.node.id),
   };
 }
 

@@ -30,7 +30,7 @@ export interface ResolvedLab {
   readonly externals: readonly External[];
   readonly portForwards: readonly PortForward[];
   readonly services: readonly Service[];
-  readonly securityGroups: readonly SecurityGroup[];
+  readonly securityGroups: readonly ResolvedSecurityGroup[];
 }
 
 export interface Host {
@@ -186,7 +186,7 @@ export interface SecurityRule {
   readonly description?: string;
 }
 
-export interface SecurityGroup {
+export interface ResolvedSecurityGroup {
   readonly name: string;
   readonly path: string;
   /** Egress limited to the egress rules (else all egress is allowed). */

@@ -1,6 +1,6 @@
 import { Cidr, InvalidValueError, IpAddress, PortSpec, peerText, portText, shortHash, validateIdentifier } from "../net";
 import { ResolveContext, isDefined } from "./context";
-import { Family, Guest, SecurityGroup, SecurityRule } from "./lab";
+import { Family, Guest, ResolvedSecurityGroup, SecurityRule } from "./lab";
 import { SecurityRuleSpec } from "./spec";
 
 /** ipset names are at most 31 characters (IPSET_MAXNAMELEN 32 with the NUL). */
@@ -32,7 +32,7 @@ export function maxelemFor(members: number): number {
  * groups and peers naming groups of another lab are errors; a peer group without members (of that
  * family) is a warning, since the rule then matches nothing.
  */
-export function resolveSecurityGroups(ctx: ResolveContext, guests: readonly Guest[], warnings: Array<{ path: string; message: string }>): SecurityGroup[] {
+export function resolveSecurityGroups(ctx: ResolveContext, guests: readonly Guest[], warnings: Array<{ path: string; message: string }>): ResolvedSecurityGroup[] {
   const specs = ctx.spec.securityGroups ?? [];
   const names = new Set<string>();
   for (const g of specs) {
@@ -41,7 +41,7 @@ export function resolveSecurityGroups(ctx: ResolveContext, guests: readonly Gues
   }
   for (const g of ctx.spec.guests) {
     for (const sg of g.securityGroups ?? []) {
-      if (!names.has(sg)) ctx.issues.add(g.path, `guest '${g.name}' joins security group '${sg}', which is not in the lab; create it with new SecurityGroup(lab, '${sg}').`);
+      if (!names.has(sg)) ctx.issues.add(g.path, `guest '${g.name}' joins security group '${sg}', which is not in the lab; create it with new ResolvedSecurityGroup(lab, '${sg}').`);
     }
     if ((g.securityGroups ?? []).length > 0 && !ctx.emulated && g.compute.kind === "container") {
       ctx.issues.add(g.path, `security groups on real-host containers are not supported: Docker names their host-side veths at random, so no rule can match them; put the guest on an emulated lab or use a VM.`);

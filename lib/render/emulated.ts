@@ -121,6 +121,7 @@ export function externalStageId(name: string): string {
 export function renderExternal(lab: ResolvedLab, ext: External, routes: ReadonlyArray<{ to: string; via: string }>): Stage {
   const fabric = lab.fabric!;
   const ns = ext.netns;
+  const src = ext.addresses.find((a) => a.family === 4)?.network.toString();
   const body = [
     sh`cn_netns_add ${ns}`,
     sh`ip -n ${ns} link set lo up`,
@@ -129,7 +130,8 @@ export function renderExternal(lab: ResolvedLab, ext: External, routes: Readonly
     sh`ip -n ${ns} addr replace ${ext.address.toString()}/${fabric.cidr.prefixLength} dev eth0`,
     sh`ip -n ${ns} link set eth0 up`,
     ...ext.addresses.map((a) => sh`ip -n ${ns} addr replace ${a.toString()} dev lo`),
-    ...routes.map((r) => sh`ip -n ${ns} route replace ${r.to} via ${r.via}`),
+    // An external with addresses of its own speaks from the first one (e.g. an admin host in its admin net).
+    ...routes.map((r) => (src ? sh`ip -n ${ns} route replace ${r.to} via ${r.via} src ${src}` : sh`ip -n ${ns} route replace ${r.to} via ${r.via}`)),
   ];
   const teardown = [sh`cn_netns_del ${ns} eth0`];
   const title = `external ${ext.name} (${ext.address})`;

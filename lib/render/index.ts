@@ -7,3 +7,4 @@ export * from "./inventory";
 export * from "./firewall";
 export * from "./routing-rules";
 export * from "./intercept";
+export * from "./security";

@@ -7,6 +7,7 @@ import { firewallStages } from "./firewall";
 import { interceptRules } from "./intercept";
 import { renderInventory } from "./inventory";
 import { gatewayHostRules, routerRules } from "./routing-rules";
+import { IPSET_HELPERS, arpGuard, arpGuardRemove, hasSecurityGroups, ipsetApply, ipsetRemoveAll, securityRules } from "./security";
 import { networkStageId, renderHostNetwork, routesToRoutedSegments } from "./segments";
 import { Stage } from "./stage";
 
@@ -23,7 +24,7 @@ export function renderLab(lab: ResolvedLab): Stage[] {
     if (emulated) stages.push(renderEmulatedHost(lab, host));
     const net = renderHostNetwork(lab, host, emulated ? [hostStageId(host.name)] : []);
     if (net) stages.push(net);
-    stages.push(...gatewayStages(lab, host, net ? [net.id] : emulated ? [hostStageId(host.name)] : []));
+    stages.push(...hostFirewallStages(lab, host, net ? [net.id] : emulated ? [hostStageId(host.name)] : []));
   }
   if (emulated) {
     for (const ext of lab.externals) stages.push(renderExternal(lab, ext, routesToRoutedSegments(lab)));
@@ -46,19 +47,44 @@ export function renderLab(lab: ResolvedLab): Stage[] {
   return stages;
 }
 
-/** Forwarding and NAT on a gateway host: its firewall stages, owning the ip_forward setting too. */
-function gatewayStages(lab: ResolvedLab, host: Host, after: readonly string[]): Stage[] {
+/**
+ * A host's firewall stages: NAT and forwarding if it is a gateway, security groups if it carries
+ * guarded NICs. The base owns the host settings they need (ip_forward, br_netfilter), saved once and
+ * put back on destroy, and removes the lab's chains, sets and bridge table.
+ */
+function hostFirewallStages(lab: ResolvedLab, host: Host, after: readonly string[]): Stage[] {
   const { v4, v6 } = gatewayHostRules(lab, host);
+  const guarded = hasSecurityGroups(lab, host);
+  if (guarded) securityRules(lab, host, { v4, v6 });
   if (v4.isEmpty && v6.isEmpty) return [];
   const routers = lab.segments.filter((s) => s.gateway?.host === host.name).map((s) => routerRules(lab, s));
+  const gateway = routers.length > 0;
+  const sysctls: Array<[string, string, string]> = [
+    ...(gateway ? [["net.ipv4.ip_forward", "ipv4-forward", "1"] as [string, string, string]] : []),
+    ...(gateway && lab.segments.some((s) => s.gateway?.host === host.name && s.cidr6) ? [["net.ipv6.conf.all.forwarding", "ipv6-forward", "1"] as [string, string, string]] : []),
+    ...(guarded ? [
+      ["net.bridge.bridge-nf-call-iptables", "bridge-nf-iptables", "1"] as [string, string, string],
+      ["net.bridge.bridge-nf-call-ip6tables", "bridge-nf-ip6tables", "1"] as [string, string, string],
+    ] : []),
+  ];
   const state = `/run/cloudnet/state/${lab.prefix}-${host.name}`;
-  const sysctls = [["net.ipv4.ip_forward", "ipv4-forward"], ...(v6.isEmpty ? [] : [["net.ipv6.conf.all.forwarding", "ipv6-forward"]])];
+  const sets = ipsetApply(lab, host);
   return firewallStages({
     where: host.name, runOn: { kind: "host", host: host.name }, prefix: lab.prefix, rulesets: [v4, v6, ...routers], after,
-    // The host's forwarding setting is saved once and put back on destroy.
-    baseApply: [sh`mkdir -p /run/cloudnet/state`, ...sysctls.map(([key, file]) => sh`[ -e ${state}.${file} ] || sysctl -n ${key} > ${state}.${file}`)],
-    baseTeardown: sysctls.map(([key, file]) => sh`if [ -e ${state}.${file} ]; then sysctl -qw ${key}=$(cat ${state}.${file}); rm -f ${state}.${file}; fi`),
-    preRules: sysctls.map(([key]) => sh`sysctl -qw ${key}=1`),
+    helpers: IPSET_HELPERS,
+    // br_netfilter makes bridged frames pass iptables; real hosts may not have loaded it yet.
+    baseApply: [
+      ...(guarded ? ["modprobe br_netfilter 2>/dev/null || true"] : []),
+      sh`mkdir -p /run/cloudnet/state`,
+      ...sysctls.map(([key, file]) => sh`[ -e ${state}.${file} ] || sysctl -n ${key} > ${state}.${file}`),
+    ],
+    baseTeardown: [
+      ...ipsetRemoveAll(lab.prefix),
+      ...arpGuardRemove(lab.prefix),
+      ...sysctls.map(([key, file]) => sh`if [ -e ${state}.${file} ]; then sysctl -qw ${key}=$(cat ${state}.${file}); rm -f ${state}.${file}; fi`),
+    ],
+    preRules: [...sysctls.map(([key, , value]) => sh`sysctl -qw ${key}=${value}`), ...sets.before, ...arpGuard(lab, host)],
+    postRules: sets.after,
   });
 }
 

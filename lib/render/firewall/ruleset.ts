@@ -52,6 +52,7 @@ export class Ruleset {
     c.rules.push(spec);
   }
 
+  /** Each hook goes first in its built-in chain when applied, so one declared later sits before earlier ones. */
   hook(table: Table, builtin: ChainHook["builtin"], chain: string): void {
     this.hooks.push({ table, builtin, chain });
   }

@@ -13,8 +13,12 @@ export interface FirewallStagesInput {
   /** Extra state the base owns, e.g. a sysctl saved on apply and restored on teardown. */
   readonly baseApply?: readonly string[];
   readonly baseTeardown?: readonly string[];
-  /** Commands run before the rules, e.g. enabling forwarding. */
+  /** Commands run before the rules, e.g. enabling forwarding or filling the sets they name. */
   readonly preRules?: readonly string[];
+  /** Commands run after the rules, e.g. removing sets no rule names any more. */
+  readonly postRules?: readonly string[];
+  /** Extra shell helpers both stages need. */
+  readonly helpers?: readonly string[];
 }
 
 export const firewallBaseId = (where: string) => `firewall-base/${where}`;
@@ -30,14 +34,15 @@ export const firewallId = (where: string) => `firewall/${where}`;
  */
 export function firewallStages(input: FirewallStagesInput): Stage[] {
   const baseTitle = `firewall base on ${input.where}`;
-  const teardown = [...(input.baseTeardown ?? []), ...removeLabChains(input.prefix)];
+  const teardown = [...removeLabChains(input.prefix), ...(input.baseTeardown ?? [])];
+  const helpers = [...FIREWALL_HELPERS, ...(input.helpers ?? [])];
   const base: Stage = {
     id: firewallBaseId(input.where),
     runOn: input.runOn,
     title: baseTitle,
     after: input.after,
-    apply: applyScript(baseTitle, input.baseApply ?? [":"], [], FIREWALL_HELPERS),
-    teardown: teardownScript(baseTitle, teardown, FIREWALL_HELPERS),
+    apply: applyScript(baseTitle, input.baseApply ?? [":"], [], helpers),
+    teardown: teardownScript(baseTitle, teardown, helpers),
   };
   const rulesTitle = `firewall rules on ${input.where}`;
   const rules: Stage = {
@@ -45,7 +50,7 @@ export function firewallStages(input: FirewallStagesInput): Stage[] {
     runOn: input.runOn,
     title: rulesTitle,
     after: [base.id],
-    apply: applyScript(rulesTitle, [...(input.preRules ?? []), ...input.rulesets.flatMap(applyRuleset)], [], FIREWALL_HELPERS),
+    apply: applyScript(rulesTitle, [...(input.preRules ?? []), ...input.rulesets.flatMap(applyRuleset), ...(input.postRules ?? [])], [], helpers),
     teardown: teardownScript(rulesTitle, [": # the base stage removes the rules when the lab is destroyed"]),
   };
   return [base, rules];

@@ -1,0 +1,214 @@
+import { heredoc, sh } from "../net";
+import { Family, Guest, Host, Nic, ResolvedLab, ResolvedSecurityGroup, SecurityRule, ipsetMarker } from "../model";
+import { Ruleset } from "./firewall";
+
+/** A NIC of a guest on this host that belongs to at least one security group. */
+interface GuardedNic {
+  readonly guest: Guest;
+  readonly nic: Nic;
+  readonly groups: readonly ResolvedSecurityGroup[];
+}
+
+function guardedNics(lab: ResolvedLab, host: Host): GuardedNic[] {
+  const byName = new Map(lab.securityGroups.map((g) => [g.name, g]));
+  return lab.guests.filter((g) => g.host === host.name).flatMap((guest) =>
+    guest.nics.filter((nic) => nic.securityGroups.length > 0).map((nic) => ({ guest, nic, groups: nic.securityGroups.map((n) => byName.get(n)!) })));
+}
+
+/** Whether the host filters any NIC (and so needs br_netfilter and the rules below). */
+export function hasSecurityGroups(lab: ResolvedLab, host: Host): boolean {
+  return guardedNics(lab, host).length > 0;
+}
+
+/**
+ * Security groups on one host, per family, in the lab's own chains (Neutron's design): frames a
+ * bridge forwards pass FORWARD thanks to br_netfilter; `SG` sends those leaving a guarded NIC to its
+ * egress chain (anti-spoofing, then egress rules) and those going to one to its ingress chain
+ * (stateful, default deny). Group peers are ipsets: one rule per group rule, whatever the members.
+ */
+export function securityRules(lab: ResolvedLab, host: Host, rulesets: { v4: Ruleset; v6: Ruleset }): void {
+  const nics = guardedNics(lab, host);
+  if (nics.length === 0) return;
+  for (const family of [4, 6] as const) {
+    const rs = family === 4 ? rulesets.v4 : rulesets.v6;
+    const sg = rs.chain("filter", "SG");
+    rs.hook("filter", "FORWARD", sg);
+    for (const n of nics) rs.rule(sg, sh`-m physdev --physdev-in ${n.nic.hostDev} --physdev-is-bridged -j ${egressChain(rs, n, family)}`);
+    for (const n of nics) rs.rule(sg, sh`-m physdev --physdev-out ${n.nic.hostDev} --physdev-is-bridged -j ${ingressChain(rs, n, family)}`);
+  }
+}
+
+const ND_TYPES_OUT = [133, 135, 136, 143]; // router solicitation, neighbour solicitation/advertisement, MLDv2 report
+const ND_TYPES_IN = [130, 134, 135, 136]; // MLD query, router advertisement, neighbour solicitation/advertisement
+
+/** Egress of one NIC: only its own MAC and addresses (DHCP and IPv6 DAD allowed), then its groups' egress rules. */
+function egressChain(rs: Ruleset, n: GuardedNic, family: Family): string {
+  const id = `${n.guest.name}-${n.nic.index}`;
+  const spoof = rs.chain("filter", `O-${id}`);
+  const policy = rs.chain("filter", `E-${id}`);
+  rs.rule(spoof, sh`-m mac ! --mac-source ${n.nic.mac.toString()} -j DROP`);
+  if (family === 4) {
+    rs.rule(spoof, "-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp --sport 68 --dport 67 -j RETURN");
+    rs.rule(spoof, sh`-s ${n.nic.address.toString()}/32 -g ${policy}`);
+  } else {
+    rs.rule(spoof, "-s ::/128 -p ipv6-icmp -j RETURN");
+    rs.rule(spoof, sh`-s ${linkLocal(n.nic.mac.toString())}/128 -g ${policy}`);
+    if (n.nic.address6) rs.rule(spoof, sh`-s ${n.nic.address6.toString()}/128 -g ${policy}`);
+  }
+  rs.rule(spoof, "-j DROP");
+
+  rs.rule(policy, "-m conntrack --ctstate INVALID -j DROP");
+  rs.rule(policy, "-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN");
+  if (family === 6) for (const t of ND_TYPES_OUT) rs.rule(policy, sh`-p ipv6-icmp --icmpv6-type ${t} -j RETURN`);
+  if (n.groups.some((g) => !g.restrictEgress)) {
+    rs.rule(policy, "-j RETURN");
+  } else {
+    for (const g of n.groups) for (const r of rulesOf(g, "egress", family)) rs.rule(policy, `${match(r)} -j RETURN`);
+    rs.rule(policy, "-j DROP");
+  }
+  return spoof;
+}
+
+/** Ingress of one NIC: replies, DHCP and neighbour discovery, then its groups' ingress rules; the rest is dropped. */
+function ingressChain(rs: Ruleset, n: GuardedNic, family: Family): string {
+  const chain = rs.chain("filter", `I-${n.guest.name}-${n.nic.index}`);
+  rs.rule(chain, "-m conntrack --ctstate INVALID -j DROP");
+  rs.rule(chain, "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+  if (family === 4) rs.rule(chain, "-p udp --sport 67 --dport 68 -j ACCEPT");
+  else for (const t of ND_TYPES_IN) rs.rule(chain, sh`-p ipv6-icmp --icmpv6-type ${t} -j ACCEPT`);
+  for (const g of n.groups) for (const r of rulesOf(g, "ingress", family)) rs.rule(chain, `${match(r)} -j ACCEPT`);
+  rs.rule(chain, "-j DROP");
+  return chain;
+}
+
+function rulesOf(g: ResolvedSecurityGroup, direction: SecurityRule["direction"], family: Family): SecurityRule[] {
+  return g.rules.filter((r) => r.direction === direction && r.family === family);
+}
+
+/** The match part of a rule, peer side chosen by direction. */
+export function match(r: SecurityRule): string {
+  const side = r.direction === "ingress" ? "src" : "dst";
+  const flag = r.direction === "ingress" ? "-s" : "-d";
+  const parts: string[] = [];
+  if (r.peer.kind === "cidr") parts.push(sh`${flag} ${r.peer.cidr.toString()}`);
+  if (r.peer.kind === "group") parts.push(sh`-m set --match-set ${r.peer.set} ${side}`);
+  const p = r.port;
+  if (p.protocol === "tcp" || p.protocol === "udp") {
+    parts.push(p.from === p.to ? sh`-p ${p.protocol} --dport ${p.from}` : sh`-p ${p.protocol} --dport ${p.from}:${p.to}`);
+  } else if (p.protocol === "icmp" || p.protocol === "icmpv6") {
+    const proto = p.protocol === "icmp" ? "icmp" : "ipv6-icmp";
+    const opt = p.protocol === "icmp" ? "--icmp-type" : "--icmpv6-type";
+    if (p.type === undefined) parts.push(sh`-p ${proto}`);
+    else parts.push(p.code === undefined ? sh`-p ${proto} ${opt} ${p.type}` : sh`-p ${proto} ${opt} ${p.type}/${p.code}`);
+  }
+  // Descriptions were checked to hold no quote, backslash or control character: safe in quotes.
+  if (r.description) parts.push(`-m comment --comment "${r.description}"`);
+  return parts.join(" ");
+}
+
+/** The IPv6 link-local address the kernel derives from a MAC (EUI-64). */
+export function linkLocal(mac: string): string {
+  const b = mac.split(":").map((x) => parseInt(x, 16));
+  b[0] ^= 0x02;
+  const words = [(b[0] << 8) | b[1], (b[2] << 8) | 0xff, (0xfe << 8) | b[3], (b[4] << 8) | b[5]];
+  return `fe80::${words.map((w) => w.toString(16)).join(":")}`;
+}
+
+/** Sets used by the host's rules: each group peer's members, per family. */
+function setsUsed(lab: ResolvedLab, host: Host): Array<{ group: ResolvedSecurityGroup; family: Family }> {
+  const byName = new Map(lab.securityGroups.map((g) => [g.name, g]));
+  const used = new Map<string, { group: ResolvedSecurityGroup; family: Family }>();
+  for (const n of guardedNics(lab, host)) {
+    for (const g of n.groups) {
+      for (const r of g.rules) {
+        if (r.peer.kind === "group") used.set(r.peer.set, { group: byName.get(r.peer.group)!, family: r.family });
+      }
+    }
+  }
+  return [...used.values()].sort((a, b) => a.group.sets[a.family].localeCompare(b.group.sets[b.family]));
+}
+
+/** The temporary twin of a set, for restore-then-swap: `ct-` instead of `cn-`, same length. */
+export function tempSetName(set: string): string {
+  return `ct-${set.slice(3)}`;
+}
+
+/**
+ * ipset updates: each set is filled under a temporary name and swapped in, so rules never see a
+ * half-filled set; sets this host no longer uses are destroyed after the rules stop naming them.
+ */
+export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; after: string[] } {
+  const sets = setsUsed(lab, host);
+  const before: string[] = [];
+  for (const { group, family } of sets) {
+    const name = group.sets[family];
+    const temp = tempSetName(name);
+    const type = sh`hash:ip family ${family === 4 ? "inet" : "inet6"} maxelem ${group.maxelem}`;
+    const lines = [
+      `create ${temp} ${type}`,
+      ...group.members[family].map((ip) => sh`add ${temp} ${ip.toString()}`),
+      sh`swap ${temp} ${name}`,
+      sh`destroy ${temp}`,
+    ];
+    before.push(
+      sh`ipset destroy ${temp} 2>/dev/null || true`,
+      `ipset list -n ${name} >/dev/null 2>&1 || ipset create ${name} ${type}`,
+      heredoc("ipset restore", lines.join("\n")),
+    );
+  }
+  const keep = sets.map(({ group, family }) => group.sets[family]).join(",") || "-";
+  return { before, after: [sh`cn_ipset_prune ${ipsetMarker(lab.prefix)} ${keep}`] };
+}
+
+/** Teardown: every set of the lab (after its chains are gone), and any temporary twin left by a failed apply. */
+export function ipsetRemoveAll(prefix: string): string[] {
+  return [sh`cn_ipset_prune ${ipsetMarker(prefix)} -`, sh`cn_ipset_prune ${`ct-${prefix}-`} -`];
+}
+
+/**
+ * L2 anti-spoofing that iptables cannot see: ARP and the Ethernet source of frames from a guarded
+ * NIC, in a bridge-family nftables table the lab owns whole and replaces atomically.
+ */
+export function arpGuard(lab: ResolvedLab, host: Host): string[] {
+  const nics = guardedNics(lab, host);
+  const table = nftTable(lab.prefix);
+  if (nics.length === 0) return arpGuardRemove(lab.prefix);
+  const rules = nics.flatMap(({ nic }) => [
+    `    iifname "${nic.hostDev}" ether saddr != ${nic.mac} drop`,
+    `    iifname "${nic.hostDev}" arp saddr ether != ${nic.mac} drop`,
+    `    iifname "${nic.hostDev}" arp saddr ip != ${nic.address} drop`,
+  ]);
+  const payload = [
+    `table bridge ${table}`,
+    `delete table bridge ${table}`,
+    `table bridge ${table} {`,
+    "  chain guard {",
+    "    type filter hook prerouting priority -200; policy accept;",
+    ...rules,
+    "  }",
+    "}",
+  ].join("\n");
+  return [heredoc("nft -f -", payload)];
+}
+
+/** The lab's nftables table (prefixes are a-z0-9, so this is a valid nft identifier). */
+export function nftTable(prefix: string): string {
+  return `cn_${prefix}`;
+}
+
+/** Teardown of the bridge table. */
+export function arpGuardRemove(prefix: string): string[] {
+  return [sh`nft delete table bridge ${nftTable(prefix)} 2>/dev/null || true`];
+}
+
+/** `cn_ipset_prune MARKER KEEP`: destroys every set whose name starts with MARKER and is not in KEEP ("-" keeps none). */
+export const IPSET_HELPERS = [
+  "cn_ipset_prune() {",
+  "  local marker=$1 keep=,$2, set",
+  "  command -v ipset >/dev/null 2>&1 || return 0",
+  "  for set in $(ipset list -n 2>/dev/null | grep -F -- \"$marker\" || true); do",
+  "    case \"$set\" in \"$marker\"*) ;; *) continue ;; esac",
+  "    case \"$keep\" in *,\"$set\",*) ;; *) ipset destroy \"$set\" ;; esac",
+  "  done",
+  "}",
+];
