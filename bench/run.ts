@@ -1,14 +1,19 @@
-/** `npm run bench -- <name>`: runs one benchmark (or all) and prints its figures. */
+/** `npm run bench -- <name>`: runs benchmarks (all when none is named) and prints their figures. */
+import * as sg from "./sg";
 import * as tenants from "./tenants";
 
-const BENCHES: Record<string, () => void> = { tenants: tenants.main };
+const BENCHES: Record<string, () => void | Promise<void>> = { tenants: tenants.main, sg: sg.main };
 
-const names = process.argv.slice(2);
-for (const name of names.length ? names : Object.keys(BENCHES)) {
-  const bench = BENCHES[name];
-  if (!bench) {
-    console.error(`unknown bench '${name}'; known: ${Object.keys(BENCHES).join(", ")}`);
-    process.exit(2);
+async function run(): Promise<void> {
+  const names = process.argv.slice(2);
+  for (const name of names.length ? names : Object.keys(BENCHES)) {
+    const bench = BENCHES[name];
+    if (!bench) throw new Error(`unknown bench '${name}'; known: ${Object.keys(BENCHES).join(", ")}`);
+    await bench();
   }
-  bench();
 }
+
+run().then(() => process.exit(0), (e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

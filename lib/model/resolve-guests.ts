@@ -19,7 +19,19 @@ export function resolveGuests(
   const hostByName = new Map(hosts.map((h) => [h.name, h]));
   // Explicit addresses first, so allocation never hands out one that a later guest asked for.
   const explicit = specs.map((g) => g.nics.map((n, i) => claimExplicit(ctx, g, n, i, segments, pools)));
+  // Explicit MACs first, so a derived one steps around them.
   const macs = new Map<string, string>();
+  for (const g of specs) {
+    g.nics.forEach((n, i) => {
+      if (n.mac === undefined) return;
+      try {
+        const mac = MacAddress.parse(n.mac).toString();
+        if (!macs.has(mac)) macs.set(mac, `${g.path} NIC ${i}`);
+      } catch {
+        // reported where the NIC is resolved
+      }
+    });
+  }
   const guests = specs.map((g, gi) => {
     const name = ctx.issues.check(g.path, () => validateIdentifier(g.name, "guest"));
     if (name) ctx.claimNodeName(name, g.path, "guest");
@@ -176,12 +188,12 @@ function resolveNic(
   }
   const address = n.address === undefined ? allocate(ctx, g, seg.name, pool.v4) : claimed.v4;
   const address6 = pool.v6 ? (n.address6 === undefined ? allocate(ctx, g, seg.name, pool.v6) : claimed.v6) : undefined;
-  const mac = n.mac === undefined ? MacAddress.derive(`${ctx.spec.name}/${g.name}/${i}`) : ctx.issues.check(g.path, () => MacAddress.parse(n.mac!));
+  const mac = n.mac === undefined ? deriveFreeMac(`${ctx.spec.name}/${g.name}/${i}`, macs) : ctx.issues.check(g.path, () => MacAddress.parse(n.mac!));
   if (mac) {
+    const label = `${g.path} NIC ${i}`;
     const other = macs.get(mac.toString());
-    const fix = n.mac === undefined ? "derived MACs have 24 random bits and two collided: set mac on one of them" : "leave mac out to derive one";
-    if (other) ctx.issues.add(g.path, `MAC ${mac} of NIC ${i} is already used by ${other}; ${fix}.`);
-    macs.set(mac.toString(), `${g.path} NIC ${i}`);
+    if (other && other !== label) ctx.issues.add(g.path, `MAC ${mac} of NIC ${i} is already used by ${other}; leave mac out to derive one.`);
+    else macs.set(mac.toString(), label);
   }
   const floatingIp = n.floatingIp === undefined ? undefined : ctx.issues.check(g.path, () => IpAddress.parse(n.floatingIp!));
   if (n.floatingIp !== undefined && seg.mode !== "nat") {
@@ -194,6 +206,18 @@ function resolveNic(
     floatingIp, mac, guestDev: `eth${i}`, hostDev: kernelName(ctx.prefix, "t", `${g.name}-${i}`),
     securityGroups: [...new Set(g.securityGroups ?? [])],
   };
+}
+
+/**
+ * A stable MAC for a NIC: derived from its name, and on the rare collision (24 bits: a lab of
+ * 10,000 NICs expects about 3) from the name and a counter, so every NIC keeps the same MAC
+ * across synths as long as the NICs before it stay.
+ */
+function deriveFreeMac(seed: string, taken: ReadonlyMap<string, string>): MacAddress {
+  for (let n = 0; ; n++) {
+    const mac = MacAddress.derive(n === 0 ? seed : `${seed}#${n}`);
+    if (!taken.has(mac.toString())) return mac;
+  }
 }
 
 function allocate(ctx: ResolveContext, g: GuestSpec, segName: string, pool: AddressPool): IpAddress | undefined {

@@ -46,19 +46,20 @@ function egressChain(rs: Ruleset, n: GuardedNic, family: Family): string {
   const id = `${n.guest.name}-${n.nic.index}`;
   const spoof = rs.chain("filter", `O-${id}`);
   const policy = rs.chain("filter", `E-${id}`);
+  // Hot path first: every packet passes here, and the common ones should match early.
   rs.rule(spoof, sh`-m mac ! --mac-source ${n.nic.mac.toString()} -j DROP`);
   if (family === 4) {
-    rs.rule(spoof, "-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp --sport 68 --dport 67 -j RETURN");
     rs.rule(spoof, sh`-s ${n.nic.address.toString()}/32 -g ${policy}`);
+    rs.rule(spoof, "-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp --sport 68 --dport 67 -j RETURN");
   } else {
-    rs.rule(spoof, "-s ::/128 -p ipv6-icmp -j RETURN");
-    rs.rule(spoof, sh`-s ${linkLocal(n.nic.mac.toString())}/128 -g ${policy}`);
     if (n.nic.address6) rs.rule(spoof, sh`-s ${n.nic.address6.toString()}/128 -g ${policy}`);
+    rs.rule(spoof, sh`-s ${linkLocal(n.nic.mac.toString())}/128 -g ${policy}`);
+    rs.rule(spoof, "-s ::/128 -p ipv6-icmp -j RETURN");
   }
   rs.rule(spoof, "-j DROP");
 
-  rs.rule(policy, "-m conntrack --ctstate INVALID -j DROP");
   rs.rule(policy, "-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN");
+  rs.rule(policy, "-m conntrack --ctstate INVALID -j DROP");
   if (family === 6) for (const t of ND_TYPES_OUT) rs.rule(policy, sh`-p ipv6-icmp --icmpv6-type ${t} -j RETURN`);
   if (n.groups.some((g) => !g.restrictEgress)) {
     rs.rule(policy, "-j RETURN");
@@ -72,8 +73,8 @@ function egressChain(rs: Ruleset, n: GuardedNic, family: Family): string {
 /** Ingress of one NIC: replies, DHCP and neighbour discovery, then its groups' ingress rules; the rest is dropped. */
 function ingressChain(rs: Ruleset, n: GuardedNic, family: Family): string {
   const chain = rs.chain("filter", `I-${n.guest.name}-${n.nic.index}`);
-  rs.rule(chain, "-m conntrack --ctstate INVALID -j DROP");
   rs.rule(chain, "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+  rs.rule(chain, "-m conntrack --ctstate INVALID -j DROP");
   if (family === 4) rs.rule(chain, "-p udp --sport 67 --dport 68 -j ACCEPT");
   else for (const t of ND_TYPES_IN) rs.rule(chain, sh`-p ipv6-icmp --icmpv6-type ${t} -j ACCEPT`);
   for (const g of n.groups) for (const r of rulesOf(g, "ingress", family)) rs.rule(chain, `${match(r)} -j ACCEPT`);
@@ -173,18 +174,22 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
   const nics = guardedNics(lab, host);
   const table = nftTable(lab.prefix);
   if (nics.length === 0) return arpGuardRemove(lab.prefix);
-  const rules = nics.flatMap(({ nic }) => [
-    `    iifname "${nic.hostDev}" ether saddr != ${nic.mac} drop`,
-    `    iifname "${nic.hostDev}" arp saddr ether != ${nic.mac} drop`,
-    `    iifname "${nic.hostDev}" arp saddr ip != ${nic.address} drop`,
-  ]);
+  // One lookup per frame (a verdict map on the input port), then the three checks of that port.
+  const chains = nics.map(({ nic }) => ({ dev: nic.hostDev, chain: `port_${nic.hostDev.replace(/-/g, "_")}`, nic }));
   const payload = [
     `table bridge ${table}`,
     `delete table bridge ${table}`,
     `table bridge ${table} {`,
+    ...chains.flatMap(({ chain, nic }) => [
+      `  chain ${chain} {`,
+      `    ether saddr != ${nic.mac} drop`,
+      `    arp saddr ether != ${nic.mac} drop`,
+      `    arp saddr ip != ${nic.address} drop`,
+      "  }",
+    ]),
     "  chain guard {",
     "    type filter hook prerouting priority -200; policy accept;",
-    ...rules,
+    `    iifname vmap { ${chains.map(({ dev, chain }) => `"${dev}" : jump ${chain}`).join(", ")} }`,
     "  }",
     "}",
   ].join("\n");
