@@ -13,6 +13,7 @@ import { Guest, ResolvedLab, Segment } from "../model";
 import { networkStageId } from "../render";
 import { cloudInitNetworkConfig, cloudInitUserData } from "./cloud-init";
 import { StageHook } from "./stage-hook";
+import { tapNamesXslt } from "./tap-names";
 
 /**
  * Guests of a lab on real hosts: libvirt domains for VMs and Docker containers, each plugged into
@@ -82,6 +83,7 @@ function vmFor(
   new Domain(c, "domain", {
     provider, name, memory: vm.memoryMiB, vcpu: vm.vcpus, cloudinit: seed.id,
     disk: [{ volumeId: disk.id }],
+    xml: g.nics.length > 0 ? { xslt: tapNamesXslt(g.nics) } : undefined,
     networkInterface: g.nics.map((n) => {
       const net = networks.get(n.segment);
       return net ? { networkId: net.id, mac: n.mac.toString() } : { bridge: segments.get(n.segment)!.bridge, mac: n.mac.toString() };
