@@ -149,6 +149,12 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
   }
 
   /** @internal */
+  _invalidate(): void {
+    if (this.built) throw new Error(`[${this.node.path}] the lab was already synthesized; change it before synth.`);
+    this.resolved = undefined;
+  }
+
+  /** @internal */
   _registerSecurityGroup(group: SecurityGroup): void {
     this.resolved = undefined;
     this.securityGroups.push(this.adopt(group));

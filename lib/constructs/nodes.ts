@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { PeerSpec } from "../net";
 import {
   ExternalSpec, GuestSpec, HostSpec, PortForwardSpec, Protocol, SegmentSpec, ServiceSpec,
 } from "../model";
@@ -194,7 +195,7 @@ export interface GuestProps {
   /** Sidecar-style interception of the guest's TCP (emulated guests). */
   readonly intercept?: InterceptProps;
   /** Security groups of all the guest's NICs. @default none: the guest is not filtered */
-  readonly securityGroups?: ReadonlyArray<{ readonly node: { readonly id: string } }>;
+  readonly securityGroups?: ReadonlyArray<{ readonly node: { readonly id: string }; readonly peerSpec: PeerSpec }>;
 }
 
 export function guestSpec(name: string, props: GuestProps): GuestSpec {
@@ -206,6 +207,7 @@ export function guestSpec(name: string, props: GuestProps): GuestSpec {
     })),
     intercept: props.intercept,
     securityGroups: props.securityGroups?.map((g) => g.node.id),
+    securityGroupLabs: props.securityGroups?.map((g) => (g.peerSpec.kind === "group" ? g.peerSpec.lab : "")),
   };
 }
 

@@ -24,6 +24,8 @@ export interface SecurityGroupProps {
 export interface SecurityGroupRegistry {
   /** @internal */
   _registerSecurityGroup(group: SecurityGroup): void;
+  /** @internal The lab changed: what it resolved before no longer holds. */
+  _invalidate(): void;
 }
 
 /**
@@ -83,10 +85,14 @@ export class SecurityGroup extends Construct implements IPeer, IConnectable {
 
   /** Rules are de-duplicated by peer and port; an explicit rule outranks an implied one. */
   private add(rules: Map<string, SecurityRuleSpec>, peer: IPeer, port: Port, description: string | undefined, implied: boolean): void {
-    const key = `${peerText(peer.peerSpec)}|${port}`;
+    // Address peers by their text (Peer.anyIpv4() is 0.0.0.0/0); group peers with their lab, so a
+    // namesake group of another lab is another peer.
+    const p = peer.peerSpec;
+    const key = `${p.kind === "group" ? `group ${p.lab}/${p.group}` : peerText(p)}|${JSON.stringify(port.spec)}`;
     const existing = rules.get(key);
     if (existing && (implied || !existing.implied)) return;
     rules.set(key, { path: this.node.path, peer: peer.peerSpec, port: port.spec, description, implied });
+    this.lab._invalidate();
   }
 }
 

@@ -40,8 +40,13 @@ export function resolveSecurityGroups(ctx: ResolveContext, guests: readonly Gues
     names.add(g.name);
   }
   for (const g of ctx.spec.guests) {
+    (g.securityGroupLabs ?? []).forEach((lab, i) => {
+      if (lab !== ctx.spec.path) {
+        ctx.issues.add(g.path, `guest '${g.name}' joins security group '${g.securityGroups![i]}' of lab ${lab}; a guest can only join groups of its own lab (${ctx.spec.path}).`);
+      }
+    });
     for (const sg of g.securityGroups ?? []) {
-      if (!names.has(sg)) ctx.issues.add(g.path, `guest '${g.name}' joins security group '${sg}', which is not in the lab; create it with new ResolvedSecurityGroup(lab, '${sg}').`);
+      if (!names.has(sg)) ctx.issues.add(g.path, `guest '${g.name}' joins security group '${sg}', which is not in the lab; create it with new SecurityGroup(lab, '${sg}').`);
     }
     if ((g.securityGroups ?? []).length > 0 && !ctx.emulated && g.compute.kind === "container") {
       ctx.issues.add(g.path, `security groups on real-host containers are not supported: Docker names their host-side veths at random, so no rule can match them; put the guest on an emulated lab or use a VM.`);
@@ -54,10 +59,11 @@ export function resolveSecurityGroups(ctx: ResolveContext, guests: readonly Gues
   return specs.map((spec) => {
     const name = ctx.issues.check(spec.path, () => validateIdentifier(spec.name, "security group"));
     if (!name) return undefined;
-    const ingress = spec.ingress.flatMap((r) => resolveRule(ctx, r, "ingress", names, members, warnings));
+    const owner = { name, hasIpv6: members(name, 6).length > 0 };
+    const ingress = spec.ingress.flatMap((r) => resolveRule(ctx, owner, r, "ingress", names, members, warnings));
     const egressSpecs = spec.egress;
     const restrictEgress = spec.allowAllOutbound === false || egressSpecs.some((r) => !r.implied);
-    const egress = egressSpecs.flatMap((r) => resolveRule(ctx, r, "egress", names, members, warnings));
+    const egress = egressSpecs.flatMap((r) => resolveRule(ctx, owner, r, "egress", names, members, warnings));
     const m4 = members(name, 4);
     const m6 = members(name, 6);
     return {
@@ -70,7 +76,7 @@ export function resolveSecurityGroups(ctx: ResolveContext, guests: readonly Gues
 }
 
 function resolveRule(
-  ctx: ResolveContext, r: SecurityRuleSpec, direction: "ingress" | "egress", groupNames: ReadonlySet<string>,
+  ctx: ResolveContext, owner: { name: string; hasIpv6: boolean }, r: SecurityRuleSpec, direction: "ingress" | "egress", groupNames: ReadonlySet<string>,
   members: (group: string, family: Family) => IpAddress[], warnings: Array<{ path: string; message: string }>,
 ): SecurityRule[] {
   const where = `${direction} rule ${peerText(r.peer)} ${portText(r.port)}`;
@@ -86,6 +92,12 @@ function resolveRule(
   const families = portFamilies(r.port);
   const base = { direction, port: r.port, description: r.description };
   const peer = r.peer;
+  // An IPv6 address peer guards nothing when no member of the group has an IPv6 address (for a
+  // group peer, the check of the peer's own members below says it, once).
+  const ipv6Only = peer.kind !== "group" && (peer.family === 6 || (families.length === 1 && families[0] === 6));
+  if (ipv6Only && !owner.hasIpv6) {
+    warnings.push({ path: r.path, message: `${where}: group '${owner.name}' has no member with an IPv6 address, so the IPv6 rule matches nothing.` });
+  }
   switch (peer.kind) {
     case "any":
       if (!families.includes(peer.family)) return fail(`${r.port.protocol} cannot match an IPv${peer.family} peer; use ${peer.family === 6 ? "Port.icmpv6Type" : "Port.icmpType"}.`);

@@ -142,6 +142,8 @@ export interface GuestSpec {
   readonly intercept?: InterceptSpec;
   /** Security groups all the guest's NICs belong to. */
   readonly securityGroups?: readonly string[];
+  /** The lab (path) each of those groups belongs to, to refuse another lab's group. */
+  readonly securityGroupLabs?: readonly string[];
 }
 
 export interface SecurityRuleSpec {

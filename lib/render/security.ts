@@ -120,9 +120,12 @@ function setsUsed(lab: ResolvedLab, host: Host): Array<{ group: ResolvedSecurity
   const byName = new Map(lab.securityGroups.map((g) => [g.name, g]));
   const used = new Map<string, { group: ResolvedSecurityGroup; family: Family }>();
   for (const n of guardedNics(lab, host)) {
+    // Exactly the rules the NIC's chains render: egress ones only where all its groups restrict egress.
+    const restricted = n.groups.every((g) => g.restrictEgress);
     for (const g of n.groups) {
       for (const r of g.rules) {
-        if (r.peer.kind === "group") used.set(r.peer.set, { group: byName.get(r.peer.group)!, family: r.family });
+        if (r.peer.kind !== "group" || (r.direction === "egress" && !restricted)) continue;
+        used.set(r.peer.set, { group: byName.get(r.peer.group)!, family: r.family });
       }
     }
   }

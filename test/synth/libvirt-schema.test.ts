@@ -53,8 +53,10 @@ describe("the schema check itself", () => {
     expect(checkAgainstSchema({ name: "x", memory: "${var.memory}" }, domain, "d")).toEqual([]);
   });
 
-  it("flags a block given as a plain value and too many blocks", () => {
-    expect(checkAgainstSchema({ name: "x", cpu: [{ mode: "a" }, { mode: "b" }], disk: { volume_id: "v" } }, domain, "d")).toEqual([
+  it("flags a block given as a plain value and too many blocks (one object is one block, as Terraform's JSON allows)", () => {
+    expect(checkAgainstSchema({ name: "x", disk: { volume_id: "v" } }, domain, "d")).toEqual([]);
+    expect(checkAgainstSchema({ name: "x", disk: { size: 1 } }, domain, "d")).toEqual(["d.disk[0].size is not in the schema"]);
+    expect(checkAgainstSchema({ name: "x", cpu: [{ mode: "a" }, { mode: "b" }], disk: "v" }, domain, "d")).toEqual([
       "d.cpu has 2 block(s), allows at most 1",
       "d.disk must be a list of blocks",
     ]);

@@ -61,6 +61,12 @@ function checkNested(v: unknown, nested: NonNullable<SchemaBlock["block_types"]>
   if (nested.nesting_mode === "single" || nested.nesting_mode === "group") {
     return isObject(v) ? checkAgainstSchema(v, nested.block, where) : [`${where} must be one block`];
   }
+  // Terraform's JSON syntax takes a single object for a list or set block too (one block), which is
+  // what cdktf writes for blocks with max_items 1, such as libvirt_domain.xml.
+  if (isObject(v) && !Array.isArray(v)) {
+    if ((nested.max_items ?? Infinity) < 1) return [`${where} may not have a block`];
+    return checkAgainstSchema(v, nested.block, `${where}[0]`);
+  }
   if (!Array.isArray(v)) return [`${where} must be a list of blocks`];
   const problems: string[] = [];
   if (nested.min_items !== undefined && v.length < nested.min_items) problems.push(`${where} has ${v.length} block(s), needs at least ${nested.min_items}`);

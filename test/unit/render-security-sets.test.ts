@@ -1,0 +1,492 @@
+import { App, TerraformStack } from "cdktf";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Lab, SecurityGroup } from "../../lib/constructs";
+import { ResolvedLab, formatIssues } from "../../lib/model";
+import { IPSET_HELPERS, Stage, arpGuard, arpGuardRemove, ipsetApply, ipsetRemoveAll, nftTable, renderLab, tempSetName } from "../../lib/render";
+import { securityLab } from "../kernel/fixtures/security-lab";
+import { parseRestore } from "./support/iptables";
+import { runBash } from "./support/bash";
+
+/**
+ * The state around the rules: ipsets (filled under a temporary name and swapped in, pruned to what
+ * the rules use), the nftables bridge table that guards ARP and Ethernet sources, and the firewall
+ * base's teardown. The ipset commands are run in bash against a fake `ipset` that keeps its sets in
+ * a file and refuses what the real one refuses (an existing name on create, a missing set, a full
+ * set, a swap across families), so apply-twice, membership changes and pruning are behaviour.
+ */
+
+function resolved(l: Lab): ResolvedLab {
+  const r = l.resolve();
+  if (!r.lab) throw new Error(formatIssues(r.issues));
+  return r.lab;
+}
+
+const lab = resolved(securityLab("sec"));
+const hostOf = (l: ResolvedLab, name: string) => l.hosts.find((h) => h.name === name)!;
+const nicOf = (l: ResolvedLab, g: string) => l.guests.find((x) => x.name === g)!.nics[0];
+
+// ---- a fake ipset ------------------------------------------------------------------------------
+
+const FAKE_IPSET = `#!${process.execPath}
+const fs = require("fs");
+const net = require("net");
+const file = process.env.FAKE_IPSET_STATE;
+const state = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+const args = process.argv.slice(2);
+fs.appendFileSync(process.env.FAKE_IPSET_LOG, args.join(" ") + "\\n");
+const fail = (msg, code = 1) => { process.stderr.write("ipset v7.17: " + msg + "\\n"); process.exit(code); };
+function run(w, where) {
+  const [cmd, name] = w;
+  const need = () => { if (!(name in state)) fail(where + "The set with the given name does not exist"); return state[name]; };
+  switch (cmd) {
+    case "list":
+      if (w[1] !== "-n") fail("fake: only list -n", 3);
+      if (w.length === 2) { for (const n of Object.keys(state)) process.stdout.write(n + "\\n"); return; }
+      if (!(w[2] in state)) fail("The set with the given name does not exist");
+      process.stdout.write(w[2] + "\\n");
+      return;
+    case "create": {
+      if (w.length !== 7 || w[2] !== "hash:ip" || w[3] !== "family" || !["inet", "inet6"].includes(w[4]) || w[5] !== "maxelem" || !/^\\d+$/.test(w[6])) fail("fake: unsupported create " + w.join(" "), 3);
+      if (name in state) fail(where + "Set cannot be created: set with the same name already exists");
+      state[name] = { family: w[4], maxelem: Number(w[6]), members: [] };
+      return;
+    }
+    case "add": {
+      const s = need();
+      if (w.length !== 3) fail("fake: unsupported add", 3);
+      const fam = net.isIP(w[2]);
+      if ((fam === 4) !== (s.family === "inet") || fam === 0) fail(where + "Syntax error: cannot parse " + w[2] + ": resolving to IP address failed");
+      if (s.members.includes(w[2])) fail(where + "Element cannot be added to the set: it's already added");
+      if (s.members.length >= s.maxelem) fail(where + "Hash is full, cannot add more elements");
+      s.members.push(w[2]);
+      return;
+    }
+    case "swap": {
+      const a = need();
+      if (!(w[2] in state)) fail(where + "The set with the given name does not exist");
+      const b = state[w[2]];
+      if (a.family !== b.family) fail(where + "The sets cannot be swapped: their type does not match");
+      state[name] = b; state[w[2]] = a;
+      return;
+    }
+    case "destroy":
+      if (w.length !== 2) fail("fake: refusing to destroy every set", 3);
+      need();
+      delete state[name];
+      return;
+    default:
+      fail("fake: unsupported command " + w.join(" "), 3);
+  }
+}
+try {
+  if (args[0] === "restore") {
+    const lines = fs.readFileSync(0, "utf8").split("\\n").filter((l) => l !== "");
+    lines.forEach((l, i) => run(l.split(" "), "Error in line " + (i + 1) + ": "));
+  } else run(args, "");
+} finally {
+  fs.writeFileSync(file, JSON.stringify(state));
+}
+`;
+
+interface FakeSet { family: string; maxelem: number; members: string[] }
+
+class FakeHost {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-ipset-"));
+  readonly state = path.join(this.dir, "state.json");
+  readonly log = path.join(this.dir, "ipset.log");
+
+  constructor(initial: Record<string, FakeSet> = {}) {
+    fs.writeFileSync(path.join(this.dir, "ipset"), FAKE_IPSET, { mode: 0o755 });
+    fs.writeFileSync(this.state, JSON.stringify(initial));
+    fs.writeFileSync(this.log, "");
+  }
+
+  /** Runs script lines with the ipset helpers, the fake first on the PATH; fails the test on error. */
+  run(lines: readonly string[]): void {
+    const r = runBash(["set -Eeuo pipefail", ...IPSET_HELPERS, ...lines, ""].join("\n"), {
+      PATH: `${this.dir}:${process.env.PATH}`, FAKE_IPSET_STATE: this.state, FAKE_IPSET_LOG: this.log,
+    });
+    if (r.status !== 0) throw new Error(`script failed (${r.status}):\n${r.stderr}`);
+  }
+
+  sets(): Record<string, FakeSet> {
+    return JSON.parse(fs.readFileSync(this.state, "utf8"));
+  }
+
+  calls(): string[] {
+    return fs.readFileSync(this.log, "utf8").split("\n").filter(Boolean);
+  }
+
+  clearLog(): void {
+    fs.writeFileSync(this.log, "");
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const fakes: FakeHost[] = [];
+const fake = (initial: Record<string, FakeSet> = {}) => {
+  const f = new FakeHost(initial);
+  fakes.push(f);
+  return f;
+};
+afterAll(() => fakes.forEach((f) => f.remove()));
+
+const applySets = (f: FakeHost, l: ResolvedLab, host: string) => {
+  const { before, after } = ipsetApply(l, hostOf(l, host));
+  f.run([...before, ...after]);
+};
+const liveMembers = (f: FakeHost) => Object.fromEntries(Object.entries(f.sets()).map(([k, v]) => [k, v.members]));
+
+// ---- ipsetApply --------------------------------------------------------------------------------
+
+describe("ipsetApply", () => {
+  const h2 = ipsetApply(lab, hostOf(lab, "h2"));
+
+  it("per set: destroy a leftover temp, create the live set if missing, restore the temp (same type and maxelem), add, swap, destroy", () => {
+    const web4 = h2.before.slice(h2.before.indexOf("ipset destroy ct-sec-web-4 2>/dev/null || true"));
+    expect(web4.slice(0, 3)).toEqual([
+      "ipset destroy ct-sec-web-4 2>/dev/null || true",
+      "ipset list -n cn-sec-web-4 >/dev/null 2>&1 || ipset create cn-sec-web-4 hash:ip family inet maxelem 1024",
+      [
+        "ipset restore <<'CLOUDNET_EOF'",
+        "create ct-sec-web-4 hash:ip family inet maxelem 1024",
+        "add ct-sec-web-4 10.20.0.11",
+        "add ct-sec-web-4 10.20.0.12",
+        "swap ct-sec-web-4 cn-sec-web-4",
+        "destroy ct-sec-web-4",
+        "CLOUDNET_EOF",
+      ].join("\n"),
+    ]);
+    expect(tempSetName("cn-sec-web-4")).toBe("ct-sec-web-4");
+  });
+
+  it("the IPv6 twin is family inet6 with the same maxelem, even while it has no members", () => {
+    expect(h2.before).toContain("ipset list -n cn-sec-web-6 >/dev/null 2>&1 || ipset create cn-sec-web-6 hash:ip family inet6 maxelem 1024");
+    expect(h2.before).toContain("ipset restore <<'CLOUDNET_EOF'\ncreate ct-sec-web-6 hash:ip family inet6 maxelem 1024\nswap ct-sec-web-6 cn-sec-web-6\ndestroy ct-sec-web-6\nCLOUDNET_EOF");
+  });
+
+  it("run on an empty host: the live sets hold the members, and no temporary set is left", () => {
+    const f = fake();
+    applySets(f, lab, "h2");
+    expect(Object.keys(f.sets()).filter((s) => s.startsWith("ct-"))).toEqual([]);
+    expect(liveMembers(f)["cn-sec-web-4"]).toEqual(["10.20.0.11", "10.20.0.12"]);
+    expect(f.sets()["cn-sec-web-4"]).toMatchObject({ family: "inet", maxelem: 1024 });
+    expect(f.sets()["cn-sec-web-6"]).toMatchObject({ family: "inet6", maxelem: 1024, members: [] });
+  });
+
+  it("a second apply changes nothing, and creates no live set again", () => {
+    const f = fake();
+    applySets(f, lab, "h2");
+    const first = f.sets();
+    f.clearLog();
+    applySets(f, lab, "h2");
+    expect(f.sets()).toEqual(first);
+    expect(f.calls().filter((c) => c.startsWith("create cn-"))).toEqual([]);
+  });
+
+  it("a leftover temporary set from a failed apply does not break the next one", () => {
+    const f = fake({ "ct-sec-web-4": { family: "inet", maxelem: 1024, members: ["10.9.9.9"] } });
+    applySets(f, lab, "h2");
+    expect(liveMembers(f)["cn-sec-web-4"]).toEqual(["10.20.0.11", "10.20.0.12"]);
+    expect(Object.keys(f.sets()).filter((s) => s.startsWith("ct-"))).toEqual([]);
+  });
+
+  it("membership changes without rewriting rules: a new member on another host changes h2's set, not h2's iptables payload", () => {
+    const grown = securityLab("sec");
+    const h3 = grown.addHost("h3");
+    grown.addGuest("web3", { host: h3, nics: [{ segment: "shop-app", address: "10.20.0.13" }], securityGroups: [grown.node.findChild("web") as SecurityGroup] });
+    const bigger = resolved(grown);
+    const payloads = (l: ResolvedLab) => {
+      const s = renderLab(l).find((x: Stage) => x.id === "firewall/h2")!.apply;
+      return [...s.matchAll(/^cn_in - ip6?tables-restore -w --noflush <<'CLOUDNET_EOF'\n([\s\S]*?)\nCLOUDNET_EOF$/gm)].map((m) => m[1]);
+    };
+    expect(payloads(bigger)).toEqual(payloads(lab));
+    expect(payloads(lab)).toHaveLength(2);
+    const f = fake();
+    applySets(f, lab, "h2");
+    const before = liveMembers(f);
+    applySets(f, bigger, "h2");
+    expect(liveMembers(f)["cn-sec-web-4"]).toEqual(["10.20.0.11", "10.20.0.12", "10.20.0.13"]);
+    expect(Object.keys(f.sets())).toEqual(Object.keys(before));
+  });
+
+  it("maxelem follows the group's size, and a set larger than the live one's maxelem still swaps in", () => {
+    const f = fake({ "cn-sec-web-4": { family: "inet", maxelem: 2, members: ["10.20.0.11", "10.20.0.12"] } });
+    applySets(f, lab, "h2");
+    expect(f.sets()["cn-sec-web-4"].maxelem).toBe(1024);
+  });
+});
+
+describe("pruning sets", () => {
+  const foreign: Record<string, FakeSet> = {
+    "docker-ips": { family: "inet", maxelem: 65536, members: ["172.17.0.2"] },
+    "cn-sec1-web-4": { family: "inet", maxelem: 1024, members: [] }, // another lab whose prefix starts with "sec"
+    "xcn-sec-web-4": { family: "inet", maxelem: 1024, members: [] }, // contains the marker, does not start with it
+    "cn-other-db-4": { family: "inet", maxelem: 1024, members: [] },
+  };
+
+  it("after the rules, a host keeps exactly the lab's sets it uses, and every foreign set", () => {
+    const f = fake({ ...foreign, "cn-sec-old-4": { family: "inet", maxelem: 1024, members: ["10.20.0.99"] } });
+    applySets(f, lab, "h2");
+    // h2's rules name only web's sets (db1 takes 3306 from web); db's sets would serve web's egress, which is open.
+    expect(Object.keys(f.sets()).sort()).toEqual([...Object.keys(foreign), "cn-sec-web-4", "cn-sec-web-6"].sort());
+    expect(f.sets()["docker-ips"]).toEqual(foreign["docker-ips"]);
+  });
+
+  it("the sets a host fills are exactly the sets its rules name", () => {
+    // Regression (fixed): lib/render/security.ts:119-130 (setsUsed) — every group rule with a group peer counts, also
+    // the egress rules of groups whose egress is open, which are never rendered (E- just RETURNs). So
+    // h1, whose only rules name no set at all, still creates, fills and keeps cn-sec-db-4/-6 (from web's
+    // implied egress rule to db), and h2 keeps cn-sec-db-4/-6 too. Repro: securityLab('sec'), ipsetApply
+    // for h1 fills cn-sec-db-4. Fix: collect the sets from the rules that are rendered — skip egress
+    // rules when any group of the NIC has open egress (the same test egressChain makes), e.g. by
+    // returning the set names from securityRules, or by filtering in setsUsed with
+    // `r.direction === "ingress" || n.groups.every((g) => g.restrictEgress)`.
+    for (const h of ["h1", "h2"]) {
+      const stage = renderLab(lab).find((s) => s.id === `firewall/${h}`)!.apply;
+      const named = new Set<string>();
+      for (const m of stage.matchAll(/^cn_in - ip6?tables-restore -w --noflush <<'CLOUDNET_EOF'\n([\s\S]*?)\nCLOUDNET_EOF$/gm)) {
+        for (const chains of parseRestore(m[1] + "\n").values()) {
+          for (const rules of chains.values()) for (const r of rules) if (r.includes("--match-set")) named.add(r[r.indexOf("--match-set") + 1]);
+        }
+      }
+      const f = fake();
+      applySets(f, lab, h);
+      expect({ host: h, sets: Object.keys(f.sets()).sort() }).toEqual({ host: h, sets: [...named].sort() });
+    }
+  });
+
+  it("teardown removes every set of the lab, live and temporary, and nothing else", () => {
+    const f = fake({ ...foreign, "ct-sec-web-4": { family: "inet", maxelem: 1024, members: [] } });
+    applySets(f, lab, "h2");
+    f.run(ipsetRemoveAll("sec"));
+    expect(Object.keys(f.sets()).sort()).toEqual(Object.keys(foreign).sort());
+    // Twice is fine.
+    f.run(ipsetRemoveAll("sec"));
+    expect(Object.keys(f.sets()).sort()).toEqual(Object.keys(foreign).sort());
+    expect(ipsetRemoveAll("sec")).toEqual(["cn_ipset_prune cn-sec- -", "cn_ipset_prune ct-sec- -"]);
+  });
+
+  it("without ipset installed, pruning is a no-op (a host that never had sets)", () => {
+    // A PATH with bash only: `command -v ipset` finds nothing.
+    const f = fake();
+    const bin = path.join(f.dir, "bin");
+    fs.mkdirSync(bin);
+    const bash = runBash("command -v bash").stdout.trim();
+    fs.symlinkSync(bash, path.join(bin, "bash"));
+    const r = runBash(["set -Eeuo pipefail", ...IPSET_HELPERS, ...ipsetRemoveAll("sec"), "echo done"].join("\n"), { PATH: bin });
+    expect(r).toMatchObject({ status: 0, stdout: "done\n" });
+  });
+});
+
+// ---- the ARP / Ethernet guard ------------------------------------------------------------------
+
+/** A frame as the bridge's prerouting hook sees it; `arp` for ARP frames (sender MAC and IP). */
+interface Frame {
+  readonly iif: string;
+  readonly saddr: string;
+  readonly arp?: { readonly ether: string; readonly ip: string };
+}
+
+/**
+ * Reads the guard's nft payload back and judges a frame: the chain hooked at prerouting runs, with
+ * `iifname "X"`-guarded drops and `iifname vmap { "X" : jump C }` dispatch; a jumped-to chain
+ * returns unless it drops. Anything else in the payload is refused.
+ */
+function nftGuard(cmd: string): { table: string; head: string[]; judge: (f: Frame) => "drop" | "accept"; drops: string[] } {
+  const m = /^nft -f - <<'CLOUDNET_EOF'\n([\s\S]*)\nCLOUDNET_EOF$/.exec(cmd);
+  if (!m) throw new Error(`not an nft heredoc: ${cmd}`);
+  const lines = m[1].split("\n");
+  const t = /^table bridge (\S+)$/.exec(lines[0]);
+  if (!t || lines[1] !== `delete table bridge ${t[1]}` || lines[2] !== `table bridge ${t[1]} {` || lines.at(-1) !== "}") throw new Error(`unexpected table framing:\n${m[1]}`);
+  const chains = new Map<string, { hook: boolean; rules: string[] }>();
+  let current: { hook: boolean; rules: string[] } | undefined;
+  for (const line of lines.slice(3, -1)) {
+    const open = /^ {2}chain (\S+) \{$/.exec(line);
+    if (open) {
+      if (current) throw new Error("nested chain");
+      current = { hook: false, rules: [] };
+      chains.set(open[1], current);
+    } else if (line === "  }") {
+      if (!current) throw new Error("stray }");
+      current = undefined;
+    } else if (!current) throw new Error(`line outside a chain: ${line}`);
+    else if (line === "    type filter hook prerouting priority -200; policy accept;") current.hook = true;
+    else current.rules.push(line.trim());
+  }
+  if (current) throw new Error("unterminated chain");
+  const hooked = [...chains].filter(([, c]) => c.hook);
+  if (hooked.length !== 1) throw new Error(`expected one hooked chain, got ${hooked.length}`);
+  const run = (name: string, f: Frame, depth: number): "drop" | "continue" => {
+    if (depth > 4) throw new Error("jump loop");
+    const c = chains.get(name);
+    if (!c) throw new Error(`jump to missing chain ${name}`);
+    for (const rule of c.rules) {
+      let r: RegExpExecArray | null;
+      if ((r = /^(?:iifname "([^"]+)" )?(ether saddr|arp saddr ether|arp saddr ip) != (\S+) drop$/.exec(rule))) {
+        if (r[1] !== undefined && r[1] !== f.iif) continue;
+        const value = r[2] === "ether saddr" ? f.saddr : r[2] === "arp saddr ether" ? f.arp?.ether : f.arp?.ip;
+        if (value !== undefined && value !== r[3]) return "drop";
+      } else if ((r = /^iifname vmap \{ (.+) \}$/.exec(rule))) {
+        for (const entry of r[1].split(", ")) {
+          const e = /^"([^"]+)" : jump (\S+)$/.exec(entry);
+          if (!e) throw new Error(`unexpected vmap entry: ${entry}`);
+          if (e[1] === f.iif && run(e[2], f, depth + 1) === "drop") return "drop";
+        }
+      } else throw new Error(`unexpected nft rule: ${rule}`);
+    }
+    return "continue";
+  };
+  return {
+    table: t[1],
+    head: lines.slice(0, 3),
+    judge: (f) => (run(hooked[0][0], f, 0) === "drop" ? "drop" : "accept"),
+    drops: [...chains.values()].flatMap((c) => c.rules.filter((r) => r.endsWith(" drop"))),
+  };
+}
+
+describe("the nft reader itself", () => {
+  const wrap = (body: string[]) => ["nft -f - <<'CLOUDNET_EOF'", "table bridge cn_t", "delete table bridge cn_t", "table bridge cn_t {", ...body, "}", "CLOUDNET_EOF"].join("\n");
+  const hook = "    type filter hook prerouting priority -200; policy accept;";
+  const flat = nftGuard(wrap(["  chain guard {", hook, '    iifname "p1" ether saddr != 52:54:00:00:00:01 drop', '    iifname "p1" arp saddr ip != 10.0.0.1 drop', "  }"]));
+  const vmap = nftGuard(wrap(["  chain port_p1 {", "    ether saddr != 52:54:00:00:00:01 drop", "    arp saddr ip != 10.0.0.1 drop", "  }", "  chain guard {", hook, '    iifname vmap { "p1" : jump port_p1 }', "  }"]));
+
+  it("judges per-port rules and vmap dispatch alike", () => {
+    for (const g of [flat, vmap]) {
+      expect(g.judge({ iif: "p1", saddr: "52:54:00:00:00:01" })).toBe("accept");
+      expect(g.judge({ iif: "p1", saddr: "52:54:00:00:00:02" })).toBe("drop");
+      expect(g.judge({ iif: "p1", saddr: "52:54:00:00:00:01", arp: { ether: "52:54:00:00:00:01", ip: "10.0.0.2" } })).toBe("drop");
+      expect(g.judge({ iif: "p2", saddr: "52:54:00:00:00:02" })).toBe("accept");
+    }
+  });
+
+  it("refuses rules it does not know", () => {
+    const odd = nftGuard(wrap(["  chain guard {", hook, "    meta pkttype broadcast drop", "  }"]));
+    expect(() => odd.judge({ iif: "p1", saddr: "52:54:00:00:00:01" })).toThrow("unexpected nft rule: meta pkttype broadcast drop");
+    expect(() => nftGuard(wrap(["  chain guard {", "    iifname \"p1\" ether saddr != 52:54:00:00:00:01 drop", "  }"]))).toThrow("expected one hooked chain, got 0");
+  });
+});
+
+describe("arpGuard", () => {
+  const [h2cmd, ...rest] = arpGuard(lab, hostOf(lab, "h2"));
+  const guard = nftGuard(h2cmd);
+  const web2 = nicOf(lab, "web2");
+  const db1 = nicOf(lab, "db1");
+  const overlay = lab.segments[0].overlayDev!;
+
+  it("is one nft payload that replaces the lab's bridge table atomically: declare, delete, define", () => {
+    expect(rest).toEqual([]);
+    expect(guard.table).toBe(nftTable("sec"));
+    expect(nftTable("sec")).toBe("cn_sec");
+    expect(guard.head).toEqual(["table bridge cn_sec", "delete table bridge cn_sec", "table bridge cn_sec {"]);
+  });
+
+  it("has three drop rules per guarded NIC of the host: Ethernet source, ARP sender MAC, ARP sender IP", () => {
+    const of = (n: typeof web2) => guard.drops.filter((r) => r.includes(n.mac.toString()) || r.includes(` ${n.address} `));
+    expect(guard.drops).toHaveLength(6);
+    for (const n of [web2, db1]) {
+      expect(of(n).map((r) => r.replace(/^iifname "[^"]+" /, "")).sort()).toEqual([
+        `arp saddr ether != ${n.mac} drop`, `arp saddr ip != ${n.address} drop`, `ether saddr != ${n.mac} drop`,
+      ]);
+    }
+  });
+
+  it("a guarded port may send only from its own MAC, and ARP only for its own MAC and address", () => {
+    for (const n of [web2, db1]) {
+      const mac = n.mac.toString();
+      const ip = n.address.toString();
+      expect(guard.judge({ iif: n.hostDev, saddr: mac })).toBe("accept");
+      expect(guard.judge({ iif: n.hostDev, saddr: mac, arp: { ether: mac, ip } })).toBe("accept");
+      expect(guard.judge({ iif: n.hostDev, saddr: "52:54:00:12:34:56" })).toBe("drop");
+      expect(guard.judge({ iif: n.hostDev, saddr: mac, arp: { ether: "52:54:00:12:34:56", ip } })).toBe("drop");
+      expect(guard.judge({ iif: n.hostDev, saddr: mac, arp: { ether: mac, ip: "10.20.0.1" } })).toBe("drop");
+    }
+    // One guarded NIC may not use the other's identity either.
+    expect(guard.judge({ iif: web2.hostDev, saddr: db1.mac.toString() })).toBe("drop");
+    expect(guard.judge({ iif: web2.hostDev, saddr: web2.mac.toString(), arp: { ether: web2.mac.toString(), ip: db1.address.toString() } })).toBe("drop");
+  });
+
+  it("frames from ports no group guards pass, whatever their source (the overlay, the router)", () => {
+    expect(guard.judge({ iif: overlay, saddr: "52:54:00:12:34:56", arp: { ether: "52:54:00:12:34:56", ip: "10.20.0.99" } })).toBe("accept");
+  });
+
+  it("guards only the host's own guarded NICs", () => {
+    const h1 = nftGuard(arpGuard(lab, hostOf(lab, "h1"))[0]);
+    const web1 = nicOf(lab, "web1");
+    expect(h1.drops).toHaveLength(3);
+    expect(h1.judge({ iif: web1.hostDev, saddr: "52:54:00:12:34:56" })).toBe("drop");
+    expect(h1.judge({ iif: db1.hostDev, saddr: "52:54:00:12:34:56" })).toBe("accept");
+  });
+
+  it("a host without guarded NICs removes the table instead (and that is idempotent)", () => {
+    const bare = new Lab(new TerraformStack(new App(), "s"), "bare");
+    bare.addHost("h1");
+    bare.addSecurityGroup("web");
+    const l = resolved(bare);
+    expect(arpGuard(l, l.hosts[0])).toEqual(arpGuardRemove("bare"));
+    expect(arpGuardRemove("bare")).toEqual(["nft delete table bridge cn_bare 2>/dev/null || true"]);
+  });
+});
+
+// ---- the firewall base ---------------------------------------------------------------------------
+
+describe("firewall base of a host with guarded NICs", () => {
+  const stages = renderLab(lab);
+  const base = (h: string) => stages.find((s) => s.id === `firewall-base/${h}`)!;
+  const body = (script: string) => script.split("\n").slice(script.split("\n").findIndex((l) => l.startsWith("cn_log 'remove firewall base")) + 1).filter(Boolean);
+
+  it("teardown removes the chains (both families, every table), then the sets (cn- and ct-), then the nft table, then restores the sysctls", () => {
+    expect(body(base("h2").teardown)).toEqual([
+      ...["iptables iptables-save", "ip6tables ip6tables-save"].flatMap((t) => ["raw", "mangle", "nat", "filter"].map((table) => `cn_fw_prune - ${t} ${table} CN-sec- -`)),
+      "cn_ipset_prune cn-sec- -",
+      "cn_ipset_prune ct-sec- -",
+      "nft delete table bridge cn_sec 2>/dev/null || true",
+      ...[["net.bridge.bridge-nf-call-iptables", "bridge-nf-iptables"], ["net.bridge.bridge-nf-call-ip6tables", "bridge-nf-ip6tables"]].map(([key, file]) =>
+        `if [ -e /run/cloudnet/state/sec-h2.${file} ]; then sysctl -qw ${key}=$(cat /run/cloudnet/state/sec-h2.${file}); rm -f /run/cloudnet/state/sec-h2.${file}; fi`),
+    ]);
+  });
+
+  it("on the gateway host it also restores ip_forward, after the rest", () => {
+    const lines = body(base("h1").teardown);
+    const nft = lines.indexOf("nft delete table bridge cn_sec 2>/dev/null || true");
+    expect(nft).toBeGreaterThan(lines.indexOf("cn_ipset_prune ct-sec- -"));
+    expect(lines.slice(nft + 1).map((l) => /sysctl -qw (\S+)=/.exec(l)![1])).toEqual([
+      "net.ipv4.ip_forward", "net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
+    ]);
+  });
+
+  it("apply loads br_netfilter, then saves exactly the sysctls teardown restores (once: an existing saved value is kept)", () => {
+    const apply = base("h2").apply.split("\n");
+    const from = apply.findIndex((l) => l.startsWith("cn_log 'firewall base"));
+    expect(apply.slice(from + 1).filter(Boolean)).toEqual([
+      "modprobe br_netfilter 2>/dev/null || true",
+      "mkdir -p /run/cloudnet/state",
+      "[ -e /run/cloudnet/state/sec-h2.bridge-nf-iptables ] || sysctl -n net.bridge.bridge-nf-call-iptables > /run/cloudnet/state/sec-h2.bridge-nf-iptables",
+      "[ -e /run/cloudnet/state/sec-h2.bridge-nf-ip6tables ] || sysctl -n net.bridge.bridge-nf-call-ip6tables > /run/cloudnet/state/sec-h2.bridge-nf-ip6tables",
+    ]);
+  });
+
+  it("the rules stage turns bridge netfilter on and fills the sets before the rules that name them, and prunes sets last", () => {
+    const apply = stages.find((s) => s.id === "firewall/h2")!.apply.split("\n");
+    const at = (prefix: string) => apply.findIndex((l) => l.startsWith(prefix));
+    expect(at("sysctl -qw net.bridge.bridge-nf-call-iptables=1")).toBeGreaterThan(-1);
+    expect(at("sysctl -qw net.bridge.bridge-nf-call-iptables=1")).toBeLessThan(at("ipset restore"));
+    expect(at("ipset restore")).toBeLessThan(at("cn_in - iptables-restore"));
+    expect(at("nft -f -")).toBeLessThan(at("cn_in - iptables-restore"));
+    expect(apply.filter(Boolean).at(-1)).toBe("cn_ipset_prune cn-sec- cn-sec-web-4,cn-sec-web-6");
+  });
+
+  it("a lab whose guests join no group gets no firewall stages on hosts that are not gateways", () => {
+    const l = securityLab("sec");
+    const plain = new Lab(new TerraformStack(new App(), "s2"), "plain");
+    plain.addHost("h1");
+    plain.addGuest("g1", { host: "h1", nics: [{ segment: plain.addSegment("net", { cidr: "10.0.0.0/24" }) }] });
+    expect(renderLab(resolved(plain)).filter((s) => s.id.startsWith("firewall"))).toEqual([]);
+    expect(renderLab(resolved(l)).filter((s) => s.id.startsWith("firewall")).map((s) => s.id)).toEqual(["firewall-base/h1", "firewall/h1", "firewall-base/h2", "firewall/h2"]);
+  });
+});
