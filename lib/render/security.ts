@@ -64,7 +64,9 @@ function egressChain(rs: Ruleset, n: GuardedNic, family: Family): string {
   if (n.groups.some((g) => !g.restrictEgress)) {
     rs.rule(policy, "-j RETURN");
   } else {
-    for (const g of n.groups) for (const r of rulesOf(g, "egress", family)) rs.rule(policy, `${match(r)} -j RETURN`);
+    // DHCP renewals go unicast to the server: a restricted guest must still keep its lease.
+    if (family === 4) rs.rule(policy, "-p udp --sport 68 --dport 67 -j RETURN");
+    for (const g of n.groups) for (const r of rulesOf(g, "egress", family)) rs.rule(policy, withTarget(r, "RETURN"));
     rs.rule(policy, "-j DROP");
   }
   return spoof;
@@ -77,13 +79,18 @@ function ingressChain(rs: Ruleset, n: GuardedNic, family: Family): string {
   rs.rule(chain, "-m conntrack --ctstate INVALID -j DROP");
   if (family === 4) rs.rule(chain, "-p udp --sport 67 --dport 68 -j ACCEPT");
   else for (const t of ND_TYPES_IN) rs.rule(chain, sh`-p ipv6-icmp --icmpv6-type ${t} -j ACCEPT`);
-  for (const g of n.groups) for (const r of rulesOf(g, "ingress", family)) rs.rule(chain, `${match(r)} -j ACCEPT`);
+  for (const g of n.groups) for (const r of rulesOf(g, "ingress", family)) rs.rule(chain, withTarget(r, "ACCEPT"));
   rs.rule(chain, "-j DROP");
   return chain;
 }
 
 function rulesOf(g: ResolvedSecurityGroup, direction: SecurityRule["direction"], family: Family): SecurityRule[] {
   return g.rules.filter((r) => r.direction === direction && r.family === family);
+}
+
+function withTarget(r: SecurityRule, target: string): string {
+  const m = match(r);
+  return m ? `${m} -j ${target}` : `-j ${target}`;
 }
 
 /** The match part of a rule, peer side chosen by direction. */

@@ -401,10 +401,11 @@ describe("restricted egress, IPv6 and descriptions (dual-stack spec lab)", () =>
     expect(names).toEqual(["CN-lab-SG", chain("O-w1-0"), chain("E-w1-0"), chain("I-w1-0"), "FORWARD"]);
   });
 
-  it("restricted E- returns only on the egress rules (group peer as `dst`), then drops", () => {
+  it("restricted E- returns only on DHCP renewals and the egress rules (group peer as `dst`), then drops", () => {
     expectChain(rulesOf(h1.tables[4], chain("E-w1-0")), {
       first: STATE_OUT,
-      middle: ["-m set --match-set cn-lab-db-4 dst -p tcp --dport 3306 -j RETURN", "-d 10.20.0.53/32 -p udp --dport 53 -j RETURN"],
+      // DHCP renewals (unicast to the server) keep the lease of a guest with restricted egress.
+      middle: ["-p udp --sport 68 --dport 67 -j RETURN", "-m set --match-set cn-lab-db-4 dst -p tcp --dport 3306 -j RETURN", "-d 10.20.0.53/32 -p udp --dport 53 -j RETURN"],
       last: ["-j DROP"],
     });
     expectChain(rulesOf(h1.tables[6], chain("E-w1-0")), {
