@@ -1,5 +1,5 @@
 import { synthJson } from "../support/labs";
-import { PROVIDER_META_KEYS, RESOURCE_META_KEYS, checkAgainstSchema, loadProviderSchema } from "./support/provider-schema";
+import { RESOURCE_META_KEYS, checkAgainstSchema, loadProviderSchema, providerProblems, resourceProblems } from "./support/provider-schema";
 import { realLab } from "./support/real-lab";
 
 const schema = loadProviderSchema("provider-schemas/dmacvicar-libvirt-0.8.3.json", "registry.terraform.io/dmacvicar/libvirt");
@@ -14,23 +14,11 @@ describe("libvirt resources match the provider's 0.8.3 schema", () => {
   });
 
   it("every libvirt resource uses only schema fields, sets no read-only one, and has every required one", () => {
-    const problems: string[] = [];
-    for (const type of libvirtTypes) {
-      const block = schema.resources[type];
-      if (!block) {
-        problems.push(`${type} is not a resource of the provider`);
-        continue;
-      }
-      for (const [name, body] of Object.entries<any>(json.resource[type])) {
-        problems.push(...checkAgainstSchema(body, block, `${type}.${name}`, RESOURCE_META_KEYS));
-      }
-    }
-    expect(problems).toEqual([]);
+    expect(resourceProblems(json, schema, libvirtTypes)).toEqual([]);
   });
 
   it("every libvirt provider block matches the provider schema", () => {
-    const problems = (json.provider.libvirt as any[]).flatMap((p, i) => checkAgainstSchema(p, schema.provider, `provider.libvirt[${i}]`, PROVIDER_META_KEYS));
-    expect(problems).toEqual([]);
+    expect(providerProblems(json, schema)).toEqual([]);
   });
 });
 

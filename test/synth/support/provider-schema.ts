@@ -92,3 +92,24 @@ function typeProblem(v: unknown, type: unknown): string | undefined {
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
+
+/** What is wrong with a synthesized stack's libvirt resources of `types`, against the provider schema. */
+export function resourceProblems(json: any, schema: ProviderSchema, types: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const type of types) {
+    const block = schema.resources[type];
+    if (!block) {
+      problems.push(`${type} is not a resource of the provider`);
+      continue;
+    }
+    for (const [name, body] of Object.entries<any>(json.resource[type])) {
+      problems.push(...checkAgainstSchema(body, block, `${type}.${name}`, RESOURCE_META_KEYS));
+    }
+  }
+  return problems;
+}
+
+/** What is wrong with a synthesized stack's libvirt provider blocks, against the provider schema. */
+export function providerProblems(json: any, schema: ProviderSchema): string[] {
+  return (json.provider.libvirt as any[]).flatMap((p, i) => checkAgainstSchema(p, schema.provider, `provider.libvirt[${i}]`, PROVIDER_META_KEYS));
+}
