@@ -57,33 +57,31 @@ function hostFirewallStages(lab: ResolvedLab, host: Host, after: readonly string
   const guarded = hasSecurityGroups(lab, host);
   if (guarded) securityRules(lab, host, { v4, v6 });
   if (v4.isEmpty && v6.isEmpty) return [];
-  const routers = lab.segments.filter((s) => s.gateway?.host === host.name).map((s) => routerRules(lab, s));
-  const gateway = routers.length > 0;
-  const sysctls: Array<[string, string, string]> = [
-    ...(gateway ? [["net.ipv4.ip_forward", "ipv4-forward", "1"] as [string, string, string]] : []),
-    ...(gateway && lab.segments.some((s) => s.gateway?.host === host.name && s.cidr6) ? [["net.ipv6.conf.all.forwarding", "ipv6-forward", "1"] as [string, string, string]] : []),
-    ...(guarded ? [
-      ["net.bridge.bridge-nf-call-iptables", "bridge-nf-iptables", "1"] as [string, string, string],
-      ["net.bridge.bridge-nf-call-ip6tables", "bridge-nf-ip6tables", "1"] as [string, string, string],
-    ] : []),
+  const gatewayed = lab.segments.filter((s) => s.gateway?.host === host.name);
+  const routers = gatewayed.map((s) => routerRules(lab, s));
+  // Host settings the rules need, each set to 1 while the lab is deployed.
+  const sysctls = [
+    ...(gatewayed.length > 0 ? ["net.ipv4.ip_forward"] : []),
+    ...(gatewayed.some((s) => s.cidr6) ? ["net.ipv6.conf.all.forwarding"] : []),
+    ...(guarded ? ["net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables"] : []),
   ];
-  const state = `/run/cloudnet/state/${lab.prefix}-${host.name}`;
+  const saved = (key: string) => `/run/cloudnet/state/${lab.prefix}-${host.name}.${key}`;
   const sets = ipsetApply(lab, host);
   return firewallStages({
     where: host.name, runOn: { kind: "host", host: host.name }, prefix: lab.prefix, rulesets: [v4, v6, ...routers], after,
     helpers: IPSET_HELPERS,
-    // br_netfilter makes bridged frames pass iptables; real hosts may not have loaded it yet.
     baseApply: [
+      // br_netfilter makes bridged frames pass iptables; real hosts may not have loaded it yet.
       ...(guarded ? ["modprobe br_netfilter 2>/dev/null || true"] : []),
       sh`mkdir -p /run/cloudnet/state`,
-      ...sysctls.map(([key, file]) => sh`[ -e ${state}.${file} ] || sysctl -n ${key} > ${state}.${file}`),
+      ...sysctls.map((key) => sh`[ -e ${saved(key)} ] || sysctl -n ${key} > ${saved(key)}`),
     ],
     baseTeardown: [
       ...ipsetRemoveAll(lab.prefix),
       ...arpGuardRemove(lab.prefix),
-      ...sysctls.map(([key, file]) => sh`if [ -e ${state}.${file} ]; then sysctl -qw ${key}=$(cat ${state}.${file}); rm -f ${state}.${file}; fi`),
+      ...sysctls.map((key) => sh`if [ -e ${saved(key)} ]; then sysctl -qw ${key}=$(cat ${saved(key)}); rm -f ${saved(key)}; fi`),
     ],
-    preRules: [...sysctls.map(([key, , value]) => sh`sysctl -qw ${key}=${value}`), ...sets.before, ...arpGuard(lab, host)],
+    preRules: [...sysctls.map((key) => sh`sysctl -qw ${key}=1`), ...sets.before, ...arpGuard(lab, host)],
     postRules: sets.after,
   });
 }

@@ -446,7 +446,7 @@ describe("firewall base of a host with guarded NICs", () => {
       "cn_ipset_prune cn-sec- -",
       "cn_ipset_prune ct-sec- -",
       "nft delete table bridge cn_sec 2>/dev/null || true",
-      ...[["net.bridge.bridge-nf-call-iptables", "bridge-nf-iptables"], ["net.bridge.bridge-nf-call-ip6tables", "bridge-nf-ip6tables"]].map(([key, file]) =>
+      ...[["net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-iptables"], ["net.bridge.bridge-nf-call-ip6tables", "net.bridge.bridge-nf-call-ip6tables"]].map(([key, file]) =>
         `if [ -e /run/cloudnet/state/sec-h2.${file} ]; then sysctl -qw ${key}=$(cat /run/cloudnet/state/sec-h2.${file}); rm -f /run/cloudnet/state/sec-h2.${file}; fi`),
     ]);
   });
@@ -466,8 +466,8 @@ describe("firewall base of a host with guarded NICs", () => {
     expect(apply.slice(from + 1).filter(Boolean)).toEqual([
       "modprobe br_netfilter 2>/dev/null || true",
       "mkdir -p /run/cloudnet/state",
-      "[ -e /run/cloudnet/state/sec-h2.bridge-nf-iptables ] || sysctl -n net.bridge.bridge-nf-call-iptables > /run/cloudnet/state/sec-h2.bridge-nf-iptables",
-      "[ -e /run/cloudnet/state/sec-h2.bridge-nf-ip6tables ] || sysctl -n net.bridge.bridge-nf-call-ip6tables > /run/cloudnet/state/sec-h2.bridge-nf-ip6tables",
+      "[ -e /run/cloudnet/state/sec-h2.net.bridge.bridge-nf-call-iptables ] || sysctl -n net.bridge.bridge-nf-call-iptables > /run/cloudnet/state/sec-h2.net.bridge.bridge-nf-call-iptables",
+      "[ -e /run/cloudnet/state/sec-h2.net.bridge.bridge-nf-call-ip6tables ] || sysctl -n net.bridge.bridge-nf-call-ip6tables > /run/cloudnet/state/sec-h2.net.bridge.bridge-nf-call-ip6tables",
     ]);
   });
 
