@@ -19,7 +19,11 @@ export interface CdktfResult {
 export class CdktfProject {
   readonly dir: string;
 
-  constructor(appFile: string, private readonly env: Record<string, string> = {}) {
+  /**
+   * `env` reaches the app; `wrapper` runs cdktf under another command, e.g. nsenter into a network
+   * namespace that then plays the machine Terraform runs on.
+   */
+  constructor(appFile: string, private readonly env: Record<string, string> = {}, private readonly wrapper: readonly string[] = []) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-e2e-"));
     const app = `${TS_NODE} --transpile-only --project ${path.join(REPO, "tsconfig.json")} ${path.resolve(appFile)}`;
     fs.writeFileSync(path.join(this.dir, "cdktf.json"), JSON.stringify({ language: "typescript", app, sendCrashReports: "false" }));
@@ -28,7 +32,8 @@ export class CdktfProject {
 
   /** Runs `cdktf <args>` in the project; never throws. */
   cdktf(args: readonly string[], timeoutMs = 300_000): CdktfResult {
-    const r = spawnSync(CDKTF, args as string[], {
+    const [cmd, ...rest] = [...this.wrapper, CDKTF, ...args];
+    const r = spawnSync(cmd, rest, {
       cwd: this.dir,
       encoding: "utf8",
       timeout: timeoutMs,

@@ -1,0 +1,73 @@
+import * as fs from "fs";
+import { kernelName } from "../../lib/net";
+import { CdktfProject } from "../support/cdktf";
+import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
+import { requireRoot } from "../support/root";
+
+/**
+ * The local target end to end: `cdktf deploy` runs inside a network namespace (entered with
+ * nsenter, so namespaces it creates stay visible), which plays the machine Terraform runs on. The
+ * lab's nat network puts its bridge, router namespace, NAT rules and ip_forward there; destroy puts
+ * the machine back as it was.
+ */
+const lab = uniquePrefix("l");
+const machine = `${lab}-machine`;
+let project: CdktfProject;
+
+/** What the lab may touch on the machine: links, addresses, routes, rules, forwarding. */
+function machineState(): string {
+  const rules = run("ip", ["netns", "exec", machine, "iptables-save"]).split("\n").filter((l) => !l.startsWith("#")).join("\n").replace(/\[\d+:\d+\]/g, "");
+  return [
+    run("ip", ["-n", machine, "-d", "link", "show"]).replace(/(\w+_timer)\s+[\d.]+/g, "$1"),
+    // Link-local addresses are "tentative" for a moment after the links come up (IPv6 DAD).
+    run("ip", ["-n", machine, "addr"]).replace(/ tentative/g, ""), run("ip", ["-n", machine, "route"]),
+    rules.split(/(?=^\*)/m).filter((t) => t.split("\n").some((l) => l.startsWith("-A") || (l.startsWith(":") && !/ ACCEPT $/.test(l)))).join(""),
+    nsExec(machine, "sysctl", ["-n", "net.ipv4.ip_forward"]).stdout,
+  ].join("\n==\n");
+}
+
+let before = "";
+
+describe("local target: cdktf deploy / deploy / destroy on the machine itself (e2e)", () => {
+  beforeAll(() => {
+    requireRoot();
+    run("ip", ["netns", "add", machine]);
+    run("ip", ["-n", machine, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer"]);
+    run("ip", ["-n", machine, "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
+    for (const dev of ["lo", "eth0", "eth0peer"]) run("ip", ["-n", machine, "link", "set", dev, "up"]);
+    // A rule of the machine's own, which must survive.
+    run("ip", ["netns", "exec", machine, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"]);
+    before = machineState();
+    project = new CdktfProject(`${__dirname}/fixtures/local-app.ts`, { CLOUDNET_TEST_LAB: lab }, ["nsenter", `--net=/run/netns/${machine}`]);
+  });
+
+  afterAll(() => {
+    project?.destroy();
+    cleanupPrefix(lab);
+    project?.remove();
+  });
+
+  test("deploy builds the bridge, the router namespace and the NAT on the machine", () => {
+    const r = project.deploy();
+    expect(r.output).toContain("Apply complete!");
+    expect(r.status).toBe(0);
+    expect(run("ip", ["-n", machine, "-br", "link"])).toContain(kernelName(lab, "b", "acme-web"));
+    expect(fs.existsSync(`/run/netns/${lab}-rt.acme-web`)).toBe(true);
+    expect(run("ip", ["-n", `${lab}-rt.acme-web`, "-br", "addr", "show", "gw0"])).toContain("10.50.0.1/24");
+    expect(run("ip", ["netns", "exec", machine, "iptables", "-t", "nat", "-S", `CN-${lab}-SNAT`])).toContain("-s 10.50.0.0/24 -o eth0 -j MASQUERADE");
+    expect(nsExec(machine, "sysctl", ["-n", "net.ipv4.ip_forward"]).stdout.trim()).toBe("1");
+  }, 300_000);
+
+  test("a second deploy reports no changes", () => {
+    const r = project.deploy();
+    expect(r.status).toBe(0);
+    expect(r.output).toContain("No changes.");
+  }, 300_000);
+
+  test("destroy puts the machine back as it was: links, addresses, routes, rules and ip_forward", () => {
+    const r = project.destroy();
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(`/run/netns/${lab}-rt.acme-web`)).toBe(false);
+    expect(machineState()).toBe(before);
+  }, 300_000);
+});
