@@ -1,5 +1,5 @@
 import { Cidr, IpAddress, kernelName, validateIdentifier } from "../net";
-import { ResolveContext, isDefined } from "./context";
+import { ResolveContext } from "./context";
 import {
   DEFAULT_TENANT, Gateway, MIN_IPV4_MTU, Router, MIN_IPV6_MTU, Segment, VLAN_MAX, VLAN_MIN, VNI_MAX, VNI_MIN, VXLAN_OVERHEAD_IPV4,
   VXLAN_OVERHEAD_IPV6,
@@ -44,6 +44,9 @@ export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<stri
       if (!hostNames.has(h)) ctx.issues.add(s.path, `segment '${s.name}' spans host '${h}', which is not in the lab; add it with lab.addHost('${h}').`);
     }
     const mode = s.mode?.kind ?? "isolated";
+    if ((mode === "nat" || mode === "routed") && cidr?.family === 6) {
+      ctx.issues.add(s.path, `${mode} segment '${s.name}' has an IPv6 cidr (${cidr}): routers, NAT and routes are rendered for IPv4; give an IPv4 cidr and the IPv6 one as ipv6Cidr (dual stack), or make it isolated.`);
+    }
     const kind = mode === "bridged" ? undefined : kindOf(s);
     const mtu = segmentMtu(ctx, s, family, cidr, cidr6, kind);
     const vni = kind === "vxlan" ? vnis.take(s.vni, s.path) : undefined;
@@ -99,7 +102,8 @@ function segmentMtu(ctx: ResolveContext, s: SegmentSpec, family: 4 | 6, cidr?: C
   const v6 = cidr?.family === 6 || cidr6 !== undefined;
   const needed = v6 ? MIN_IPV6_MTU : MIN_IPV4_MTU;
   if (mtu < needed) {
-    ctx.issues.add(s.path, `MTU ${mtu} after VXLAN encapsulation (${underlayMtu} - ${overhead}) is below ${needed}, the minimum for IPv${v6 ? 6 : 4}; raise underlayMtu to at least ${needed + overhead}.`);
+    const why = overhead > 0 ? `after VXLAN encapsulation (${underlayMtu} - ${overhead})` : "of the underlay";
+    ctx.issues.add(s.path, `MTU ${mtu} ${why} is below ${needed}, the minimum for IPv${v6 ? 6 : 4}; raise underlayMtu to at least ${needed + overhead}.`);
     return undefined;
   }
   return mtu;
@@ -161,14 +165,22 @@ export function resolveGateway(
     ctx.issues.add(s.path, `gatewayHost '${host}' is not a host of segment '${s.name}' (${draft.hosts.join(", ") || "none"}); pick one of them.`);
     return undefined;
   }
-  if (!address) return undefined;
-  return { host, address, address6: draft.cidr6?.addressAt(1), router: routerFor(ctx, draft, index) };
+  const router = routerFor(ctx, draft, index);
+  if (!address || !router) return undefined;
+  return { host, address, address6: draft.cidr6?.addressAt(1), router };
 }
 
 /** Link-local /30s for the host-router links, one per gateway segment (16,384 of them). */
 const ROUTER_LINKS = Cidr.parse("169.254.0.0/16");
 
-function routerFor(ctx: ResolveContext, draft: DraftSegment, index: number): Router {
+/** 169.254.0.0/16 holds 16,384 router links of 4 addresses. */
+const MAX_ROUTERS = 16_384;
+
+function routerFor(ctx: ResolveContext, draft: DraftSegment, index: number): Router | undefined {
+  if (index >= MAX_ROUTERS) {
+    ctx.issues.add(draft.path, `segment '${draft.name}' would be router number ${index + 1}, but a lab has room for ${MAX_ROUTERS.toLocaleString("en")} routers; make some segments isolated.`);
+    return undefined;
+  }
   return {
     // A '.' cannot occur in node names, so this never collides with a guest's namespace.
     netns: `${ctx.prefix}-rt.${draft.name}`,
@@ -223,4 +235,3 @@ class IdAllocator {
   }
 }
 
-export { isDefined };

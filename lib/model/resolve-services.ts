@@ -43,8 +43,21 @@ function nicAddress(ctx: ResolveContext, path: string, guests: readonly Guest[],
     return undefined;
   }
   const nic = g.nics.find((n) => n.segment === segment);
-  if (!nic) ctx.issues.add(path, `guest '${guest}' has no NIC on segment '${segment}'; add one or pick a guest of that segment.`);
-  return nic?.address.family === 4 ? nic.address : undefined;
+  if (!nic) {
+    ctx.issues.add(path, `guest '${guest}' has no NIC on segment '${segment}'; add one or pick a guest of that segment.`);
+    return undefined;
+  }
+  if (nic.address.family !== 4) {
+    ctx.issues.add(path, `guest '${guest}' has no IPv4 address on segment '${segment}' (${nic.address}); port forwards and services are IPv4 only.`);
+    return undefined;
+  }
+  return nic.address;
+}
+
+function protocolIssue(ctx: ResolveContext, path: string, protocol: unknown): boolean {
+  if (protocol === "tcp" || protocol === "udp") return false;
+  ctx.issues.add(path, `protocol '${String(protocol)}' is not supported here: use 'tcp' or 'udp'.`);
+  return true;
 }
 
 function gatewaySegment(ctx: ResolveContext, path: string, segments: ReadonlyMap<string, Segment>, name: string, modes: readonly string[], what: string): Segment | undefined {
@@ -63,7 +76,7 @@ function gatewaySegment(ctx: ResolveContext, path: string, segments: ReadonlyMap
 export function resolvePortForwards(ctx: ResolveContext, segments: ReadonlyMap<string, Segment>, guests: readonly Guest[]): PortForward[] {
   return (ctx.spec.portForwards ?? []).map((f: PortForwardSpec) => {
     const seg = gatewaySegment(ctx, f.path, segments, f.segment, ["nat"], "a port forward");
-    const bad = portIssue(ctx, f.path, "host port", f.hostPort) || portIssue(ctx, f.path, "guest port", f.port);
+    const bad = protocolIssue(ctx, f.path, f.protocol) || portIssue(ctx, f.path, "host port", f.hostPort) || portIssue(ctx, f.path, "guest port", f.port);
     const to = nicAddress(ctx, f.path, guests, f.guest, f.segment);
     if (!seg || bad || !to) return undefined;
     return { path: f.path, segment: seg.name, protocol: f.protocol, hostPort: f.hostPort, guest: f.guest, to, port: f.port };
@@ -75,7 +88,7 @@ export function resolveServices(ctx: ResolveContext, segments: ReadonlyMap<strin
   return (ctx.spec.services ?? []).map((s: ServiceSpec) => {
     const name = ctx.issues.check(s.path, () => validateIdentifier(s.name, "service"));
     const seg = gatewaySegment(ctx, s.path, segments, s.segment, ["nat", "routed"], `service '${s.name}'`);
-    let bad = portIssue(ctx, s.path, "service port", s.port);
+    let bad = protocolIssue(ctx, s.path, s.protocol) || portIssue(ctx, s.path, "service port", s.port);
     if (s.nodePort !== undefined) bad = portIssue(ctx, s.path, "nodePort", s.nodePort) || bad;
     const vip = ctx.issues.check(s.path, () => IpAddress.parse(s.vip));
     if (vip && vip.family !== 4) {

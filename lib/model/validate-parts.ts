@@ -1,17 +1,24 @@
-import { InvalidValueError } from "../net";
+import { InvalidValueError, IpAddress } from "../net";
 import { ComputeSpec, TargetSpec } from "./spec";
 
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV6_RE = /^[0-9a-fA-F:]+$/;
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 const PATH_RE = /^[A-Za-z0-9_./~-]+$/;
 const IMAGE_RE = /^[a-z0-9][a-z0-9._/:@-]*$/;
 const SSH_KEY_RE = /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/]+=*( [^\n\r]*)?$/;
 
+function isIpv6(text: string): boolean {
+  try {
+    return IpAddress.parse(text).family === 6;
+  } catch {
+    return false;
+  }
+}
+
 /** Checks an SSH or local target; returns it unchanged. */
 export function validateTarget(t: TargetSpec): TargetSpec {
   if (t.kind !== "ssh") return t;
-  if (!HOSTNAME_RE.test(t.host) && !(t.host.includes(":") && IPV6_RE.test(t.host))) {
+  if (!HOSTNAME_RE.test(t.host) && !isIpv6(t.host)) {
     throw new InvalidValueError(`SSH host '${t.host}' is not a host name or IP address.`);
   }
   if (!USER_RE.test(t.user)) {

@@ -41,9 +41,10 @@ export function kernelName(prefix: string, kind: string, name: string, max = MAX
 
 /** Validates a network interface name against the kernel's rules. */
 export function validateInterfaceName(name: string): string {
-  if (name.length < 1 || Buffer.byteLength(name) > MAX_INTERFACE_NAME || /[/:\s]/.test(name) || name === "." || name === "..") {
+  // The kernel forbids '/', ':' and whitespace; we also keep to characters a script can carry bare.
+  if (!/^[A-Za-z0-9_.@-]{1,15}$/.test(name) || name === "." || name === "..") {
     throw new InvalidValueError(
-      `interface name '${name}' is invalid: it must be 1-${MAX_INTERFACE_NAME} bytes without '/', ':' or whitespace.`,
+      `interface name '${name}' is invalid: use 1-${MAX_INTERFACE_NAME} of A-Z a-z 0-9 _ . @ -, e.g. 'eth0'.`,
     );
   }
   return name;
