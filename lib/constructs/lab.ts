@@ -124,8 +124,8 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
     const hooks = new Map<string, StageHook>();
     const scope = new Construct(this, "Stages");
     for (const stage of renderLab(lab)) {
-      const deps = stage.after.map((id) => hooks.get(id)!);
-      hooks.set(stage.id, new StageHook(scope, stage.id.replace(/\//g, "-"), lab, stage, deps));
+      // Names never hold '_', so this is one-to-one ("firewall-base/h1" vs "firewall/base-h1").
+      hooks.set(stage.id, new StageHook(scope, stage.id.replace(/\//g, "_"), lab, stage, hooks));
     }
     if (lab.backend.kind === "hosts") new RealGuests(this, "Compute", lab, hooks);
   }

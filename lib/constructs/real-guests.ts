@@ -10,7 +10,7 @@ import { LibvirtProvider } from "../../.gen/providers/libvirt/provider";
 import { Volume } from "../../.gen/providers/libvirt/volume";
 import { Network as LibvirtNetwork } from "../../.gen/providers/libvirt/network";
 import { Guest, ResolvedLab, Segment } from "../model";
-import { networkStageId } from "../render";
+import { firewallId, networkStageId } from "../render";
 import { cloudInitNetworkConfig, cloudInitUserData } from "./cloud-init";
 import { StageHook } from "./stage-hook";
 import { tapNamesXslt } from "./tap-names";
@@ -29,8 +29,9 @@ export class RealGuests extends Construct {
       const guests = lab.guests.filter((g) => g.host === host.name);
       if (guests.length === 0) continue;
       const scopeH = new Construct(this, host.name);
-      const net = hooks.get(networkStageId(host.name));
-      const after = net ? [net.resource as ITerraformDependable] : [];
+      // After the bridges exist and the host's rules are in force.
+      const after = [hooks.get(networkStageId(host.name)), hooks.get(firewallId(host.name))]
+        .filter((h): h is StageHook => h !== undefined).map((h) => h.resource as ITerraformDependable);
       const vms = guests.filter((g) => g.compute.kind === "vm");
       const containers = guests.filter((g) => g.compute.kind === "container");
       if (vms.length > 0) {

@@ -52,6 +52,12 @@ export function resolveSecurityGroups(ctx: ResolveContext, guests: readonly Gues
       ctx.issues.add(g.path, `security groups on real-host containers are not supported: Docker names their host-side veths at random, so no rule can match them; put the guest on an emulated lab or use a VM.`);
     }
   }
+  // Anti-spoofing and ARP checks need the NIC's IPv4 address.
+  for (const g of guests.filter((x) => x.nics.some((n) => n.securityGroups.length > 0))) {
+    for (const n of g.nics.filter((x) => x.address.family !== 4)) {
+      ctx.issues.add(g.path, `guest '${g.name}' is in security groups, but NIC ${n.index} on segment '${n.segment}' has only an IPv6 address; give the segment an IPv4 cidr and the IPv6 one as ipv6Cidr (dual stack).`);
+    }
+  }
   const members = (group: string, family: Family): IpAddress[] =>
     guests.flatMap((g) => g.nics.filter((n) => n.securityGroups.includes(group)).flatMap((n) => [n.address, n.address6]))
       .filter((a): a is IpAddress => a !== undefined && a.family === family);

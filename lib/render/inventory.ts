@@ -50,6 +50,8 @@ export function renderInventory(lab: ResolvedLab, after: readonly string[]): Sta
     runOn: { kind: "controller" },
     title: `inventory ${file}`,
     after,
+    // Its own content is all it depends on: rebuilt stages do not change the file.
+    replacedWith: [],
     apply: applyScript(`inventory ${file}`, [
       sh`mkdir -p ${INVENTORY_DIR}`,
       heredoc(sh`cat > ${file}.tmp`, JSON.stringify(inventoryOf(lab), null, 2)),

@@ -3,7 +3,7 @@ import { Host, ResolvedLab } from "../model";
 import {
   externalStageId, fabricStageId, guestStageId, hostStageId, renderEmulatedGuest, renderEmulatedHost, renderExternal, renderFabric,
 } from "./emulated";
-import { firewallStages } from "./firewall";
+import { firewallId, firewallStages } from "./firewall";
 import { interceptRules } from "./intercept";
 import { renderInventory } from "./inventory";
 import { gatewayHostRules, routerRules } from "./routing-rules";
@@ -24,22 +24,25 @@ export function renderLab(lab: ResolvedLab): Stage[] {
     if (emulated) stages.push(renderEmulatedHost(lab, host));
     const net = renderHostNetwork(lab, host, emulated ? [hostStageId(host.name)] : []);
     if (net) stages.push(net);
-    stages.push(...hostFirewallStages(lab, host, net ? [net.id] : emulated ? [hostStageId(host.name)] : []));
+    stages.push(...hostFirewallStages(lab, host, net ? [net.id] : emulated ? [hostStageId(host.name)] : [], emulated ? [hostStageId(host.name)] : []));
   }
   if (emulated) {
     for (const ext of lab.externals) stages.push(renderExternal(lab, ext, routesToRoutedSegments(lab)));
     const ids = new Set(stages.map((s) => s.id));
     for (const guest of lab.guests) {
       const shared = lab.guests.find((g) => g.ownsNetns && g.netns === guest.netns && g.name !== guest.name);
-      const deps = guest.ownsNetns || !shared
+      const base = guest.ownsNetns || !shared
         ? [networkStageId(guest.host), hostStageId(guest.host)].filter((id) => ids.has(id)).slice(0, 1)
         : [guestStageId(shared.name)];
-      stages.push(renderEmulatedGuest(lab, guest, deps));
+      // Up only once its host's rules are in force, and gone before they go (not rebuilt with them).
+      const rules = ids.has(firewallId(guest.host)) ? [firewallId(guest.host)] : [];
+      stages.push({ ...renderEmulatedGuest(lab, guest, [...base, ...rules]), replacedWith: base });
     }
     for (const guest of lab.guests.filter((g) => g.intercept)) {
       stages.push(...firewallStages({
-        where: `guest-${guest.name}`, runOn: { kind: "netns", netns: guest.netns! }, prefix: lab.prefix,
-        rulesets: [interceptRules(lab, guest)], after: [guestStageId(guest.name)],
+        // '.' cannot occur in a host name, so this never meets a host's firewall stages.
+        where: `guest.${guest.name}`, runOn: { kind: "netns", netns: guest.netns! }, prefix: lab.prefix,
+        rulesets: [interceptRules(lab, guest)], after: [guestStageId(guest.name)], replacedWith: [guestStageId(guest.name)],
       }));
     }
     stages.push(renderInventory(lab, stages.map((s) => s.id)));
@@ -52,7 +55,7 @@ export function renderLab(lab: ResolvedLab): Stage[] {
  * guarded NICs. The base owns the host settings they need (ip_forward, br_netfilter), saved once and
  * put back on destroy, and removes the lab's chains, sets and bridge table.
  */
-function hostFirewallStages(lab: ResolvedLab, host: Host, after: readonly string[]): Stage[] {
+function hostFirewallStages(lab: ResolvedLab, host: Host, after: readonly string[], replacedWith: readonly string[]): Stage[] {
   const { v4, v6 } = gatewayHostRules(lab, host);
   const guarded = hasSecurityGroups(lab, host);
   if (guarded) securityRules(lab, host, { v4, v6 });
@@ -68,7 +71,7 @@ function hostFirewallStages(lab: ResolvedLab, host: Host, after: readonly string
   const saved = (key: string) => `/run/cloudnet/state/${lab.prefix}-${host.name}.${key}`;
   const sets = ipsetApply(lab, host);
   return firewallStages({
-    where: host.name, runOn: { kind: "host", host: host.name }, prefix: lab.prefix, rulesets: [v4, v6, ...routers], after,
+    where: host.name, runOn: { kind: "host", host: host.name }, prefix: lab.prefix, rulesets: [v4, v6, ...routers], after, replacedWith,
     helpers: IPSET_HELPERS,
     baseApply: [
       // br_netfilter makes bridged frames pass iptables; real hosts may not have loaded it yet.

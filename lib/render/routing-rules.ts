@@ -37,7 +37,10 @@ export function gatewayHostRules(lab: ResolvedLab, host: Host): { v4: Ruleset; v
   // when it comes back routed through a router, must not match their entry.
   const raw = v4.chain("raw", "ZONE");
   v4.hook("raw", "PREROUTING", raw);
-  v4.rule(raw, sh`-m physdev --physdev-is-in -j CT --zone ${bridgeZone(lab.prefix)}`);
+  for (const s of lab.segments.filter((x) => x.hosts.includes(host.name))) {
+    // Only the lab's own bridges: other tools' bridged traffic keeps its conntrack zone.
+    v4.rule(raw, sh`-i ${s.bridge} -m physdev --physdev-is-in -j CT --zone ${bridgeZone(lab.prefix)}`);
+  }
 
   const dnat = v4.chain("nat", "DNAT");
   const snat = v4.chain("nat", "SNAT");

@@ -21,4 +21,9 @@ export interface Stage {
   readonly teardown: string;
   /** Stages that must be applied before this one (and torn down after it). */
   readonly after: readonly string[];
+  /**
+   * Stages whose replacement must replace this one too (a guest's veth must be re-plugged into a
+   * rebuilt bridge), a subset of the stages it comes after. @default all of `after`
+   */
+  readonly replacedWith?: readonly string[];
 }

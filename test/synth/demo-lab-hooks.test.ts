@@ -15,7 +15,7 @@ const DEMO_AFTER: Record<string, string[]> = {
   "firewall-base/h1": ["network/h1"],
   "firewall/h1": ["firewall-base/h1"],
   "external/internet": ["fabric"],
-  "guest/web": ["network/h1"],
+  "guest/web": ["network/h1", "firewall/h1"],
   "guest/db": ["network/h2"],
   "guest/red1": ["network/h2"],
   "inventory": [

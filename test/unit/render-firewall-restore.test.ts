@@ -65,8 +65,10 @@ describe("restorePayload", () => {
 });
 
 describe("applyRuleset", () => {
-  it("is nothing for an empty ruleset", () => {
-    expect(applyRuleset(new Ruleset(4, "t"))).toEqual([]);
+  it("for an empty ruleset only prunes: a ruleset that lost its last rule leaves no chain behind", () => {
+    expect(applyRuleset(new Ruleset(4, "t"))).toEqual(
+      ["raw", "mangle", "nat", "filter"].map((table) => `cn_fw_prune - iptables iptables-save ${table} CN-t- -`),
+    );
   });
 
   const lines = applyRuleset(sample());
@@ -85,9 +87,10 @@ describe("applyRuleset", () => {
     ]);
   });
 
-  it("then prunes, per table, the lab's chains that are not in the keep list", () => {
+  it("then prunes, in every table, the lab's chains that are not in the keep list (all of them where the table is unused)", () => {
     expect(lines.slice(4)).toEqual([
       "cn_fw_prune - iptables iptables-save raw CN-t- CN-t-ZONE",
+      "cn_fw_prune - iptables iptables-save mangle CN-t- -",
       "cn_fw_prune - iptables iptables-save nat CN-t- CN-t-DNAT,CN-t-SVC-api",
       "cn_fw_prune - iptables iptables-save filter CN-t- CN-t-FWD",
     ]);
@@ -95,13 +98,13 @@ describe("applyRuleset", () => {
 
   it("runs inside the ruleset's namespace, and with the IPv6 tools for family 6", () => {
     const inRouter = applyRuleset(sample("t-rt.web"));
-    expect(inRouter.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([...Array(4).fill("cn_in t-rt.web"), ...Array(3).fill("cn_fw_prune t-rt.web")]);
+    expect(inRouter.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([...Array(4).fill("cn_in t-rt.web"), ...Array(4).fill("cn_fw_prune t-rt.web")]);
     const v6 = new Ruleset(6, "t");
     rs6(v6);
     const six = applyRuleset(v6);
     expect(six[0].startsWith("cn_in - ip6tables-restore -w --noflush <<'CLOUDNET_EOF'\n")).toBe(true);
     expect(six[1]).toBe("cn_in - ip6tables -w -t filter -C FORWARD -j CN-t-FWD 2>/dev/null || cn_in - ip6tables -w -t filter -I FORWARD 1 -j CN-t-FWD");
-    expect(six[2]).toBe("cn_fw_prune - ip6tables ip6tables-save filter CN-t- CN-t-FWD");
+    expect(six.slice(2)).toEqual(["raw", "mangle", "nat"].map((t) => `cn_fw_prune - ip6tables ip6tables-save ${t} CN-t- -`).concat("cn_fw_prune - ip6tables ip6tables-save filter CN-t- CN-t-FWD"));
   });
 });
 

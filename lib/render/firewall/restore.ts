@@ -25,25 +25,27 @@ export function restorePayload(rs: Ruleset): string {
  * longer name are removed. Applying the same ruleset twice changes nothing.
  */
 export function applyRuleset(rs: Ruleset): string[] {
-  if (rs.isEmpty) return [];
   const t = TOOLS[rs.family];
   const ns = rs.netns ?? "-";
-  const lines = [heredoc(sh`cn_in ${ns} ${t.restore} -w --noflush`, restorePayload(rs))];
+  const lines = rs.isEmpty ? [] : [heredoc(sh`cn_in ${ns} ${t.restore} -w --noflush`, restorePayload(rs))];
   for (const h of rs.hooks) {
     lines.push(sh`cn_in ${ns} ${t.cmd} -w -t ${h.table} -C ${h.builtin} -j ${h.chain} 2>/dev/null || cn_in ${ns} ${t.cmd} -w -t ${h.table} -I ${h.builtin} 1 -j ${h.chain}`);
   }
-  for (const table of rs.tables()) {
-    const keep = table.chains.map((c) => c.name).join(",");
-    lines.push(sh`cn_fw_prune ${ns} ${t.cmd} ${t.save} ${table.table} ${chainMarker(rs.prefix)} ${keep}`);
+  // Every table, also those the rules no longer use (e.g. a router whose last service went away).
+  const tables = new Map(rs.tables().map((x) => [x.table, x.chains.map((c) => c.name).join(",")]));
+  for (const table of TABLES) {
+    lines.push(sh`cn_fw_prune ${ns} ${t.cmd} ${t.save} ${table} ${chainMarker(rs.prefix)} ${tables.get(table) || "-"}`);
   }
   return lines;
 }
+
+const TABLES = ["raw", "mangle", "nat", "filter"] as const;
 
 /** Teardown: every jump into, and every chain of, this lab in both families; nothing else. */
 export function removeLabChains(prefix: string): string[] {
   return ([4, 6] as const).flatMap((f) => {
     const t = TOOLS[f];
-    return (["raw", "mangle", "nat", "filter"] as const).map((table) => sh`cn_fw_prune - ${t.cmd} ${t.save} ${table} ${chainMarker(prefix)} -`);
+    return TABLES.map((table) => sh`cn_fw_prune - ${t.cmd} ${t.save} ${table} ${chainMarker(prefix)} -`);
   });
 }
 

@@ -10,6 +10,8 @@ export interface FirewallStagesInput {
   readonly prefix: string;
   readonly rulesets: readonly Ruleset[];
   readonly after: readonly string[];
+  /** Stages whose replacement must rebuild the base (e.g. the namespace the rules live in). @default none */
+  readonly replacedWith?: readonly string[];
   /** Extra state the base owns, e.g. a sysctl saved on apply and restored on teardown. */
   readonly baseApply?: readonly string[];
   readonly baseTeardown?: readonly string[];
@@ -27,10 +29,11 @@ export const firewallId = (where: string) => `firewall/${where}`;
 /**
  * Rules come as two stages so that changing them never opens a gap:
  * - the base is created once and, on destroy, removes every chain of the lab (and restores what
- *   it saved);
+ *   it saved); a rebuilt bridge or router does not replace it;
  * - the rules stage is replaced whenever the rules change, and its destroy does nothing: the next
  *   apply swaps the chains' contents atomically (iptables-restore per table) and prunes chains it no
- *   longer uses. A failed apply leaves the previous rules in force.
+ *   longer uses. A failed apply leaves the previous rules in force, and a rule change never opens
+ *   a gap.
  */
 export function firewallStages(input: FirewallStagesInput): Stage[] {
   const baseTitle = `firewall base on ${input.where}`;
@@ -41,6 +44,8 @@ export function firewallStages(input: FirewallStagesInput): Stage[] {
     runOn: input.runOn,
     title: baseTitle,
     after: input.after,
+    // Rules name devices, not their instances: a rebuilt bridge needs no new rules.
+    replacedWith: input.replacedWith ?? [],
     apply: applyScript(baseTitle, input.baseApply ?? [":"], [], helpers),
     teardown: teardownScript(baseTitle, teardown, helpers),
   };
