@@ -8,3 +8,4 @@ export * from "./firewall";
 export * from "./routing-rules";
 export * from "./intercept";
 export * from "./security";
+export * from "./sysctl";

@@ -10,6 +10,7 @@ import { gatewayHostRules, routerRules } from "./routing-rules";
 import { IPSET_HELPERS, arpGuard, arpGuardRemove, hasSecurityGroups, ipsetApply, ipsetRemoveAll, securityRules } from "./security";
 import { networkStageId, renderHostNetwork, routesToRoutedSegments } from "./segments";
 import { Stage } from "./stage";
+import { SYSCTL_HELPERS } from "./sysctl";
 
 /**
  * Every stage of a lab, dependencies first. Emulated labs also get the stages that create the
@@ -68,21 +69,21 @@ function hostFirewallStages(lab: ResolvedLab, host: Host, after: readonly string
     ...(gatewayed.some((s) => s.cidr6) ? ["net.ipv6.conf.all.forwarding"] : []),
     ...(guarded ? ["net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables"] : []),
   ];
-  const saved = (key: string) => `/run/cloudnet/state/${lab.prefix}-${host.name}.${key}`;
+  // Host-wide settings are shared with other labs on a real host: hold them, restore on the last release.
+  const scope = host.netns ?? "host";
   const sets = ipsetApply(lab, host);
   return firewallStages({
     where: host.name, runOn: { kind: "host", host: host.name }, prefix: lab.prefix, rulesets: [v4, v6, ...routers], after, replacedWith,
-    helpers: IPSET_HELPERS,
+    helpers: [...IPSET_HELPERS, ...SYSCTL_HELPERS],
     baseApply: [
       // br_netfilter makes bridged frames pass iptables; real hosts may not have loaded it yet.
       ...(guarded ? ["modprobe br_netfilter 2>/dev/null || true"] : []),
-      sh`mkdir -p /run/cloudnet/state`,
-      ...sysctls.map((key) => sh`[ -e ${saved(key)} ] || sysctl -n ${key} > ${saved(key)}`),
+      ...sysctls.map((key) => sh`cn_sysctl_hold ${key} ${scope} ${lab.prefix}`),
     ],
     baseTeardown: [
       ...ipsetRemoveAll(lab.prefix),
       ...arpGuardRemove(lab.prefix),
-      ...sysctls.map((key) => sh`if [ -e ${saved(key)} ]; then sysctl -qw ${key}=$(cat ${saved(key)}); rm -f ${saved(key)}; fi`),
+      ...sysctls.map((key) => sh`cn_sysctl_release ${key} ${scope} ${lab.prefix}`),
     ],
     preRules: [...sysctls.map((key) => sh`sysctl -qw ${key}=1`), ...sets.before, ...arpGuard(lab, host)],
     postRules: sets.after,

@@ -446,8 +446,8 @@ describe("firewall base of a host with guarded NICs", () => {
       "cn_ipset_prune cn-sec- -",
       "cn_ipset_prune ct-sec- -",
       "nft delete table bridge cn_sec 2>/dev/null || true",
-      ...[["net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-iptables"], ["net.bridge.bridge-nf-call-ip6tables", "net.bridge.bridge-nf-call-ip6tables"]].map(([key, file]) =>
-        `if [ -e /run/cloudnet/state/sec-h2.${file} ]; then sysctl -qw ${key}=$(cat /run/cloudnet/state/sec-h2.${file}); rm -f /run/cloudnet/state/sec-h2.${file}; fi`),
+      "cn_sysctl_release net.bridge.bridge-nf-call-iptables sec-h2 sec",
+      "cn_sysctl_release net.bridge.bridge-nf-call-ip6tables sec-h2 sec",
     ]);
   });
 
@@ -455,19 +455,18 @@ describe("firewall base of a host with guarded NICs", () => {
     const lines = body(base("h1").teardown);
     const nft = lines.indexOf("nft delete table bridge cn_sec 2>/dev/null || true");
     expect(nft).toBeGreaterThan(lines.indexOf("cn_ipset_prune ct-sec- -"));
-    expect(lines.slice(nft + 1).map((l) => /sysctl -qw (\S+)=/.exec(l)![1])).toEqual([
+    expect(lines.slice(nft + 1).map((l) => /^cn_sysctl_release (\S+) sec-h1 sec$/.exec(l)![1])).toEqual([
       "net.ipv4.ip_forward", "net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
     ]);
   });
 
-  it("apply loads br_netfilter, then saves exactly the sysctls teardown restores (once: an existing saved value is kept)", () => {
+  it("apply loads br_netfilter, then holds exactly the sysctls teardown releases (in the host's namespace as scope)", () => {
     const apply = base("h2").apply.split("\n");
     const from = apply.findIndex((l) => l.startsWith("cn_log 'firewall base"));
     expect(apply.slice(from + 1).filter(Boolean)).toEqual([
       "modprobe br_netfilter 2>/dev/null || true",
-      "mkdir -p /run/cloudnet/state",
-      "[ -e /run/cloudnet/state/sec-h2.net.bridge.bridge-nf-call-iptables ] || sysctl -n net.bridge.bridge-nf-call-iptables > /run/cloudnet/state/sec-h2.net.bridge.bridge-nf-call-iptables",
-      "[ -e /run/cloudnet/state/sec-h2.net.bridge.bridge-nf-call-ip6tables ] || sysctl -n net.bridge.bridge-nf-call-ip6tables > /run/cloudnet/state/sec-h2.net.bridge.bridge-nf-call-ip6tables",
+      "cn_sysctl_hold net.bridge.bridge-nf-call-iptables sec-h2 sec",
+      "cn_sysctl_hold net.bridge.bridge-nf-call-ip6tables sec-h2 sec",
     ]);
   });
 
