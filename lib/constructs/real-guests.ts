@@ -30,7 +30,8 @@ export class RealGuests extends Construct {
       if (guests.length === 0) continue;
       const scopeH = new Construct(this, host.name);
       // After the bridges exist and the host's rules are in force.
-      const after = [hooks.get(networkStageId(host.name)), hooks.get(firewallId(host.name))]
+      const net = hooks.get(networkStageId(host.name));
+      const after = [net, hooks.get(firewallId(host.name))]
         .filter((h): h is StageHook => h !== undefined).map((h) => h.resource as ITerraformDependable);
       const vms = guests.filter((g) => g.compute.kind === "vm");
       const containers = guests.filter((g) => g.compute.kind === "container");
@@ -41,7 +42,9 @@ export class RealGuests extends Construct {
       }
       if (containers.length > 0) {
         const provider = new DockerProvider(scopeH, "Docker", { alias: `docker_${host.name.replace(/-/g, "_")}`, host: host.dockerHost });
-        containersFor(scopeH, lab, containers, segments, provider, after);
+        // Terraform's JSON wants a bare reference here; cdktf would write it as "${...}".
+        const replaceWith = net ? [`${net.resource.terraformResourceType}.${net.resource.friendlyUniqueId}`] : [];
+        containersFor(scopeH, lab, containers, segments, provider, after, replaceWith);
       }
     }
   }
@@ -95,7 +98,7 @@ function vmFor(
 
 function containersFor(
   scope: Construct, lab: ResolvedLab, guests: readonly Guest[], segments: Map<string, Segment>,
-  provider: TerraformProvider, after: ITerraformDependable[],
+  provider: TerraformProvider, after: ITerraformDependable[], replaceWith: string[],
 ): void {
   // A Docker network per segment on this host, on the bridge the network stage made (Docker reuses it).
   const networks = new Map<string, Network>();
@@ -113,9 +116,13 @@ function containersFor(
         "com.docker.network.bridge.enable_icc": "true",
       },
       // The gateway Docker gives containers as their default route: the segment's router, if any.
-      ipamConfig: [{ subnet: seg.cidr.toString(), ...(seg.gateway ? { gateway: seg.gateway.address.toString() } : {}) }],
-      ipv6: seg.cidr.family === 6,
+      ipamConfig: [
+        { subnet: seg.cidr.toString(), ...(seg.gateway ? { gateway: seg.gateway.address.toString() } : {}) },
+        ...(seg.cidr6 ? [{ subnet: seg.cidr6.toString(), ...(seg.gateway?.address6 ? { gateway: seg.gateway.address6.toString() } : {}) }] : []),
+      ],
+      ipv6: seg.cidr.family === 6 || seg.cidr6 !== undefined,
       dependsOn: after,
+      lifecycle: { replaceTriggeredBy: replaceWith },
     }));
   }
   const images = new Map<string, Image>();
@@ -130,9 +137,11 @@ function containersFor(
       networksAdvanced: g.nics.map((n) => ({
         name: networks.get(n.segment)!.name,
         ...(n.address.family === 4 ? { ipv4Address: n.address.toString() } : { ipv6Address: n.address.toString() }),
+        ...(n.address6 ? { ipv6Address: n.address6.toString() } : {}),
       })),
       mustRun: true,
-      command: ["sleep", "infinity"],
+      // A rebuilt bridge loses the container's veth: recreate the container with it.
+      lifecycle: { replaceTriggeredBy: replaceWith },
     }));
   }
   // Docker joins a container:<peer> namespace only once the peer runs.

@@ -10,7 +10,7 @@ export interface IConnectable {
 }
 
 export interface SecurityGroupProps {
-  /** What the group is for (shown in errors and docs only). */
+  /** What the group is for (documentation for readers of the lab; not rendered). */
   readonly description?: string;
   /**
    * Egress is open unless this is false or an egress rule is added explicitly. Rules that
@@ -66,7 +66,7 @@ export class SecurityGroup extends Construct implements IPeer, IConnectable {
     this.add(this.egress, peer, port, description, false);
   }
 
-  /** @internal The other side of a `connections` call: an egress rule that does not restrict egress. */
+  /** @internal An egress rule written by a `connections` call: it does not restrict egress by itself. */
   _addImpliedEgressRule(peer: IPeer, port: Port, description?: string): void {
     this.add(this.egress, peer, port, description, true);
   }

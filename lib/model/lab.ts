@@ -7,7 +7,7 @@ export const VXLAN_OVERHEAD_IPV4 = 50;
 export const VXLAN_OVERHEAD_IPV6 = 70;
 export const VNI_MIN = 1;
 export const VNI_MAX = 16_777_215;
-/** Smallest MTU the kernel accepts for IPv4 on a device. */
+/** Smallest MTU every IPv4 host must accept (RFC 791); the kernel allows 68, but little works below 576. */
 export const MIN_IPV4_MTU = 576;
 /** IPv6 needs at least 1280 (RFC 8200). */
 export const MIN_IPV6_MTU = 1280;

@@ -34,11 +34,13 @@ export function maxelemFor(members: number): number {
  */
 export function resolveSecurityGroups(ctx: ResolveContext, guests: readonly Guest[], warnings: Array<{ path: string; message: string }>): ResolvedSecurityGroup[] {
   const specs = ctx.spec.securityGroups ?? [];
-  const names = new Set<string>();
+  const firstPath = new Map<string, string>();
   for (const g of specs) {
-    if (names.has(g.name)) ctx.issues.add(g.path, `security group name '${g.name}' is used twice in the lab.`);
-    names.add(g.name);
+    const other = firstPath.get(g.name);
+    if (other) ctx.issues.add(g.path, `security group name '${g.name}' is already used by ${other}; give each group its own name.`);
+    else firstPath.set(g.name, g.path);
   }
+  const names = new Set(firstPath.keys());
   for (const g of ctx.spec.guests) {
     (g.securityGroupLabs ?? []).forEach((lab, i) => {
       if (lab !== ctx.spec.path) {

@@ -29,14 +29,14 @@ export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<stri
       vlans.reserve(s.vlan, s.path);
     }
   }
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   const out: DraftSegment[] = [];
   for (const s of specs) {
     const name = s.tenant && s.name.startsWith(`${s.tenant}-`) && s.name.length > MAX_NAME
       ? tooLong(ctx, s)
       : ctx.issues.check(s.path, () => validateIdentifier(s.name, "segment"));
-    if (name && seen.has(name)) ctx.issues.add(s.path, `segment name '${name}' is used twice in the lab.`);
-    if (name) seen.add(name);
+    if (name && seen.has(name)) ctx.issues.add(s.path, `segment name '${name}' is already used by ${seen.get(name)}; give each segment its own name.`);
+    if (name && !seen.has(name)) seen.set(name, s.path);
     const tenant = ctx.issues.check(s.path, () => validateIdentifier(s.tenant ?? DEFAULT_TENANT, "tenant"));
     const cidr = ctx.issues.check(s.path, () => Cidr.parse(s.cidr));
     const cidr6 = s.ipv6Cidr === undefined ? undefined : parseIpv6Cidr(ctx, s, cidr);

@@ -1,7 +1,7 @@
 import { sh } from "../net";
 import { Host, ResolvedLab } from "../model";
 import {
-  externalStageId, fabricStageId, guestStageId, hostStageId, renderEmulatedGuest, renderEmulatedHost, renderExternal, renderFabric,
+  guestStageId, hostStageId, renderEmulatedGuest, renderEmulatedHost, renderExternal, renderFabric,
 } from "./emulated";
 import { firewallId, firewallStages } from "./firewall";
 import { interceptRules } from "./intercept";
@@ -90,4 +90,3 @@ function hostFirewallStages(lab: ResolvedLab, host: Host, after: readonly string
   });
 }
 
-export { fabricStageId, guestStageId, hostStageId, networkStageId, externalStageId };

@@ -77,6 +77,14 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string
     apply.push(sh`ip link set ${host.lanPort} master ${s.bridge} up`);
     remove.push(sh`if ! cn_link_missing ${host.lanPort}; then ip link set ${host.lanPort} nomaster; fi`);
   }
+  // On real hosts VMs' TAPs (named by the lab) come and go with libvirt: a rebuilt bridge takes back those that exist.
+  if (host.target.kind !== "emulated") {
+    for (const g of lab.guests.filter((x) => x.host === host.name && x.compute.kind === "vm")) {
+      for (const n of g.nics.filter((x) => x.segment === s.name)) {
+        apply.push(sh`if ! cn_link_missing ${n.hostDev}; then ip link set ${n.hostDev} master ${s.bridge}; fi`);
+      }
+    }
+  }
   if (s.gateway?.host === host.name) {
     const r = routerLines(lab, s);
     apply.push(...r.apply);

@@ -20,7 +20,7 @@ export function scriptEnvironment(script: string): Record<string, string> {
 
 /**
  * A fixed bash program that joins the script chunks from the environment into a private temporary
- * file and runs it with `runner` (e.g. `ip netns exec lab-h1`) in front. It contains no lab data,
+ * file and runs it with `runner` (e.g. `nsenter --net=/run/netns/lab-h1`) in front. It contains no lab data,
  * so the destroy-time provisioner can use it too. With `skipIfNetnsGone` (teardown inside an
  * emulated host) it succeeds at once when that namespace no longer exists.
  */

@@ -185,7 +185,7 @@ describe("security group issues", () => {
 
     it("a group name used twice is reported at the second group", () => {
       expect(theIssue(lab([group("web"), group("db"), group("web", {}, "lab/web-again")]))).toEqual({
-        path: "lab/web-again", message: "security group name 'web' is used twice in the lab.",
+        path: "lab/web-again", message: "security group name 'web' is already used by lab/web; give each group its own name.",
       });
     });
 

@@ -53,7 +53,7 @@ describe("resolveLab segment issues", () => {
 
   it("two segments with the same name", () => {
     const issue = theIssue(emulatedLab({ segments: [segment("blue", "10.1.0.0/24"), { ...segment("blue", "10.2.0.0/24"), path: "lab/blue2" }] }));
-    expect(issue).toEqual({ path: "lab/blue2", message: "segment name 'blue' is used twice in the lab." });
+    expect(issue).toEqual({ path: "lab/blue2", message: "segment name 'blue' is already used by lab/blue; give each segment its own name." });
   });
 
   it("a segment's error does not also blame the guests on it", () => {
