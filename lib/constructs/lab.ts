@@ -177,11 +177,17 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
 
   /** Two labs with the same prefix would own (and destroy) each other's namespaces and devices. */
   private clashesWithOtherLabs(): string[] {
-    const mine = labPrefix(this.toSpec());
+    const spec = this.toSpec();
+    const mine = labPrefix(spec);
     const labs = this.node.root.node.findAll().filter((c): c is Lab => Lab.isLab(c));
-    const earlier = labs.slice(0, labs.indexOf(this)).find((l) => labPrefix(l.toSpec()) === mine);
-    if (!earlier) return [];
-    return [`prefix '${mine}' is already used by lab ${earlier.node.path}; two labs must not own the same kernel objects. Give this lab its own prefix, e.g. new Lab(scope, '${this.node.id}', { prefix: '${mine.slice(0, 5)}2' }).`];
+    const earlier = labs.slice(0, labs.indexOf(this));
+    const samePrefix = earlier.find((l) => labPrefix(l.toSpec()) === mine);
+    const sameName = earlier.find((l) => l.toSpec().name === spec.name);
+    return [
+      ...(samePrefix ? [`prefix '${mine}' is already used by lab ${samePrefix.node.path}; two labs must not own the same kernel objects. Give this lab its own prefix, e.g. new Lab(scope, '${this.node.id}', { prefix: '${mine.slice(0, 5)}2' }).`] : []),
+      // The name keys the lab's inventory file and its derived MACs.
+      ...(sameName ? [`lab name '${spec.name}' is already used by lab ${sameName.node.path}; give this lab its own name, e.g. { name: '${spec.name}-2' }.`] : []),
+    ];
   }
 
   private issuesAt(path: string): string[] {

@@ -59,6 +59,9 @@ export interface SegmentProps {
 }
 
 export function segmentSpec(name: string, props: SegmentProps, tenant?: string): SegmentSpec {
+  if (props.vni !== undefined && props.segmentation?.vni !== undefined && props.vni !== props.segmentation.vni) {
+    throw new Error(`network '${name}' sets vni ${props.vni} and Segmentation.vxlan({ vni: ${props.segmentation.vni} }); give the VNI once.`);
+  }
   return {
     name, path: "", tenant, cidr: props.cidr, ipv6Cidr: props.ipv6Cidr, mode: props.mode?.spec,
     segmentation: props.segmentation?.kind, vni: props.vni ?? props.segmentation?.vni, vlan: props.segmentation?.vlan,

@@ -43,7 +43,7 @@ export function renderLab(lab: ResolvedLab): Stage[] {
       stages.push(...firewallStages({
         // '.' cannot occur in a host name, so this never meets a host's firewall stages.
         where: `guest.${guest.name}`, runOn: { kind: "netns", netns: guest.netns! }, prefix: lab.prefix,
-        rulesets: [interceptRules(lab, guest)], after: [guestStageId(guest.name)], replacedWith: [guestStageId(guest.name)],
+        rulesets: interceptRules(lab, guest), after: [guestStageId(guest.name)], replacedWith: [guestStageId(guest.name)],
       }));
     }
     stages.push(renderInventory(lab, stages.map((s) => s.id)));

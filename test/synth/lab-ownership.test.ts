@@ -25,6 +25,16 @@ describe("two labs in one app", () => {
   });
 });
 
+describe("two labs with one name", () => {
+  it("are refused at synth: the name keys the inventory file and the derived MACs", () => {
+    const error = synthError((s) => {
+      new Lab(s, "a", { name: "shop", prefix: "shopa" }).addHost("h1");
+      new Lab(s, "b", { name: "shop", prefix: "shopb" }).addHost("h1");
+    });
+    expect(error).toContain("[stack/b] lab name 'shop' is already used by lab stack/a; give this lab its own name, e.g. { name: 'shop-2' }.");
+  });
+});
+
 describe("Lab.resolve() and later changes", () => {
   // Regression (fixed): lib/constructs/lab.ts:149 caches the first resolve() (`this.resolved ??=`). A guest added after
   // someone called lab.resolve() (e.g. to inspect allocated addresses) is silently left out of synth:

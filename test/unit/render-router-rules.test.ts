@@ -60,7 +60,8 @@ describe("routerRules (acme-web, service api at 10.96.0.10:80 over a1, a2, a3 we
 
 describe("interceptRules (m1: outbound -> 15001, inbound -> 15006, proxy uid 1337)", () => {
   const m1 = lab.guests.find((g) => g.name === "m1")!;
-  const tables = parseRestore(restorePayload(interceptRules(lab, m1)));
+  const [v4, v6] = interceptRules(lab, m1);
+  const tables = parseRestore(restorePayload(v4));
   const out = tables.get("nat")!.get("CN-tr-MESH-OUT")!.map((r) => r.join(" "));
   const outbound = (p: Partial<Packet>) => verdict(tables, "nat", "CN-tr-MESH-OUT", { src: "10.0.0.15", dst: "10.0.0.12", proto: "tcp", dport: 8080, uid: 0, ...p });
 
@@ -85,12 +86,22 @@ describe("interceptRules (m1: outbound -> 15001, inbound -> 15006, proxy uid 133
     expect(verdict(tables, "nat", "CN-tr-MESH-IN", { src: "10.0.0.12", dst: "10.0.0.15", proto: "tcp", dport: 8080 })).toMatchObject({
       target: "REDIRECT", args: ["--to-ports", "15006"],
     });
-    expect(interceptRules(lab, m1).hooks.map((h) => `${h.builtin} ${h.chain}`)).toEqual(["OUTPUT CN-tr-MESH-OUT", "PREROUTING CN-tr-MESH-IN"]);
+    expect(v4.hooks.map((h) => `${h.builtin} ${h.chain}`)).toEqual(["OUTPUT CN-tr-MESH-OUT", "PREROUTING CN-tr-MESH-IN"]);
+  });
+
+  it("IPv6 gets the same interception in ip6tables, with ::1 as loopback", () => {
+    expect(v6.family).toBe(6);
+    expect(restorePayload(v6).split("\n").filter((l) => l.startsWith("-A"))).toEqual([
+      "-A CN-tr-MESH-OUT -p tcp -m owner --uid-owner 1337 -j RETURN",
+      "-A CN-tr-MESH-OUT -p tcp -d ::1/128 -j RETURN",
+      "-A CN-tr-MESH-OUT -p tcp -j REDIRECT --to-ports 15001",
+      "-A CN-tr-MESH-IN -p tcp -j REDIRECT --to-ports 15006",
+    ]);
   });
 
   it("a guest without intercept gets no rules, and only the chains for the ports it names", () => {
-    expect(interceptRules(lab, lab.guests.find((g) => g.name === "a1")!).isEmpty).toBe(true);
+    expect(interceptRules(lab, lab.guests.find((g) => g.name === "a1")!).every((rs) => rs.isEmpty)).toBe(true);
     const outOnly = { ...m1, intercept: { outboundPort: 15001, proxyUid: 1337 } };
-    expect([...parseRestore(restorePayload(interceptRules(lab, outOnly))).get("nat")!.keys()]).toEqual(["CN-tr-MESH-OUT"]);
+    expect([...parseRestore(restorePayload(interceptRules(lab, outOnly)[0])).get("nat")!.keys()]).toEqual(["CN-tr-MESH-OUT"]);
   });
 });
