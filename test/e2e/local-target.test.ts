@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import { kernelName } from "../../lib/net";
 import { CdktfProject } from "../support/cdktf";
+import { rulesIn, withoutTimers } from "../support/kernel-state";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 
@@ -16,12 +17,11 @@ let project: CdktfProject;
 
 /** What the lab may touch on the machine: links, addresses, routes, rules, forwarding. */
 function machineState(): string {
-  const rules = run("ip", ["netns", "exec", machine, "iptables-save"]).split("\n").filter((l) => !l.startsWith("#")).join("\n").replace(/\[\d+:\d+\]/g, "");
   return [
-    run("ip", ["-n", machine, "-d", "link", "show"]).replace(/(\w+_timer)\s+[\d.]+/g, "$1"),
+    withoutTimers(run("ip", ["-n", machine, "-d", "link", "show"])),
     // Link-local addresses are "tentative" for a moment after the links come up (IPv6 DAD).
     run("ip", ["-n", machine, "addr"]).replace(/ tentative/g, ""), run("ip", ["-n", machine, "route"]),
-    rules.split(/(?=^\*)/m).filter((t) => t.split("\n").some((l) => l.startsWith("-A") || (l.startsWith(":") && !/ ACCEPT $/.test(l)))).join(""),
+    rulesIn(machine),
     nsExec(machine, "sysctl", ["-n", "net.ipv4.ip_forward"]).stdout,
   ].join("\n==\n");
 }

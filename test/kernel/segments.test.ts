@@ -2,6 +2,7 @@ import { LabSpec } from "../../lib/model";
 import { Stage, renderLab } from "../../lib/render";
 import { applyAll, resolved, runStage, teardownAll } from "../support/apply";
 import { canPing, cleanupPrefix, netnsWithPrefix, nsExec, run, uniquePrefix } from "../support/netns";
+import { withoutTimers } from "../support/kernel-state";
 import { requireRoot } from "../support/root";
 
 /**
@@ -26,13 +27,13 @@ const spec = (name = prefix): LabSpec => ({
 
 /** Everything observable about the lab's kernel state; running timers (gc_timer, ...) left out. */
 function kernelState(): string {
-  return netnsWithPrefix(prefix).sort().map((ns) => [
+  return withoutTimers(netnsWithPrefix(prefix).sort().map((ns) => [
     `== ${ns}`,
     run("ip", ["-n", ns, "-d", "link", "show"]),
     run("ip", ["-n", ns, "-br", "addr", "show"]),
     run("ip", ["-n", ns, "route", "show"]),
     run("bridge", ["-n", ns, "fdb", "show", "nomaster"]).split("\n").filter((l) => l.includes(" dst ")).join("\n"),
-  ].join("\n")).join("\n").replace(/(\w+_timer)\s+[\d.]+/g, "$1");
+  ].join("\n")).join("\n"));
 }
 
 describe("segments on emulated hosts (kernel)", () => {

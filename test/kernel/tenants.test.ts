@@ -1,6 +1,7 @@
 import { ResolvedLab, formatIssues } from "../../lib/model";
 import { Stage, renderLab } from "../../lib/render";
 import { runStage } from "../support/apply";
+import { rulesIn, withoutTimers } from "../support/kernel-state";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { connect, connectMany, startServer, stopServers } from "../support/tcp";
@@ -24,21 +25,9 @@ function apply(s: Stage): void {
   if (r.status !== 0) throw new Error(`apply of ${s.id} failed:\n${r.output}`);
 }
 
-/**
- * An iptables-save dump without comments and counters, and without tables that hold no rule and
- * only ACCEPT policies: using a table (the lab's conntrack zone lives in `raw`) makes the kernel
- * list it from then on, even once empty, and an empty table filters nothing (iptables-legacy
- * cannot even unload one). Any rule or chain left behind still shows.
- */
-function rulesView(dump: string): string {
-  const tables = dump.split("\n").filter((l) => !l.startsWith("#")).join("\n").replace(/\[\d+:\d+\]/g, "").split(/(?=^\*)/m);
-  return tables.filter((t) => t.split("\n").some((l) => l.startsWith("-A") || (l.startsWith(":") && !/ ACCEPT $/.test(l)))).join("");
-}
-
 /** Foreign state on h1 as a host's own tools would leave it; counters and dates left out. */
 function foreignView(): string {
-  const save = (cmd: string) => rulesView(run("ip", ["netns", "exec", ns("h1"), cmd]));
-  return [save("iptables-save"), save("ip6tables-save"), run("ip", ["-n", ns("h1"), "-d", "link", "show"]).replace(/(\w+_timer)\s+[\d.]+/g, "$1"), run("ip", ["-n", ns("h1"), "route"])].join("\n==\n");
+  return [rulesIn(ns("h1")), withoutTimers(run("ip", ["-n", ns("h1"), "-d", "link", "show"])), run("ip", ["-n", ns("h1"), "route"])].join("\n==\n");
 }
 
 let foreignBefore = "";
