@@ -1,4 +1,4 @@
-import { IpAddress, MacAddress, kernelName, validateIdentifier } from "../net";
+import { IpAddress, MacAddress, isPortNumber, kernelName, validateIdentifier } from "../net";
 import { AddressPool } from "./address-pool";
 import { ResolveContext, isDefined } from "./context";
 import { Guest, Host, Nic } from "./lab";
@@ -111,7 +111,7 @@ function checkIntercept(ctx: ResolveContext, g: GuestSpec, i: InterceptSpec): In
     ok = false;
   }
   for (const p of ports) {
-    if (!Number.isInteger(p) || p < 1 || p > 65535) {
+    if (!isPortNumber(p)) {
       ctx.issues.add(g.path, `intercept port ${p} of guest '${g.name}' is out of range 1-65535.`);
       ok = false;
     }

@@ -1,4 +1,4 @@
-import { Cidr, InvalidValueError, IpAddress, PortSpec, peerText, portText, shortHash, validateIdentifier } from "../net";
+import { Cidr, InvalidValueError, IpAddress, PortSpec, isPortNumber, peerText, portText, shortHash, validateIdentifier } from "../net";
 import { ResolveContext, isDefined } from "./context";
 import { Family, Guest, ResolvedSecurityGroup, SecurityRule } from "./lab";
 import { SecurityRuleSpec } from "./spec";
@@ -149,7 +149,7 @@ function portFamilies(p: PortSpec): Family[] {
 function checkPort(p: PortSpec): string | undefined {
   if (p.protocol === "tcp" || p.protocol === "udp") {
     for (const n of [p.from, p.to]) {
-      if (!Number.isInteger(n) || n < 1 || n > 65535) return `port ${n} is out of range: a port is 1-65535.`;
+      if (!isPortNumber(n)) return `port ${n} is out of range: a port is 1-65535.`;
     }
     if (p.from > p.to) return `port range ${p.from}-${p.to} is reversed; did you mean Port.${p.protocol}Range(${p.to}, ${p.from})?`;
     return undefined;

@@ -1,14 +1,10 @@
-import { IpAddress, validateIdentifier } from "../net";
+import { IpAddress, isPortNumber, validateIdentifier } from "../net";
 import { ResolveContext, isDefined } from "./context";
 import { External, Guest, Host, PortForward, Segment, Service } from "./lab";
 import { PortForwardSpec, ServiceSpec } from "./spec";
 
-function validPort(p: unknown): p is number {
-  return Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
-}
-
 function portIssue(ctx: ResolveContext, path: string, what: string, port: unknown): boolean {
-  if (validPort(port)) return false;
+  if (isPortNumber(port)) return false;
   ctx.issues.add(path, `${what} ${String(port)} is out of range: a port is 1-65535.`);
   return true;
 }

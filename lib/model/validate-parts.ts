@@ -1,4 +1,4 @@
-import { InvalidValueError, IpAddress } from "../net";
+import { InvalidValueError, IpAddress, isPortNumber } from "../net";
 import { ComputeSpec, TargetSpec } from "./spec";
 
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -24,7 +24,7 @@ export function validateTarget(t: TargetSpec): TargetSpec {
   if (!USER_RE.test(t.user)) {
     throw new InvalidValueError(`SSH user '${t.user}' is not a valid login name: use up to 32 of a-z, 0-9, '_' and '-', starting with a letter or '_'.`);
   }
-  if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) {
+  if (!isPortNumber(t.port)) {
     throw new InvalidValueError(`SSH port ${t.port} is out of range 1-65535.`);
   }
   if (!PATH_RE.test(t.privateKeyFile)) {

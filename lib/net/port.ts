@@ -1,3 +1,10 @@
+export const MAX_PORT = 65535;
+
+/** Whether `n` is a TCP/UDP port number (1-65535). */
+export function isPortNumber(n: unknown): n is number {
+  return Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_PORT;
+}
+
 /** What a security group rule matches above IP: a protocol and its ports or ICMP type/code. */
 export type PortSpec =
   | { readonly protocol: "tcp" | "udp"; readonly from: number; readonly to: number }
@@ -18,7 +25,7 @@ export class Port {
   }
 
   static allTcp(): Port {
-    return new Port({ protocol: "tcp", from: 1, to: 65535 });
+    return new Port({ protocol: "tcp", from: 1, to: MAX_PORT });
   }
 
   static udp(port: number): Port {
@@ -30,7 +37,7 @@ export class Port {
   }
 
   static allUdp(): Port {
-    return new Port({ protocol: "udp", from: 1, to: 65535 });
+    return new Port({ protocol: "udp", from: 1, to: MAX_PORT });
   }
 
   /** ICMP (IPv4) of one type, e.g. 8 (echo request); any code. */
