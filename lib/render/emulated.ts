@@ -37,6 +37,15 @@ export function renderFabric(lab: ResolvedLab): Stage {
   };
 }
 
+/** A veth from namespace `ns` (named `dev` there) to the fabric bridge (named `port` there), up at both ends. */
+function onFabric(fabricNs: string, port: string, ns: string, dev: string): string[] {
+  return [
+    sh`if cn_link_missing ${dev} ${ns}; then ip link add ${port} netns ${fabricNs} type veth peer name ${dev} netns ${ns}; fi`,
+    sh`ip -n ${fabricNs} link set ${port} master ${FABRIC_BRIDGE} up`,
+    sh`ip -n ${ns} link set ${dev} up`,
+  ];
+}
+
 /** An emulated host: its namespace, and an uplink on the fabric carrying its underlay address. */
 export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
   const fabric = lab.fabric!;
@@ -51,16 +60,10 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
     apply: applyScript(`host ${host.name} (${host.underlay})`, [
       sh`cn_netns_add ${ns}`,
       sh`ip -n ${ns} link set lo up`,
-      sh`if cn_link_missing ${host.uplink} ${ns}; then ip link add ${port} netns ${fabric.netns} type veth peer name ${host.uplink} netns ${ns}; fi`,
-      sh`ip -n ${fabric.netns} link set ${port} master ${FABRIC_BRIDGE} up`,
+      ...onFabric(fabric.netns, port, ns, host.uplink),
       sh`ip -n ${ns} addr replace ${host.underlay.toString()}/${fabric.cidr.prefixLength} dev ${host.uplink}`,
-      sh`ip -n ${ns} link set ${host.uplink} up`,
       // A second port on the fabric for a bridged segment: guests then sit on the "physical" LAN.
-      ...(host.lanPort && host.fabricLanPort ? [
-        sh`if cn_link_missing ${host.lanPort} ${ns}; then ip link add ${host.fabricLanPort} netns ${fabric.netns} type veth peer name ${host.lanPort} netns ${ns}; fi`,
-        sh`ip -n ${fabric.netns} link set ${host.fabricLanPort} master ${FABRIC_BRIDGE} up`,
-        sh`ip -n ${ns} link set ${host.lanPort} up`,
-      ] : []),
+      ...(host.lanPort && host.fabricLanPort ? onFabric(fabric.netns, host.fabricLanPort, ns, host.lanPort) : []),
     ], teardown),
     teardown: teardownScript(`host ${host.name}`, teardown),
   };
@@ -125,10 +128,8 @@ export function renderExternal(lab: ResolvedLab, ext: External, routes: Readonly
   const body = [
     sh`cn_netns_add ${ns}`,
     sh`ip -n ${ns} link set lo up`,
-    sh`if cn_link_missing eth0 ${ns}; then ip link add ${ext.fabricPort} netns ${fabric.netns} type veth peer name eth0 netns ${ns}; fi`,
-    sh`ip -n ${fabric.netns} link set ${ext.fabricPort} master ${FABRIC_BRIDGE} up`,
+    ...onFabric(fabric.netns, ext.fabricPort, ns, "eth0"),
     sh`ip -n ${ns} addr replace ${ext.address.toString()}/${fabric.cidr.prefixLength} dev eth0`,
-    sh`ip -n ${ns} link set eth0 up`,
     ...ext.addresses.map((a) => sh`ip -n ${ns} addr replace ${a.toString()} dev lo`),
     // An external with addresses of its own speaks from the first one (e.g. an admin host in its admin net).
     ...routes.map((r) => (src ? sh`ip -n ${ns} route replace ${r.to} via ${r.via} src ${src}` : sh`ip -n ${ns} route replace ${r.to} via ${r.via}`)),
