@@ -1,7 +1,7 @@
 import { Annotations, Aspects, IAspect } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { LabSpec, Resolution, labPrefix, resolveLab } from "../model";
-import { renderLab } from "../render";
+import { renderLab, stageFingerprints } from "../render";
 import { Backend } from "./backend";
 import {
   ExternalProps, GuestProps, HostProps, LabExternal, LabGuest, LabHost, LabPortForward, LabRegistry, LabSegment, LabService,
@@ -123,9 +123,11 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
     if (!lab) return; // validation reports the issues; nothing is rendered
     const hooks = new Map<string, StageHook>();
     const scope = new Construct(this, "Stages");
-    for (const stage of renderLab(lab)) {
-      // Names never hold '_', so this is one-to-one ("firewall-base/h1" vs "firewall/base-h1").
-      hooks.set(stage.id, new StageHook(scope, stage.id.replace(/\//g, "_"), lab, stage, hooks));
+    const stages = renderLab(lab);
+    const fingerprints = stageFingerprints(stages);
+    for (const stage of stages) {
+      // Names never hold '_', so this is one-to-one ("owner/h1" vs "owner_h1" cannot both occur).
+      hooks.set(stage.id, new StageHook(scope, stage.id.replace(/\//g, "_"), lab, stage, fingerprints.get(stage.id)!, hooks));
     }
     if (lab.backend.kind === "hosts") new RealGuests(this, "Compute", lab, hooks);
   }

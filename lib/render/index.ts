@@ -9,3 +9,5 @@ export * from "./routing-rules";
 export * from "./intercept";
 export * from "./security";
 export * from "./sysctl";
+export * from "./converge";
+export * from "./fingerprint";

@@ -1,6 +1,6 @@
 import { heredoc, sh } from "../net";
 import { ResolvedLab } from "../model";
-import { applyScript, teardownScript } from "./script";
+import { applyScript, keepOnTeardown } from "./script";
 import { Stage } from "./stage";
 
 /** Where emulated labs describe themselves for the `cloudnet` CLI. */
@@ -41,10 +41,9 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
   return { lab: lab.name, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers] };
 }
 
-/** Writes the lab's inventory file once everything else is in place; removes it first on destroy. */
+/** Writes the lab's inventory file once everything else is in place (the fabric stage removes it on destroy). */
 export function renderInventory(lab: ResolvedLab, after: readonly string[]): Stage {
   const file = `${INVENTORY_DIR}/${lab.name}.json`;
-  const teardown = [sh`rm -f ${file}`];
   return {
     id: "inventory",
     runOn: { kind: "controller" },
@@ -56,7 +55,8 @@ export function renderInventory(lab: ResolvedLab, after: readonly string[]): Sta
       sh`mkdir -p ${INVENTORY_DIR}`,
       heredoc(sh`cat > ${file}.tmp`, JSON.stringify(inventoryOf(lab), null, 2)),
       sh`mv -f ${file}.tmp ${file}`,
-    ], teardown),
-    teardown: teardownScript(`inventory ${file}`, teardown),
+    ], [sh`rm -f ${file}.tmp`]),
+    teardown: keepOnTeardown(`inventory ${file}`),
+    owns: [{ kind: "file", path: file }],
   };
 }

@@ -1,3 +1,5 @@
+import { sh } from "../net";
+
 /**
  * Helpers every script starts with. Static text: no value from the lab is interpolated here.
  * Each one is idempotent, so that applying a stage twice changes nothing the second time.
@@ -41,9 +43,22 @@ export function applyScript(title: string, body: readonly string[], teardown: re
   ].join("\n");
 }
 
-/** A teardown script: removes only what the stage created, and succeeds when it is already gone. */
+/** A teardown script: removes only what the lab owns, and succeeds when it is already gone. */
 export function teardownScript(title: string, body: readonly string[], helpers: readonly string[] = []): string {
   return [PRELUDE, ...helpers, `cn_log ${quoteTitle(`remove ${title}`)}`, ...body, ""].join("\n");
+}
+
+/**
+ * The teardown of every stage but the owners: nothing. Terraform runs it before a replacement too,
+ * and a replaced stage's apply converges what is there, so removing first would only open a gap.
+ */
+export function keepOnTeardown(title: string): string {
+  return teardownScript(title, [": # kept: the lab's owner stage removes it on destroy, the converge stage once it is no longer declared"]);
+}
+
+/** Rollback lines that remove namespace `ns` only if this run created it (a re-apply keeps what was there). */
+export function freshNetns(ns: string, rollback: string): { check: string; rollback: string } {
+  return { check: sh`cn_fresh=1; [ ! -e /run/netns/${ns} ] || cn_fresh=0`, rollback: `if [ "\${cn_fresh:-0}" = 1 ]; then ${rollback}; fi` };
 }
 
 function indent(lines: readonly string[]): string[] {

@@ -148,7 +148,7 @@ export function tempSetName(set: string): string {
  * ipset updates: each set is filled under a temporary name and swapped in, so rules never see a
  * half-filled set; sets this host no longer uses are destroyed after the rules stop naming them.
  */
-export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; after: string[] } {
+export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; after: string[]; names: string[] } {
   const sets = setsUsed(lab, host);
   const before: string[] = [];
   for (const { group, family } of sets) {
@@ -167,8 +167,8 @@ export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; af
       heredoc("ipset restore", lines.join("\n")),
     );
   }
-  const keep = sets.map(({ group, family }) => group.sets[family]).join(",") || "-";
-  return { before, after: [sh`cn_ipset_prune ${ipsetMarker(lab.prefix)} ${keep}`] };
+  const names = sets.map(({ group, family }) => group.sets[family]);
+  return { before, after: [sh`cn_ipset_prune ${ipsetMarker(lab.prefix)} ${names.join(",") || "-"}`], names };
 }
 
 /** Teardown: every set of the lab (after its chains are gone), and any temporary twin left by a failed apply. */

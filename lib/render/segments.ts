@@ -1,41 +1,86 @@
 import { MacAddress, sh } from "../net";
 import { Host, ResolvedLab, Segment } from "../model";
-import { applyScript, teardownScript } from "./script";
-import { Stage } from "./stage";
+import { stateScope } from "./converge";
+import { applyScript, keepOnTeardown } from "./script";
+import { hasSecurityGroups } from "./security";
+import { Owned, Stage } from "./stage";
+import { SYSCTL_HELPERS } from "./sysctl";
 
-/** All-zero MAC: in a VXLAN FDB it marks the default (flood) destinations. */
-const FLOOD_MAC = "00:00:00:00:00:00";
 const VXLAN_PORT = 4789;
 
 export function networkStageId(host: string): string {
   return `network/${host}`;
 }
 
+/** Shell helpers of the network stage. Static text. */
+export const NETWORK_HELPERS = [
+  ...SYSCTL_HELPERS,
+  "# cn_flood DEV DST...: exactly these flood (all-zero MAC) destinations on a VXLAN device.",
+  "cn_flood() {",
+  "  local dev=$1 dst; shift",
+  "  local want=\" $* \"",
+  "  for dst in $(bridge fdb show dev \"$dev\" | awk '$1 == \"00:00:00:00:00:00\" { for (i = 2; i < NF; i++) if ($i == \"dst\") print $(i + 1) }'); do",
+  "    case \"$want\" in *\" $dst \"*) ;; *) bridge fdb del 00:00:00:00:00:00 dev \"$dev\" dst \"$dst\" ;; esac",
+  "  done",
+  "  for dst in \"$@\"; do bridge fdb append 00:00:00:00:00:00 dev \"$dev\" dst \"$dst\" 2>/dev/null || true; done",
+  "}",
+  "# cn_router_link HOSTLINK START: the /30 of a router link, as 'HOST ROUTER': the one HOSTLINK has, else the",
+  "# first free one from link number START on, so that labs sharing a host never pick the same addresses.",
+  "cn_router_link() {",
+  "  local a used i j",
+  "  a=$(ip -4 -o addr show dev \"$1\" 2>/dev/null | awk '$4 ~ /^169[.]254[.]/ { sub(\"/.*\", \"\", $4); print $4; exit }')",
+  "  if [ -z \"$a\" ]; then",
+  "    used=\" $(ip -4 -o addr show | awk '$4 ~ /^169[.]254[.]/ { sub(\"/.*\", \"\", $4); printf \"%s \", $4 }') \"",
+  "    for ((i = $2; i < $2 + 16384; i++)); do",
+  "      j=$((i % 16384)); a=169.254.$((j / 64)).$((j % 64 * 4 + 1))",
+  "      case \"$used\" in *\" $a \"*) ;; *) break ;; esac",
+  "    done",
+  "  fi",
+  "  echo \"$a ${a%.*}.$((${a##*.} + 1))\"",
+  "}",
+];
+
 /**
  * The segments a host takes part in: a bridge per segment, joined to the other hosts by a VXLAN
  * device with head-end replication (one flood entry per remote host), a VLAN device on the uplink,
  * or the host's LAN port (bridged). Gateways, floating IPs and routes to routed segments come with
- * them. Returns undefined when the host has none of these.
+ * them. The apply converges: run over an older version it adds, changes and removes entries in place
+ * (flood lists, routes, addresses) without taking a bridge or router down. Returns undefined when the
+ * host has none of these.
  */
 export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly string[]): Stage | undefined {
   const segments = lab.segments.filter((s) => s.hosts.includes(host.name));
   const routes = routesFor(lab, host);
   const floating = floatingIpsOn(lab, host);
   if (segments.length === 0 && routes.length === 0) return undefined;
+  const scope = stateScope(lab, host.name);
+  const guarded = hasSecurityGroups(lab, host);
   const body: string[] = [];
-  const teardown: string[] = [];
-  for (const s of segments) {
-    const { apply, remove } = segmentLines(lab, host, s);
-    body.push(...apply);
-    teardown.push(...remove);
+  const owns: Owned[] = [];
+  if (guarded) {
+    body.push(sh`cn_brnf_hold ${scope} ${lab.prefix}`);
+    owns.push({ kind: "br-netfilter" });
   }
+  if (segments.some((s) => s.gateway?.host === host.name)) {
+    // Forwarding on the uplink and the router links only, not host-wide: the host's other interfaces keep theirs.
+    const key = `net/ipv4/conf/${host.uplink}/forwarding`;
+    body.push(sh`cn_sysctl_hold ${key} ${scope} ${lab.prefix}`, sh`sysctl -qw ${key}=1`);
+    owns.push({ kind: "sysctl", key });
+  }
+  for (const s of segments) {
+    const seg = segmentLines(lab, host, s, guarded);
+    body.push(...seg.apply);
+    owns.push(...seg.owns);
+  }
+  // The host ends of its guests' NICs (veths here, TAPs that libvirt makes on real hosts) are the lab's too.
+  for (const g of lab.guests.filter((x) => x.host === host.name)) for (const n of g.nics) owns.push({ kind: "link", name: n.hostDev });
   for (const ip of floating) {
-    body.push(sh`ip addr replace ${ip}/32 dev ${host.uplink}`);
-    teardown.push(sh`ip addr del ${ip}/32 dev ${host.uplink} 2>/dev/null || true`);
+    body.push(sh`cn_addr_put ${scope} ${lab.prefix} ${ip}/32 ${host.uplink}`);
+    owns.push({ kind: "address", address: `${ip}/32`, dev: host.uplink });
   }
   for (const r of routes) {
-    body.push(sh`ip route replace ${r.to} via ${r.via}`);
-    teardown.push(sh`ip route del ${r.to} via ${r.via} 2>/dev/null || true`);
+    body.push(sh`cn_route_put ${scope} ${lab.prefix} ${r.to} via ${r.via}`);
+    owns.push({ kind: "route", to: r.to });
   }
   const names = segments.map((s) => s.name).join(",") || "routes";
   const title = `network on ${host.name}: ${names}`;
@@ -44,38 +89,40 @@ export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly 
     runOn: { kind: "host", host: host.name },
     title,
     after,
-    apply: applyScript(title, body, teardown),
-    teardown: teardownScript(title, teardown),
+    // A failed apply keeps what was live: the next deploy converges from there.
+    apply: applyScript(title, body, [], NETWORK_HELPERS),
+    teardown: keepOnTeardown(title),
+    owns,
   };
 }
 
-function segmentLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[]; remove: string[] } {
+function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean): { apply: string[]; owns: Owned[] } {
+  const filter = guarded ? 1 : 0;
   const apply = [
     `# segment ${s.name} of tenant ${s.tenant}: ${s.mode}, ${s.cidr}${s.cidr6 ? ` ${s.cidr6}` : ""}, ${s.vni !== undefined ? `VNI ${s.vni}` : s.vlan !== undefined ? `VLAN ${s.vlan}` : "LAN"}, MTU ${s.mtu}`,
     sh`if cn_link_missing ${s.bridge}; then ip link add ${s.bridge} mtu ${s.mtu} type bridge; fi`,
+    // Security groups see this bridge's frames (br_netfilter, per bridge: the host's own bridges are left as they are).
+    sh`ip link set ${s.bridge} type bridge nf_call_iptables ${filter} nf_call_ip6tables ${filter}`,
     sh`ip link set ${s.bridge} up`,
   ];
-  const remove: string[] = [];
+  const owns: Owned[] = [{ kind: "link", name: s.bridge }];
   if (s.vni !== undefined && s.overlayDev) {
+    const remotes = s.hosts.filter((h) => h !== host.name).map((r) => lab.hosts.find((h) => h.name === r)!.underlay.toString());
     apply.push(
       sh`if cn_link_missing ${s.overlayDev}; then ip link add ${s.overlayDev} mtu ${s.mtu} type vxlan id ${s.vni} local ${host.underlay.toString()} dstport ${VXLAN_PORT}; fi`,
       sh`ip link set ${s.overlayDev} master ${s.bridge} up`,
+      [sh`cn_flood ${s.overlayDev}`, ...remotes.map((d) => sh`${d}`)].join(" "),
     );
-    for (const remote of s.hosts.filter((h) => h !== host.name)) {
-      const dst = lab.hosts.find((h) => h.name === remote)!.underlay.toString();
-      apply.push(sh`bridge fdb append ${FLOOD_MAC} dev ${s.overlayDev} dst ${dst}`);
-    }
-    remove.push(sh`cn_link_del ${s.overlayDev}`);
+    owns.push({ kind: "link", name: s.overlayDev });
   } else if (s.vlan !== undefined && s.overlayDev) {
     apply.push(
       sh`if cn_link_missing ${s.overlayDev}; then ip link add link ${host.uplink} name ${s.overlayDev} mtu ${s.mtu} type vlan id ${s.vlan}; fi`,
       sh`ip link set ${s.overlayDev} master ${s.bridge} up`,
     );
-    remove.push(sh`cn_link_del ${s.overlayDev}`);
+    owns.push({ kind: "link", name: s.overlayDev });
   } else if (s.mode === "bridged" && host.lanPort) {
-    // The LAN port is the host's (real hosts) or the host stage's (emulated): released, never deleted.
+    // The LAN port is the host's (real hosts) or the host stage's (emulated): released with the bridge, never deleted.
     apply.push(sh`ip link set ${host.lanPort} master ${s.bridge} up`);
-    remove.push(sh`if ! cn_link_missing ${host.lanPort}; then ip link set ${host.lanPort} nomaster; fi`);
   }
   // On real hosts VMs' TAPs (named by the lab) come and go with libvirt: a rebuilt bridge takes back those that exist.
   if (host.target.kind !== "emulated") {
@@ -86,23 +133,23 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string
     }
   }
   if (s.gateway?.host === host.name) {
-    const r = routerLines(lab, s);
+    const r = routerLines(lab, host, s);
     apply.push(...r.apply);
-    remove.push(...r.remove);
+    owns.push(...r.owns);
   }
-  remove.push(sh`cn_link_del ${s.bridge}`);
-  return { apply, remove };
+  return { apply, owns };
 }
 
 /**
  * The segment's router namespace on its gateway host: `gw0` on the bridge with the gateway
- * address(es), `ext0` linked to the host, which routes the subnet to it. Removing the namespace
- * removes both links (and the host's route through them).
+ * address(es), `ext0` linked to the host, which routes the subnet to it. The link's /30 is chosen on
+ * the host at apply time, so labs that share a host never pick the same one.
  */
-function routerLines(lab: ResolvedLab, s: Segment): { apply: string[]; remove: string[] } {
+function routerLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[]; owns: Owned[] } {
   const gw = s.gateway!;
   const r = gw.router;
   const mac = MacAddress.derive(`${lab.name}/router/${s.name}`).toString();
+  const start = linkNumber(r.hostLinkAddress.toString());
   const apply = [
     `# router of segment ${s.name}: namespace ${r.netns}`,
     sh`cn_netns_add ${r.netns}`,
@@ -113,16 +160,30 @@ function routerLines(lab: ResolvedLab, s: Segment): { apply: string[]; remove: s
     ...(gw.address6 && s.cidr6 ? [sh`ip -n ${r.netns} -6 addr replace ${gw.address6.toString()}/${s.cidr6.prefixLength} dev gw0 nodad`] : []),
     sh`ip -n ${r.netns} link set gw0 up`,
     sh`if cn_link_missing ${r.hostLink}; then ip link add ${r.hostLink} type veth peer name ext0 netns ${r.netns}; fi`,
-    sh`ip addr replace ${r.hostLinkAddress.toString()}/30 dev ${r.hostLink}`,
+    sh`read -r cn_host cn_router < <(cn_router_link ${r.hostLink} ${start})`,
+    sh`ip addr replace "$cn_host/30" dev ${r.hostLink}`,
+    sh`sysctl -qw net/ipv4/conf/${r.hostLink}/forwarding=1`,
     sh`ip link set ${r.hostLink} up`,
-    sh`ip -n ${r.netns} addr replace ${r.routerLinkAddress.toString()}/30 dev ext0`,
+    sh`ip -n ${r.netns} addr replace "$cn_router/30" dev ext0`,
     sh`ip -n ${r.netns} link set ext0 up`,
-    sh`ip -n ${r.netns} route replace default via ${r.hostLinkAddress.toString()}`,
+    sh`ip -n ${r.netns} route replace default via "$cn_host"`,
     sh`ip netns exec ${r.netns} sysctl -qw net.ipv4.ip_forward=1`,
     ...(gw.address6 ? [sh`ip netns exec ${r.netns} sysctl -qw net.ipv6.conf.all.forwarding=1`] : []),
-    sh`ip route replace ${s.cidr.toString()} via ${r.routerLinkAddress.toString()} dev ${r.hostLink}`,
+    sh`cn_route_put ${stateScope(lab, host.name)} ${lab.prefix} ${s.cidr.toString()} via "$cn_router" dev ${r.hostLink}`,
   ];
-  return { apply, remove: [sh`cn_netns_del ${r.netns} gw0 ext0`] };
+  return {
+    apply,
+    owns: [
+      { kind: "netns", name: r.netns }, { kind: "link", name: r.bridgePort }, { kind: "link", name: r.hostLink },
+      { kind: "route", to: s.cidr.toString() },
+    ],
+  };
+}
+
+/** The number of a router link in 169.254.0.0/16 (4 addresses each) from its host address. */
+function linkNumber(hostAddress: string): number {
+  const [, , c, d] = hostAddress.split(".").map(Number);
+  return (c * 256 + d - 1) / 4;
 }
 
 /** Floating IPs answered by this host on its uplink (it is their segment's gateway). */

@@ -1,3 +1,6 @@
+import { Family } from "../model";
+import { Table } from "./firewall/ruleset";
+
 /** Where a stage's scripts run. */
 export type Runner =
   /** On the machine that runs Terraform, outside any host: creates and removes emulated namespaces. */
@@ -8,8 +11,36 @@ export type Runner =
   | { readonly kind: "netns"; readonly netns: string };
 
 /**
- * One unit of host state with its own apply and teardown: the smallest thing Terraform creates,
- * replaces or destroys. Scripts are complete bash programs built only from validated words.
+ * A kernel object (or host setting, or file) a stage puts in place and the lab owns. The converge
+ * stage of the stage's machine removes every object of the lab's prefix that no stage declares, so a
+ * renderer that creates an object must declare it here.
+ */
+export type Owned =
+  /** A network namespace on the machine the stage runs on. */
+  | { readonly kind: "netns"; readonly name: string }
+  /** A link in the stage's own namespace, or in `netns` (e.g. the emulated fabric's ports). */
+  | { readonly kind: "link"; readonly name: string; readonly netns?: string }
+  /** An iptables chain in the host's own namespace. */
+  | { readonly kind: "chain"; readonly family: Family; readonly table: Table; readonly name: string }
+  | { readonly kind: "ipset"; readonly name: string }
+  /** A bridge-family nftables table. */
+  | { readonly kind: "nft-table"; readonly name: string }
+  /** A route in the host's main table, keyed by its destination. */
+  | { readonly kind: "route"; readonly to: string }
+  /** An address on a device the lab does not own (a floating IP on the uplink). */
+  | { readonly kind: "address"; readonly address: string; readonly dev: string }
+  /** A host setting held at 1 while the lab needs it (see SYSCTL_HELPERS). */
+  | { readonly kind: "sysctl"; readonly key: string }
+  /** br_netfilter loaded for the lab where the host did not have it. */
+  | { readonly kind: "br-netfilter" }
+  | { readonly kind: "file"; readonly path: string };
+
+/**
+ * One unit of host state: the smallest thing Terraform creates or replaces. Its apply converges:
+ * run again over what it built before, it changes nothing, and run over an older version it brings
+ * the objects it declares to the new one without taking them down first. It does not remove objects
+ * that other stages or older versions left: the machine's converge stage does (Terraform does not
+ * run the destroy-time step of a resource removed from the code).
  */
 export interface Stage {
   /** Unique in the lab, e.g. `host/h1`, `network/h1`, `guest/vm1`. */
@@ -18,12 +49,19 @@ export interface Stage {
   /** One line for people: what the stage puts in place. */
   readonly title: string;
   readonly apply: string;
+  /**
+   * Run by `cdktf destroy` (and by Terraform before a replacement). Only the lab's owner stages (the
+   * emulated fabric, `owner/<host>`) remove anything; every other stage's teardown does nothing, so
+   * that replacing a stage never takes down what stays.
+   */
   readonly teardown: string;
   /** Stages that must be applied before this one (and torn down after it). */
   readonly after: readonly string[];
   /**
-   * Stages whose replacement must replace this one too (a guest's veth must be re-plugged into a
-   * rebuilt bridge), a subset of the stages it comes after. @default all of `after`
+   * Stages whose replacement must re-apply this one too (rules in a router namespace that was
+   * rebuilt), a subset of the stages it comes after. @default all of `after`
    */
   readonly replacedWith?: readonly string[];
+  /** What the stage puts in place, for convergence and `cloudnet verify`. @default nothing */
+  readonly owns?: readonly Owned[];
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import { LabSpec, ResolvedLab, formatIssues, resolveLab } from "../../lib/model";
-import { Stage, renderLab } from "../../lib/render";
+import { Stage, renderLab, stageFingerprints } from "../../lib/render";
 import { LocalExec, hookFor } from "../../lib/targets";
 
 /** Resolves a spec or throws with its issues. */
@@ -45,5 +45,50 @@ export function teardownAll(lab: ResolvedLab, stages: readonly Stage[]): void {
   for (const s of [...stages].reverse()) {
     const r = runStage(lab, s, "teardown");
     if (r.status !== 0) throw new Error(`teardown of ${s.id} failed (${r.status}):\n${r.output}`);
+  }
+}
+
+/**
+ * Deploys successive versions of a lab the way Terraform does with our hooks: a stage whose
+ * fingerprint changed is replaced (its old teardown, then its new apply), a new stage is applied, and
+ * a stage removed from the code is dropped from the state without running anything (Terraform does
+ * not run destroy-time provisioners of removed resources). `destroy` runs every teardown, last first.
+ */
+export class Deployment {
+  private state: Array<{ lab: ResolvedLab; stage: Stage; fingerprint: string }> = [];
+
+  /** Ids of the stages the last deploy applied (new or replaced). */
+  applied: string[] = [];
+
+  deploy(lab: ResolvedLab): void {
+    const stages = renderLab(lab);
+    const fingerprints = stageFingerprints(stages);
+    const replaced = this.state.filter((e) => fingerprints.has(e.stage.id) && fingerprints.get(e.stage.id) !== e.fingerprint);
+    for (const e of [...replaced].reverse()) {
+      const r = runStage(e.lab, e.stage, "teardown");
+      if (r.status !== 0) throw new Error(`teardown of replaced ${e.stage.id} failed (${r.status}):\n${r.output}`);
+    }
+    this.applied = [];
+    // Removed stages leave the state; replaced ones are gone until applied again (a failure keeps them out).
+    this.state = this.state.filter((e) => fingerprints.get(e.stage.id) === e.fingerprint);
+    for (const s of stages) {
+      const fingerprint = fingerprints.get(s.id)!;
+      if (this.state.some((e) => e.stage.id === s.id)) continue;
+      const r = runStage(lab, s, "apply");
+      if (r.status !== 0) throw new Error(`apply of ${s.id} failed (${r.status}):\n${r.output}`);
+      this.applied.push(s.id);
+      this.state.push({ lab, stage: s, fingerprint });
+    }
+    // Terraform's state order: dependencies first, as rendered.
+    const order = new Map(stages.map((s, i) => [s.id, i]));
+    this.state.sort((a, b) => order.get(a.stage.id)! - order.get(b.stage.id)!);
+  }
+
+  destroy(): void {
+    for (const e of [...this.state].reverse()) {
+      const r = runStage(e.lab, e.stage, "teardown");
+      if (r.status !== 0) throw new Error(`teardown of ${e.stage.id} failed (${r.status}):\n${r.output}`);
+    }
+    this.state = [];
   }
 }

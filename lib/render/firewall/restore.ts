@@ -2,7 +2,7 @@ import { heredoc, sh } from "../../net";
 import { Family } from "../../model";
 import { Ruleset, chainMarker } from "./ruleset";
 
-const TOOLS: Record<Family, { restore: string; save: string; cmd: string }> = {
+export const TOOLS: Record<Family, { restore: string; save: string; cmd: string }> = {
   4: { restore: "iptables-restore", save: "iptables-save", cmd: "iptables" },
   6: { restore: "ip6tables-restore", save: "ip6tables-save", cmd: "ip6tables" },
 };
@@ -39,7 +39,7 @@ export function applyRuleset(rs: Ruleset): string[] {
   return lines;
 }
 
-const TABLES = ["raw", "mangle", "nat", "filter"] as const;
+export const TABLES = ["raw", "mangle", "nat", "filter"] as const;
 
 /** Teardown: every jump into, and every chain of, this lab in both families; nothing else. */
 export function removeLabChains(prefix: string): string[] {

@@ -1,0 +1,170 @@
+import { sh } from "../net";
+import { ResolvedLab, ipsetMarker } from "../model";
+import { FIREWALL_HELPERS, TABLES, TOOLS, chainMarker } from "./firewall";
+import { INVENTORY_DIR } from "./inventory";
+import { applyScript, teardownScript } from "./script";
+import { IPSET_HELPERS, nftTable } from "./security";
+import { Owned, Runner, Stage } from "./stage";
+import { SYSCTL_HELPERS } from "./sysctl";
+
+/**
+ * Convergence, as controllers resync (Calico Felix, kube-proxy, Neutron's agents): Terraform never
+ * runs the destroy-time step of a stage removed from the code, so each machine gets a converge stage,
+ * replaced whenever what the lab declares there changes, that lists the live objects carrying the
+ * lab's prefix kind by kind and removes those no stage declares. Each host also gets an owner stage,
+ * created once, whose destroy removes everything the lab has there: `cdktf destroy` needs nothing else.
+ */
+
+export const convergeId = (scope: string) => (scope === CONTROLLER ? "converge" : `converge/${scope}`);
+export const ownerId = (host: string) => `owner/${host}`;
+const CONTROLLER = "";
+
+/** The state scope of a host's holds and records: its namespace when emulated, else the host itself. */
+export function stateScope(lab: ResolvedLab, host: string): string {
+  return lab.hosts.find((h) => h.name === host)?.netns ?? "host";
+}
+
+/** Shell helpers that list the lab's live objects of one kind and remove those not kept. Static text. */
+export const CONVERGE_HELPERS = [
+  ...FIREWALL_HELPERS,
+  ...IPSET_HELPERS,
+  ...SYSCTL_HELPERS,
+  "cn_ip() { local ns=$1; shift; if [ \"$ns\" = - ]; then ip \"$@\"; else ip -n \"$ns\" \"$@\"; fi; }",
+  "# cn_links_prune NETNS PREFIX KEEP: deletes the links named <PREFIX><letter>-... that KEEP (a comma list) does not name.",
+  "cn_links_prune() {",
+  "  local ns=$1 p=$2 keep=,$3, dev",
+  "  for dev in $(cn_ip \"$ns\" -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E \"^${p}[a-z]-\" || true); do",
+  "    case \"$keep\" in *,\"$dev\",*) ;; *) cn_log \"remove link $dev\"; cn_ip \"$ns\" link del dev \"$dev\" 2>/dev/null || true ;; esac",
+  "  done",
+  "}",
+  "# cn_netns_prune PREFIX KEEP: removes the namespaces named <PREFIX>-... that KEEP does not name, with their state.",
+  "cn_netns_prune() {",
+  "  local p=$1 keep=,$2, ns",
+  "  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E \"^${p}-\" || true); do",
+  "    case \"$keep\" in *,\"$ns\",*) ;; *) cn_log \"remove namespace $ns\"; cn_netns_del \"$ns\"; rm -rf \"$CN_STATE/$ns\" ;; esac",
+  "  done",
+  "}",
+  "# cn_records_prune SCOPE LAB KIND KEEP: removes the routes or addresses LAB recorded in SCOPE that KEEP does not name.",
+  "cn_records_prune() {",
+  "  local f=$CN_STATE/$1/$3@$2 keep=,$4, line rest=()",
+  "  [ -e \"$f\" ] || return 0",
+  "  while read -r line; do",
+  "    case \"$keep\" in *,\"$line\",*) rest+=(\"$line\"); continue ;; esac",
+  "    cn_log \"remove $3 $line\"",
+  "    if [ \"$3\" = routes ]; then ip route del \"$line\" 2>/dev/null || true; else ip addr del \"${line%@*}\" dev \"${line#*@}\" 2>/dev/null || true; fi",
+  "  done < \"$f\"",
+  "  if [ ${#rest[@]} -gt 0 ]; then printf '%s\\n' \"${rest[@]}\" > \"$f\"; else rm -f \"$f\"; fi",
+  "}",
+  "# cn_holds_prune SCOPE LAB KEEP: lets go of the host settings LAB holds in SCOPE that KEEP does not name.",
+  "cn_holds_prune() {",
+  "  local d=$CN_STATE/$1 keep=,$3, key",
+  "  [ -d \"$d\" ] || return 0",
+  "  for key in $(ls \"$d\"); do",
+  "    [ -e \"$d/$key/$2\" ] || continue",
+  "    case \"$keep\" in *,\"$key\",*) ;; *) cn_log \"release $key\"; if [ \"$key\" = br_netfilter ]; then cn_brnf_release \"$1\" \"$2\"; else cn_sysctl_release \"${key//%//}\" \"$1\" \"$2\"; fi ;; esac",
+  "  done",
+  "}",
+  "# cn_state_tidy SCOPE: removes the state directories that are left empty.",
+  "cn_state_tidy() { rmdir \"$CN_STATE/$1\" \"$CN_STATE\" \"${CN_STATE%/*}\" 2>/dev/null || true; }",
+];
+
+/** Everything the stages on one machine declare, as the keep lists of the converge helpers. */
+function keepLists(owned: readonly Owned[]) {
+  const of = <K extends Owned["kind"]>(kind: K) => owned.filter((o): o is Extract<Owned, { kind: K }> => o.kind === kind);
+  const list = (xs: readonly string[]) => [...new Set(xs)].sort().join(",") || "-";
+  return {
+    netns: list(of("netns").map((o) => o.name)),
+    links: (netns?: string) => list(of("link").filter((o) => o.netns === netns).map((o) => o.name)),
+    linkNamespaces: [...new Set(of("link").map((o) => o.netns).filter((n): n is string => !!n))].sort(),
+    chains: (family: 4 | 6, table: string) => list(of("chain").filter((o) => o.family === family && o.table === table).map((o) => o.name)),
+    sets: list(of("ipset").flatMap((o) => [o.name])),
+    nft: of("nft-table").length > 0,
+    routes: list(of("route").map((o) => o.to)),
+    addresses: list(of("address").map((o) => `${o.address}@${o.dev}`)),
+    holds: list([...of("sysctl").map((o) => o.key.replace(/\//g, "%")), ...(of("br-netfilter").length ? ["br_netfilter"] : [])]),
+    files: of("file").map((o) => o.path),
+  };
+}
+
+/** Host scope: removes what the lab no longer declares on the host (all of it when `owned` is empty). */
+function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): string[] {
+  const k = keepLists(owned);
+  const scope = stateScope(lab, host);
+  const p = lab.prefix;
+  const emulated = lab.backend.kind === "emulated";
+  return [
+    // Emulated namespaces all live on the controller, which converges them; on a real host only routers.
+    ...(emulated ? [] : [sh`cn_netns_prune ${p} ${k.netns}`]),
+    sh`cn_links_prune - ${p} ${k.links()}`,
+    ...([4, 6] as const).flatMap((f) => TABLES.map((t) => sh`cn_fw_prune - ${TOOLS[f].cmd} ${TOOLS[f].save} ${t} ${chainMarker(p)} ${k.chains(f, t)}`)),
+    // Sets after the chains that named them.
+    sh`cn_ipset_prune ${ipsetMarker(p)} ${k.sets}`,
+    sh`cn_ipset_prune ${`ct-${p}-`} -`,
+    ...(k.nft ? [] : [sh`nft delete table bridge ${nftTable(p)} 2>/dev/null || true`]),
+    sh`cn_records_prune ${scope} ${p} routes ${k.routes}`,
+    sh`cn_records_prune ${scope} ${p} addresses ${k.addresses}`,
+    sh`cn_holds_prune ${scope} ${p} ${k.holds}`,
+    sh`cn_state_tidy ${scope}`,
+  ];
+}
+
+/** Controller scope (emulated labs): namespaces, the fabric's ports, the inventory file. */
+function controllerLines(lab: ResolvedLab, owned: readonly Owned[], allOwned: readonly Owned[]): string[] {
+  const k = keepLists(owned);
+  const inventory = `${INVENTORY_DIR}/${lab.name}.json`;
+  return [
+    sh`cn_netns_prune ${lab.prefix} ${keepLists(allOwned).netns}`,
+    ...k.linkNamespaces.map((ns) => sh`if [ -e /run/netns/${ns} ]; then cn_links_prune ${ns} ${lab.prefix} ${k.links(ns)}; fi`),
+    ...(k.files.includes(inventory) ? [] : [sh`rm -f ${inventory}`]),
+    sh`rmdir ${INVENTORY_DIR} 2>/dev/null || true`,
+    sh`cn_state_tidy -`,
+  ];
+}
+
+function scopeOf(runOn: Runner): string {
+  return runOn.kind === "host" ? runOn.host : CONTROLLER;
+}
+
+/**
+ * The converge stages: one per host, after every stage on it, and for emulated labs one on the
+ * controller after everything. Each is replaced exactly when its keep lists change.
+ */
+export function convergeStages(lab: ResolvedLab, stages: readonly Stage[]): Stage[] {
+  const emulated = lab.backend.kind === "emulated";
+  const out: Stage[] = lab.hosts.map((h) => {
+    const mine = stages.filter((s) => scopeOf(s.runOn) === h.name);
+    const title = `converge ${h.name}`;
+    const body = hostLines(lab, h.name, mine.flatMap((s) => s.owns ?? []));
+    return {
+      id: convergeId(h.name), runOn: { kind: "host", host: h.name }, title, after: mine.map((s) => s.id), replacedWith: [],
+      apply: applyScript(title, body, [], CONVERGE_HELPERS),
+      teardown: teardownScript(title, [": # the owner stage removes everything on destroy"]),
+    };
+  });
+  if (emulated) {
+    const title = "converge controller";
+    const mine = stages.filter((s) => scopeOf(s.runOn) === CONTROLLER);
+    const body = controllerLines(lab, mine.flatMap((s) => s.owns ?? []), stages.flatMap((s) => s.owns ?? []));
+    out.push({
+      id: convergeId(CONTROLLER), runOn: { kind: "controller" }, title, after: [...stages.map((s) => s.id), ...out.map((s) => s.id)], replacedWith: [],
+      apply: applyScript(title, body, [], CONVERGE_HELPERS),
+      teardown: teardownScript(title, [": # the fabric stage removes everything on destroy"]),
+    });
+  }
+  return out;
+}
+
+/** A host's owner: created once (its scripts depend on the prefix and host only), on destroy it removes all the lab put there. */
+export function ownerStage(lab: ResolvedLab, host: string, after: readonly string[]): Stage {
+  const title = `lab ${lab.prefix} on ${host}`;
+  return {
+    id: ownerId(host), runOn: { kind: "host", host }, title, after, replacedWith: [],
+    apply: applyScript(title, [": # owns what the lab puts on this host; removes it on destroy"], []),
+    teardown: teardownScript(title, hostLines(lab, host, []), CONVERGE_HELPERS),
+  };
+}
+
+/** The emulated controller's removal of everything (the fabric stage's teardown): every namespace and file of the lab. */
+export function controllerTeardown(lab: ResolvedLab): string[] {
+  return controllerLines(lab, [], []);
+}

@@ -1,0 +1,43 @@
+import * as fs from "fs";
+import { listNetns, nsExec, tryRun } from "./netns";
+
+/**
+ * Every kernel object and file on this machine that carries a lab's prefix, as sorted lines
+ * (`netns X`, `link NETNS X`, `chain NETNS v4 TABLE X`, `rule ...`, `ipset NETNS X`, `nft NETNS X`,
+ * `file PATH`): what convergence and teardown must get exactly right. Rule lines carry the rule
+ * text, so two states with the same objects but other rules differ.
+ */
+export function liveObjects(prefix: string, labName: string, options: { rules?: boolean } = {}): string[] {
+  const out: string[] = [];
+  const mine = listNetns().filter((n) => n.startsWith(`${prefix}-`));
+  for (const ns of mine) out.push(`netns ${ns}`);
+  const linkRe = new RegExp(`^${prefix}[a-z]-`);
+  // Objects inside the lab's own namespaces that are not prefixed (gw0, eth0) belong to them wholly.
+  for (const ns of mine) {
+    const links = nsExec(ns, "ip", ["-o", "link", "show"]).stdout.split("\n").map((l) => l.split(": ")[1]?.split("@")[0]).filter(Boolean);
+    for (const l of links.filter((x) => linkRe.test(x))) out.push(`link ${ns} ${l}`);
+    for (const [fam, save] of [["v4", "iptables-save"], ["v6", "ip6tables-save"]] as const) {
+      let table = "";
+      for (const line of nsExec(ns, save).stdout.split("\n")) {
+        if (line.startsWith("*")) table = line.slice(1);
+        const chain = /^:(CN-[^ ]+)/.exec(line);
+        if (chain && chain[1].startsWith(`CN-${prefix}-`)) out.push(`chain ${ns} ${fam} ${table} ${chain[1]}`);
+        if (options.rules && line.startsWith(`-A CN-${prefix}-`)) out.push(`rule ${ns} ${fam} ${table} ${line}`);
+        if (line.startsWith("-A ") && line.includes(` -j CN-${prefix}-`)) out.push(`hook ${ns} ${fam} ${table} ${line}`);
+      }
+    }
+    for (const set of nsExec(ns, "ipset", ["list", "-n"]).stdout.split("\n").filter((s) => s.startsWith(`cn-${prefix}-`) || s.startsWith(`ct-${prefix}-`))) {
+      out.push(`ipset ${ns} ${set}`);
+    }
+    for (const t of nsExec(ns, "nft", ["list", "tables"]).stdout.split("\n").filter((t) => t.includes(`cn_${prefix}`))) out.push(`nft ${ns} ${t}`);
+  }
+  for (const f of filesUnder("/run/cloudnet")) if (f.includes(prefix) || f.includes(labName)) out.push(`file ${f}`);
+  return out.sort();
+}
+
+/** Every file and directory below `dir`. */
+export function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const r = tryRun("find", [dir, "-mindepth", "1"]);
+  return r.stdout.split("\n").filter(Boolean).sort();
+}
