@@ -1,6 +1,6 @@
 import { Annotations, Aspects, IAspect } from "cdktf";
 import { Construct, IConstruct } from "constructs";
-import { LabSpec, Resolution, labPrefix, resolveLab } from "../model";
+import { Issue, LabSpec, Resolution, labPrefix, resolveLab } from "../model";
 import { renderLab, stageFingerprints } from "../render";
 import { Backend } from "./backend";
 import {
@@ -66,7 +66,7 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
   /** A tenant, whose networks are isolated from every other tenant's. */
   addTenant(name: string): Tenant {
     this._claim(this, name, "tenant");
-    return new Tenant(this, name, this);
+    return this.adopt(new Tenant(this, name, this));
   }
 
   /** A network outside any tenant (tenant "default"). */
@@ -118,9 +118,11 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
   /** @internal Emits the Terraform resources; called by the lab's aspect before validation. */
   _build(): void {
     this.built = true;
-    const { lab, warnings } = this.resolve();
+    const { lab, warnings, issues } = this.resolve();
     for (const w of warnings) Annotations.of(this.node.findAll().find((c) => c.node.path === w.path) ?? this).addWarning(w.message);
-    if (!lab) return; // validation reports the issues; nothing is rendered
+    const clashes = this.clashesWithOtherLabs().map((message) => ({ path: this.node.path, message }));
+    // Fail closed: an invalid lab stops synth here, before cdktf's validation (which skipValidation turns off).
+    if (!lab || clashes.length > 0) throw new Error(invalidLabMessage([...(issues ?? []), ...clashes]));
     const hooks = new Map<string, StageHook>();
     const scope = new Construct(this, "Stages");
     const stages = renderLab(lab);
@@ -201,6 +203,17 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
     child.node.addValidation({ validate: () => this.issuesAt(child.node.path) });
     return child;
   }
+}
+
+/** Every issue once, at its construct path, in cdktf's own format. */
+function invalidLabMessage(issues: readonly Issue[]): string {
+  const unique = [...new Map(issues.map((i) => [`[${i.path}] ${i.message}`, i])).keys()];
+  return [
+    "Validation failed with the following errors:",
+    ...unique.map((line) => `  ${line}`),
+    "",
+    "The lab renders no host script until these are fixed.",
+  ].join("\n");
 }
 
 class BuildLab implements IAspect {

@@ -1,4 +1,4 @@
-import { Cidr, IpAddress, kernelName, validateIdentifier } from "../net";
+import { Cidr, IpAddress, kernelName, suggestIdentifier, validateIdentifier } from "../net";
 import { ResolveContext } from "./context";
 import {
   DEFAULT_TENANT, Gateway, MIN_IPV4_MTU, Router, MIN_IPV6_MTU, Segment, VLAN_MAX, VLAN_MIN, VNI_MAX, VNI_MIN, VXLAN_OVERHEAD_IPV4,
@@ -32,12 +32,9 @@ export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<stri
   const seen = new Map<string, string>();
   const out: DraftSegment[] = [];
   for (const s of specs) {
-    const name = s.tenant && s.name.startsWith(`${s.tenant}-`) && s.name.length > MAX_NAME
-      ? tooLong(ctx, s)
-      : ctx.issues.check(s.path, () => validateIdentifier(s.name, "segment"));
+    const { name, tenant } = segmentName(ctx, s);
     if (name && seen.has(name)) ctx.issues.add(s.path, `segment name '${name}' is already used by ${seen.get(name)}; give each segment its own name.`);
     if (name && !seen.has(name)) seen.set(name, s.path);
-    const tenant = ctx.issues.check(s.path, () => validateIdentifier(s.tenant ?? DEFAULT_TENANT, "tenant"));
     const cidr = ctx.issues.check(s.path, () => Cidr.parse(s.cidr));
     const cidr6 = s.ipv6Cidr === undefined ? undefined : parseIpv6Cidr(ctx, s, cidr);
     for (const h of s.hosts ?? []) {
@@ -65,11 +62,25 @@ export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<stri
 
 const MAX_NAME = 32;
 
-/** A tenant network is named `<tenant>-<network>`: say so in the user's own names. */
-function tooLong(ctx: ResolveContext, s: SegmentSpec): undefined {
-  const network = s.name.slice(s.tenant!.length + 1);
-  ctx.issues.add(s.path, `network '${network}' of tenant '${s.tenant}' makes the name '${s.name}' (${s.name.length} characters); tenant and network names together may have at most ${MAX_NAME - 1}: shorten one of them.`);
-  return undefined;
+/**
+ * A tenant network is named `<tenant>-<network>`: each part is checked at the construct the user
+ * wrote (a bad tenant name once, at the tenant), and suggestions fit the combined limit.
+ */
+function segmentName(ctx: ResolveContext, s: SegmentSpec): { name?: string; tenant?: string } {
+  const owner = s.tenant ?? DEFAULT_TENANT;
+  if (!s.tenant || !s.name.startsWith(`${s.tenant}-`)) {
+    return { name: ctx.issues.check(s.path, () => validateIdentifier(s.name, "segment")), tenant: ctx.issues.check(s.path, () => validateIdentifier(owner, "tenant")) };
+  }
+  const tenantPath = s.path.slice(0, s.path.lastIndexOf("/"));
+  // A bad tenant name is reported once, for all of the tenant's networks.
+  const reported = ctx.issues.issues.some((i) => i.path === tenantPath && i.message.startsWith("tenant name"));
+  const tenant = reported ? undefined : ctx.issues.check(tenantPath, () => validateIdentifier(s.tenant, "tenant", MAX_NAME - 2));
+  // The network's own name is checked all the same, against the tenant name it will have once fixed.
+  const fixedTenant = tenant ?? (suggestIdentifier(s.tenant, MAX_NAME - 2) || s.tenant);
+  const network = s.name.slice(s.tenant.length + 1);
+  const max = MAX_NAME - fixedTenant.length - 1;
+  const checked = ctx.issues.check(s.path, () => validateIdentifier(network, "network", max, ` (with tenant '${fixedTenant}' the name '${fixedTenant}-…' has at most ${MAX_NAME})`));
+  return { name: checked === undefined || tenant === undefined ? undefined : `${tenant}-${checked}`, tenant };
 }
 
 function kindOf(s: SegmentSpec): "vxlan" | "vlan" {

@@ -4,20 +4,28 @@ import { InvalidValueError } from "./errors";
 /** Linux IFNAMSIZ is 16 bytes including the terminating NUL. */
 export const MAX_INTERFACE_NAME = 15;
 
-const IDENTIFIER_RE = /^[a-z][a-z0-9-]{0,31}$/;
+/** Longest user-given name. */
+export const MAX_IDENTIFIER = 32;
 
 /**
- * Checks a user-given name (host, guest, segment, lab). Such names end up in kernel
- * object names and in scripts, so only lower-case letters, digits and '-' are allowed.
+ * Checks a user-given name (host, guest, segment, lab). Such names end up in kernel object names
+ * and in scripts, so only lower-case letters, digits and '-' are allowed, at most `max` of them
+ * (less than 32 where the name is joined to another, as a tenant's network is). The suggestion is
+ * itself a valid name, so it can be taken verbatim.
  */
-export function validateIdentifier(name: unknown, what: string): string {
-  if (typeof name === "string" && IDENTIFIER_RE.test(name)) return name;
+export function validateIdentifier(name: unknown, what: string, max = MAX_IDENTIFIER, why = ""): string {
+  if (typeof name === "string" && name.length <= max && /^[a-z][a-z0-9-]*$/.test(name)) return name;
   const text = String(name);
-  const suggestion = text.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "").slice(0, 32).replace(/-+$/, "");
+  const suggestion = suggestIdentifier(text, max);
   const fix = suggestion ? ` Did you mean '${suggestion}'?` : "";
   throw new InvalidValueError(
-    `${what} name '${text}' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter.${fix}`,
+    `${what} name '${text}' is not allowed: use 1-${max} characters of a-z, 0-9 and '-', starting with a letter${why}.${fix}`,
   );
+}
+
+/** The nearest valid name: lower case, runs of other characters as one '-', letters first, within `max`. */
+export function suggestIdentifier(text: string, max = MAX_IDENTIFIER): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^[^a-z]+/, "").slice(0, max).replace(/-+$/, "");
 }
 
 /** Short, stable hex digest of `text`. */
