@@ -176,7 +176,7 @@ export function resolveGateway(
     ctx.issues.add(s.path, `gatewayHost '${host}' is not a host of segment '${s.name}' (${draft.hosts.join(", ") || "none"}); pick one of them.`);
     return undefined;
   }
-  const router = routerFor(ctx, draft, index);
+  const router = routerFor(ctx, draft, index, host);
   if (!address || !router) return undefined;
   return { host, address, address6: draft.cidr6?.addressAt(1), router };
 }
@@ -187,14 +187,15 @@ const ROUTER_LINKS = Cidr.parse("169.254.0.0/16");
 /** 169.254.0.0/16 holds 16,384 router links of 4 addresses. */
 const MAX_ROUTERS = 16_384;
 
-function routerFor(ctx: ResolveContext, draft: DraftSegment, index: number): Router | undefined {
+function routerFor(ctx: ResolveContext, draft: DraftSegment, index: number, host: string): Router | undefined {
   if (index >= MAX_ROUTERS) {
     ctx.issues.add(draft.path, `segment '${draft.name}' would be router number ${index + 1}, but a lab has room for ${MAX_ROUTERS.toLocaleString("en")} routers; make some segments isolated.`);
     return undefined;
   }
   return {
-    // A '.' cannot occur in node names, so this never collides with a guest's namespace.
-    netns: `${ctx.prefix}-rt.${draft.name}`,
+    // A '.' cannot occur in node names, so this never collides with a guest's namespace. Emulated
+    // hosts share the machine's namespaces: a router that moves to another host gets a new one.
+    netns: ctx.emulated ? `${ctx.prefix}-rt.${draft.name}.${host}` : `${ctx.prefix}-rt.${draft.name}`,
     bridgePort: kernelName(ctx.prefix, "r", draft.name),
     hostLink: kernelName(ctx.prefix, "x", draft.name),
     hostLinkAddress: ROUTER_LINKS.addressAt(index * 4 + 1),

@@ -1,3 +1,5 @@
+import { ResolvedLab } from "../../lib/model";
+import { Stage } from "../../lib/render";
 import * as fs from "fs";
 import { listNetns, nsExec, tryRun } from "./netns";
 
@@ -40,4 +42,35 @@ export function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   const r = tryRun("find", [dir, "-mindepth", "1"]);
   return r.stdout.split("\n").filter(Boolean).sort();
+}
+
+/**
+ * What the rendered stages declare, in the form `liveObjects` prints: namespaces, prefixed links,
+ * the host namespaces' chains, ipsets and nft tables (emulated labs only: the stages of a host run in
+ * its namespace).
+ */
+export function declaredObjects(lab: ResolvedLab, stages: readonly Stage[]): string[] {
+  const hostNs = (h: string) => lab.hosts.find((x) => x.name === h)!.netns!;
+  const out = new Set<string>();
+  for (const s of stages) {
+    const here = s.runOn.kind === "host" ? hostNs(s.runOn.host) : undefined;
+    for (const o of s.owns ?? []) {
+      if (o.kind === "netns") out.add(`netns ${o.name}`);
+      if (o.kind === "link") out.add(`link ${o.netns ?? here} ${o.name}`);
+      if (o.kind === "chain") out.add(`chain ${here} v${o.family} ${o.table} ${o.name}`);
+      if (o.kind === "ipset") out.add(`ipset ${here} ${o.name}`);
+      if (o.kind === "nft-table") out.add(`nft ${here} table bridge ${o.name}`);
+    }
+  }
+  return [...out].sort();
+}
+
+/** The kinds `declaredObjects` covers, from a `liveObjects` listing (chains only in the hosts' own namespaces). */
+export function comparable(live: readonly string[], lab: ResolvedLab): string[] {
+  const hosts = new Set(lab.hosts.map((h) => h.netns!));
+  return live.filter((l) => {
+    const [kind, ns] = l.split(" ");
+    if (kind === "chain") return hosts.has(ns);
+    return ["netns", "link", "ipset", "nft"].includes(kind);
+  });
 }
