@@ -14,6 +14,11 @@ export class InventoryStore {
       .map((f) => JSON.parse(fs.readFileSync(path.join(this.dir, f), "utf8")) as Inventory);
   }
 
+  /** The lab's inventory, or undefined when it is not deployed here. */
+  find(name: string): Inventory | undefined {
+    return this.labs().find((l) => l.lab === name);
+  }
+
   lab(name: string): Inventory {
     const found = this.labs().find((l) => l.lab === name);
     if (!found) {

@@ -1,8 +1,9 @@
 import { spawnSync } from "child_process";
 import { Command } from "commander";
 import { InventoryStore } from "./inventory-store";
+import { repairAdvice, verifyLab } from "./verify";
 
-/** `cloudnet list [lab]` and `cloudnet exec <lab> <node> -- <command...>` for deployed emulated labs. */
+/** `cloudnet list [lab]`, `cloudnet exec <lab> <node> -- <command...>` and `cloudnet verify <lab>` for deployed emulated labs. */
 export function main(argv: readonly string[], store = new InventoryStore()): number {
   const program = new Command("cloudnet")
     .description("Explore emulated cloudnet labs deployed on this machine.")
@@ -33,6 +34,28 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
       // No shell: the command's words go to the kernel as they are.
       const r = spawnSync("ip", ["netns", "exec", node.netns, ...command], { stdio: "inherit" });
       status = r.status ?? 1;
+    });
+
+  program.command("verify")
+    .argument("<lab>", "lab name")
+    .description("compare a deployed emulated lab with what it rendered; exits 1 on drift, 2 if the lab is not deployed")
+    .action((labName: string) => {
+      const lab = store.find(labName);
+      if (!lab) {
+        console.log(`lab ${labName} is not deployed on this machine: /run/cloudnet holds no inventory for it.`);
+        console.log("If Terraform still has it (after a reboot /run is empty and every namespace is gone), rebuild it with: cdktf destroy && cdktf deploy");
+        status = 2;
+        return;
+      }
+      const drift = verifyLab(lab);
+      if (drift.length === 0) {
+        console.log(`lab ${lab.lab}: in sync (${lab.declared?.stages.length ?? 0} stages checked)`);
+        return;
+      }
+      console.log(`lab ${lab.lab}: ${drift.length} difference${drift.length === 1 ? "" : "s"}`);
+      for (const x of drift) console.log(`  ${x.kind.padEnd(7)} ${x.what}${x.stage ? `  [${x.stage}]` : ""}`);
+      for (const line of repairAdvice(lab, drift)) console.log(line);
+      status = 1;
     });
 
   try {

@@ -1,6 +1,7 @@
 import { heredoc, sh } from "../net";
 import { ResolvedLab } from "../model";
 import { applyScript, keepOnTeardown } from "./script";
+import { ChainHook } from "./firewall/ruleset";
 import { Stage } from "./stage";
 
 /** Where emulated labs describe themselves for the `cloudnet` CLI. */
@@ -16,10 +17,24 @@ export interface InventoryNode {
   readonly addresses: readonly string[];
 }
 
+/** What the stages put in place on an emulated lab, by namespace, each with the stage that owns it: for `cloudnet verify`. */
+export interface DeclaredState {
+  readonly stages: readonly string[];
+  readonly namespaces: ReadonlyArray<{ readonly name: string; readonly stage: string }>;
+  readonly links: ReadonlyArray<{ readonly netns: string; readonly name: string; readonly stage: string }>;
+  readonly rules: ReadonlyArray<{ readonly netns: string; readonly family: 4 | 6; readonly payload: string; readonly hooks: readonly ChainHook[]; readonly stage: string }>;
+  readonly ipsets: ReadonlyArray<{ readonly netns: string; readonly name: string; readonly family: 4 | 6; readonly stage: string }>;
+  readonly nftTables: ReadonlyArray<{ readonly netns: string; readonly name: string; readonly stage: string }>;
+  readonly routes: ReadonlyArray<{ readonly netns: string; readonly to: string; readonly stage: string }>;
+}
+
 export interface Inventory {
   readonly lab: string;
+  /** The lab's construct path, e.g. `stack/demo`. */
+  readonly path: string;
   readonly prefix: string;
   readonly nodes: readonly InventoryNode[];
+  readonly declared?: DeclaredState;
 }
 
 export function inventoryOf(lab: ResolvedLab): Inventory {
@@ -38,11 +53,36 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
     name: `router.${s.name}`, kind: "router", netns: s.gateway!.router.netns, host: s.gateway!.host,
     addresses: [`${s.gateway!.address}/${s.cidr.prefixLength}`, ...(s.gateway!.address6 ? [`${s.gateway!.address6}/${s.cidr6!.prefixLength}`] : [])],
   }));
-  return { lab: lab.name, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers] };
+  return { lab: lab.name, path: lab.path, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers] };
 }
 
-/** Writes the lab's inventory file once everything else is in place (the fabric stage removes it on destroy). */
-export function renderInventory(lab: ResolvedLab, after: readonly string[]): Stage {
+/** The declared state of an emulated lab's stages, by the namespace each object lives in. */
+export function declaredState(lab: ResolvedLab, stages: readonly Stage[]): DeclaredState {
+  const hostNs = (h: string) => lab.hosts.find((x) => x.name === h)!.netns!;
+  const d = { stages: stages.map((s) => s.id), namespaces: [], links: [], rules: [], ipsets: [], nftTables: [], routes: [] } as {
+    -readonly [K in keyof DeclaredState]: Array<DeclaredState[K][number]>;
+  };
+  for (const s of stages) {
+    const here = s.runOn.kind === "host" ? hostNs(s.runOn.host) : s.runOn.kind === "netns" ? s.runOn.netns : undefined;
+    const stage = s.id;
+    for (const o of s.owns ?? []) {
+      if (o.kind === "netns") d.namespaces.push({ name: o.name, stage });
+      else if (o.kind === "link" && (o.netns ?? here)) d.links.push({ netns: (o.netns ?? here)!, name: o.name, stage });
+      else if (o.kind === "ipset" && here) d.ipsets.push({ netns: here, name: o.name, family: o.family, stage });
+      else if (o.kind === "nft-table" && here) d.nftTables.push({ netns: here, name: o.name, stage });
+      else if (o.kind === "route" && here) d.routes.push({ netns: here, to: o.to, stage });
+    }
+    for (const r of s.rules ?? []) if (r.netns ?? here) d.rules.push({ netns: (r.netns ?? here)!, family: r.family, payload: r.payload, hooks: r.hooks, stage });
+  }
+  return d;
+}
+
+/**
+ * Writes the lab's inventory file once everything else is in place (the fabric stage removes it on
+ * destroy): its nodes for `cloudnet list` and `exec`, and what `stages` declare for `cloudnet verify`.
+ */
+export function renderInventory(lab: ResolvedLab, stages: readonly Stage[]): Stage {
+  const after = stages.map((s) => s.id);
   const file = `${INVENTORY_DIR}/${lab.name}.json`;
   return {
     id: "inventory",
@@ -53,7 +93,7 @@ export function renderInventory(lab: ResolvedLab, after: readonly string[]): Sta
     replacedWith: [],
     apply: applyScript(`inventory ${file}`, [
       sh`mkdir -p ${INVENTORY_DIR}`,
-      heredoc(sh`cat > ${file}.tmp`, JSON.stringify(inventoryOf(lab), null, 2)),
+      heredoc(sh`cat > ${file}.tmp`, JSON.stringify({ ...inventoryOf(lab), declared: declaredState(lab, stages) }, null, 1)),
       sh`mv -f ${file}.tmp ${file}`,
     ], [sh`rm -f ${file}.tmp`]),
     teardown: keepOnTeardown(`inventory ${file}`),

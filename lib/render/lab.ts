@@ -51,7 +51,7 @@ export function renderLab(lab: ResolvedLab): Stage[] {
         }));
       }
     }
-    stages.push(renderInventory(lab, stages.map((s) => s.id)));
+    stages.push(renderInventory(lab, stages));
   }
   return [...stages, ...convergeStages(lab, stages)];
 }
@@ -75,7 +75,7 @@ function hostFirewallStage(lab: ResolvedLab, host: Host, after: readonly string[
     preRules: [...sets.before, ...arpGuard(lab, host)],
     postRules: sets.after,
     owns: [
-      ...sets.names.map((name) => ({ kind: "ipset" as const, name })),
+      ...sets.sets.map(({ name, family }) => ({ kind: "ipset" as const, name, family })),
       ...(guarded ? [{ kind: "nft-table" as const, name: nftTable(lab.prefix) }] : []),
     ],
   });

@@ -148,7 +148,7 @@ export function tempSetName(set: string): string {
  * ipset updates: each set is filled under a temporary name and swapped in, so rules never see a
  * half-filled set; sets this host no longer uses are destroyed after the rules stop naming them.
  */
-export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; after: string[]; names: string[] } {
+export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; after: string[]; sets: Array<{ name: string; family: Family }> } {
   const sets = setsUsed(lab, host);
   const before: string[] = [];
   for (const { group, family } of sets) {
@@ -168,7 +168,10 @@ export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; af
     );
   }
   const names = sets.map(({ group, family }) => group.sets[family]);
-  return { before, after: [sh`cn_ipset_prune ${ipsetMarker(lab.prefix)} ${names.join(",") || "-"}`], names };
+  return {
+    before, after: [sh`cn_ipset_prune ${ipsetMarker(lab.prefix)} ${names.join(",") || "-"}`],
+    sets: sets.map(({ group, family }) => ({ name: group.sets[family], family })),
+  };
 }
 
 /** Teardown: every set of the lab (after its chains are gone), and any temporary twin left by a failed apply. */

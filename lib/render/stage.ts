@@ -1,5 +1,5 @@
 import { Family } from "../model";
-import { Table } from "./firewall/ruleset";
+import { ChainHook, Table } from "./firewall/ruleset";
 
 /** Where a stage's scripts run. */
 export type Runner =
@@ -22,7 +22,7 @@ export type Owned =
   | { readonly kind: "link"; readonly name: string; readonly netns?: string }
   /** An iptables chain in the host's own namespace. */
   | { readonly kind: "chain"; readonly family: Family; readonly table: Table; readonly name: string }
-  | { readonly kind: "ipset"; readonly name: string }
+  | { readonly kind: "ipset"; readonly name: string; readonly family: Family }
   /** A bridge-family nftables table. */
   | { readonly kind: "nft-table"; readonly name: string }
   /** A route in the host's main table, keyed by its destination. */
@@ -64,4 +64,15 @@ export interface Stage {
   readonly replacedWith?: readonly string[];
   /** What the stage puts in place, for convergence and `cloudnet verify`. @default nothing */
   readonly owns?: readonly Owned[];
+  /** The iptables rules it applies, for `cloudnet verify`. @default none */
+  readonly rules?: readonly RenderedRules[];
+}
+
+/** One `iptables-restore` payload of a stage and the hooks into its chains. */
+export interface RenderedRules {
+  /** A namespace of the stage's host (a router's); none for the namespace the stage runs in. */
+  readonly netns?: string;
+  readonly family: Family;
+  readonly payload: string;
+  readonly hooks: readonly ChainHook[];
 }

@@ -37,6 +37,19 @@ describe("cloudnet CLI", () => {
     fs.rmSync(empty, { recursive: true, force: true });
   });
 
+  it("verify <lab> for a lab that is not deployed (e.g. after a reboot wiped /run) says so and how to rebuild, exit 2", () => {
+    const r = cli(empty, "verify", "demo");
+    expect(r.status).toBe(2);
+    expect(r.out).toContain("lab demo is not deployed on this machine");
+    expect(r.out).toContain("cdktf destroy && cdktf deploy");
+  });
+
+  it("verify <lab> for an inventory written before verify existed asks for one redeploy, exit 1", () => {
+    const r = cli(dir, "verify", "other");
+    expect(r.status).toBe(1);
+    expect(r.out).toContain("redeploy the lab once");
+  });
+
   it("list <lab> prints a table of the lab's nodes", () => {
     const r = cli(dir, "list", "demo");
     expect(r.status).toBe(0);

@@ -1,6 +1,6 @@
 import { applyScript, keepOnTeardown } from "../script";
 import { Owned, Runner, Stage } from "../stage";
-import { FIREWALL_HELPERS, applyRuleset } from "./restore";
+import { FIREWALL_HELPERS, applyRuleset, restorePayload } from "./restore";
 import { Ruleset } from "./ruleset";
 
 export interface FirewallStageInput {
@@ -44,5 +44,6 @@ export function firewallStage(input: FirewallStageInput): Stage {
     apply: applyScript(title, [...(input.preRules ?? []), ...input.rulesets.flatMap(applyRuleset), ...(input.postRules ?? [])], [], [...FIREWALL_HELPERS, ...(input.helpers ?? [])]),
     teardown: keepOnTeardown(title),
     owns: [...hostChains, ...(input.owns ?? [])],
+    rules: input.rulesets.filter((rs) => !rs.isEmpty).map((rs) => ({ netns: rs.netns, family: rs.family, payload: restorePayload(rs), hooks: rs.hooks })),
   };
 }

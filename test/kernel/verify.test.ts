@@ -1,0 +1,106 @@
+import { InventoryStore } from "../../lib/cli/inventory-store";
+import { main } from "../../lib/cli/main";
+import { Drift, verifyLab } from "../../lib/cli/verify";
+import { renderLab } from "../../lib/render";
+import { Deployment, runStage } from "../support/apply";
+import { cleanupPrefix, deleteNetns, run, uniquePrefix } from "../support/netns";
+import { requireRoot } from "../support/root";
+import { convergeLab } from "./fixtures/converge-lab";
+
+/**
+ * `cloudnet verify` against a deployed lab: in sync when fresh, and each kind of drift found and
+ * named with the stage whose re-apply repairs it (re-applying exactly those stages brings it back in sync).
+ */
+const p = uniquePrefix("y");
+const ns = (node: string) => `${p}-${node}`;
+const lab = convergeLab(p, { guests: { g1: "h1", g2: "h2", g3: "h2" }, external: true, webGroup: ["g2", "g3"], floating: "g1", service: ["g2", "g3"], ipv6: true });
+const stages = renderLab(lab);
+const d = new Deployment();
+const verify = (): Drift[] => verifyLab(new InventoryStore().lab(p));
+
+/** Re-applies the stages verify names, as `terraform apply -replace` would, and checks it is in sync again. */
+function repair(drift: readonly Drift[]): void {
+  const ids = new Set(drift.map((x) => x.stage));
+  for (const s of stages.filter((x) => ids.has(x.id))) expect({ id: s.id, status: runStage(lab, s, "apply").status }).toEqual({ id: s.id, status: 0 });
+  expect(verify()).toEqual([]);
+}
+
+describe("cloudnet verify (kernel)", () => {
+  beforeAll(() => {
+    requireRoot();
+    d.deploy(lab);
+  }, 120_000);
+  afterAll(() => {
+    try { d.destroy(); } finally { cleanupPrefix(p); }
+  });
+
+  test("a fresh deploy is in sync, and the CLI says so with exit 0", () => {
+    expect(verify()).toEqual([]);
+    const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      expect(main(["verify", p])).toBe(0);
+      expect(log.mock.calls.flat().join("\n")).toContain(`lab ${p}: in sync`);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  test("a deleted lab chain (and its hook) is found, with the rules stage to re-apply", () => {
+    const zone = `CN-${p}-ZONE`;
+    run("ip", ["netns", "exec", ns("h1"), "iptables", "-t", "raw", "-D", "PREROUTING", "-j", zone]);
+    run("ip", ["netns", "exec", ns("h1"), "iptables", "-t", "raw", "-F", zone]);
+    run("ip", ["netns", "exec", ns("h1"), "iptables", "-t", "raw", "-X", zone]);
+    const drift = verify();
+    expect(drift).toEqual(expect.arrayContaining([
+      { kind: "missing", what: `chain ${zone} on host h1 (IPv4 raw)`, stage: "firewall/h1" },
+      { kind: "missing", what: `hook PREROUTING -> ${zone} on host h1 (IPv4 raw)`, stage: "firewall/h1" },
+    ]));
+    expect(drift.every((x) => x.stage === "firewall/h1")).toBe(true);
+    repair(drift);
+  });
+
+  test("an extra rule in a lab chain is found", () => {
+    const fwd = `CN-${p}-FWD`;
+    run("ip", ["netns", "exec", ns("h1"), "iptables", "-A", fwd, "-s", "192.0.2.66/32", "-j", "ACCEPT"]);
+    const drift = verify();
+    expect(drift).toEqual([{ kind: "extra", what: `rule in ${fwd}: -A ${fwd} -s 192.0.2.66/32 -j ACCEPT on host h1 (IPv4 filter)`, stage: "firewall/h1" }]);
+    repair(drift);
+  });
+
+  test("a changed rule in an IPv6 security-group chain is found as one missing and one extra", () => {
+    const chain = `CN-${p}-I-g2-0`;
+    // The last rule is the default DROP: replace it with ACCEPT.
+    const rules = run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-S", chain]).trim().split("\n");
+    run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-R", chain, String(rules.length - 1), "-j", "ACCEPT"]);
+    const drift = verify();
+    expect(drift.map((x) => `${x.kind} ${x.what}`).sort()).toEqual([
+      `extra rule in ${chain}: -A ${chain} -j ACCEPT on host h2 (IPv6 filter)`,
+      `missing rule in ${chain}: -A ${chain} -j DROP on host h2 (IPv6 filter)`,
+    ]);
+    repair(drift);
+  });
+
+  test("a missing link is found, with the network stage to re-apply", () => {
+    const vxlan = lab.segments.find((s) => s.name === "acme-app")!.overlayDev!;
+    run("ip", ["-n", ns("h2"), "link", "del", vxlan]);
+    const drift = verify();
+    expect(drift).toEqual([{ kind: "missing", what: `link ${vxlan} on host h2`, stage: "network/h2" }]);
+    repair(drift);
+  });
+
+  test("a deleted namespace is found, and the CLI exits 1 with a terraform -replace for its stage", () => {
+    deleteNetns(ns("g3"));
+    const drift = verify();
+    expect(drift).toEqual(expect.arrayContaining([{ kind: "missing", what: `namespace ${ns("g3")}`, stage: "guest/g3" }]));
+    const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      expect(main(["verify", p])).toBe(1);
+      const out = log.mock.calls.flat().join("\n");
+      expect(out).toContain(`missing namespace ${ns("g3")}  [guest/g3]`);
+      expect(out).toMatch(/terraform apply .*-replace=terraform_data\.[A-Za-z0-9_]*Stages_guest_g3_hook_[0-9A-F]{8}/);
+    } finally {
+      log.mockRestore();
+    }
+    repair(drift);
+  });
+});
