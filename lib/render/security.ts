@@ -1,4 +1,4 @@
-import { heredoc, sh } from "../net";
+import { heredoc, sh, shortHash } from "../net";
 import { Family, Guest, Host, Nic, ResolvedLab, ResolvedSecurityGroup, SecurityRule, ipsetMarker } from "../model";
 import { Ruleset } from "./firewall";
 
@@ -161,10 +161,14 @@ export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; af
       sh`swap ${temp} ${name}`,
       sh`destroy ${temp}`,
     ];
+    // A set that already holds exactly these members is left alone: a second apply changes nothing.
+    const members = [sh`cn_ipset_same ${name} ${group.maxelem}`, ...group.members[family].map((ip) => sh`${ip.toString()}`)].join(" ");
     before.push(
-      sh`ipset destroy ${temp} 2>/dev/null || true`,
-      `ipset list -n ${name} >/dev/null 2>&1 || ipset create ${name} ${type}`,
-      heredoc("ipset restore", lines.join("\n")),
+      `if ! ${members}; then`,
+      sh`  ipset destroy ${temp} 2>/dev/null || true`,
+      `  ipset list -n ${name} >/dev/null 2>&1 || ipset create ${name} ${type}`,
+      heredoc("  ipset restore", lines.join("\n")),
+      "fi",
     );
   }
   const names = sets.map(({ group, family }) => group.sets[family]);
@@ -189,10 +193,7 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
   if (nics.length === 0) return arpGuardRemove(lab.prefix);
   // One lookup per frame (a verdict map on the input port), then the three checks of that port.
   const chains = nics.map(({ nic }) => ({ dev: nic.hostDev, chain: `port_${nic.hostDev.replace(/-/g, "_")}`, nic }));
-  const payload = [
-    `table bridge ${table}`,
-    `delete table bridge ${table}`,
-    `table bridge ${table} {`,
+  const body = [
     ...chains.flatMap(({ chain, nic }) => [
       `  chain ${chain} {`,
       `    ether saddr != ${nic.mac} drop`,
@@ -204,9 +205,11 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
     "    type filter hook prerouting priority -200; policy accept;",
     `    iifname vmap { ${chains.map(({ dev, chain }) => `"${dev}" : jump ${chain}`).join(", ")} }`,
     "  }",
-    "}",
-  ].join("\n");
-  return [heredoc("nft -f -", payload)];
+  ];
+  // The table carries a digest of its contents: a second apply finds it and changes nothing.
+  const digest = shortHash(body.join("\n"), 16);
+  const payload = [`table bridge ${table}`, `delete table bridge ${table}`, `table bridge ${table} {`, `  comment "${digest}"`, ...body, "}"].join("\n");
+  return [`if ! nft list table bridge ${table} 2>/dev/null | grep -qF 'comment "${digest}"'; then`, heredoc("  nft -f -", payload), "fi"];
 }
 
 /** The lab's nftables table (prefixes are a-z0-9, so this is a valid nft identifier). */
@@ -219,8 +222,17 @@ export function arpGuardRemove(prefix: string): string[] {
   return [sh`nft delete table bridge ${nftTable(prefix)} 2>/dev/null || true`];
 }
 
-/** `cn_ipset_prune MARKER KEEP`: destroys every set whose name starts with MARKER and is not in KEEP ("-" keeps none). */
+/**
+ * `cn_ipset_prune MARKER KEEP`: destroys every set whose name starts with MARKER and is not in KEEP
+ * ("-" keeps none). `cn_ipset_same NAME MAXELEM MEMBER...`: whether the set exists with that size and
+ * exactly those members.
+ */
 export const IPSET_HELPERS = [
+  "cn_ipset_same() {",
+  "  local name=$1 max=$2; shift 2",
+  "  ipset save \"$name\" 2>/dev/null | head -n 1 | grep -q \" maxelem $max \" || return 1",
+  "  [ \"$(ipset save \"$name\" | awk '$1 == \"add\" { print $3 }' | LC_ALL=C sort)\" = \"$(printf '%s\\n' \"$@\" | sed '/^$/d' | LC_ALL=C sort)\" ]",
+  "}",
   "cn_ipset_prune() {",
   "  local marker=$1 keep=,$2, set",
   "  command -v ipset >/dev/null 2>&1 || return 0",

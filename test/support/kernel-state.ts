@@ -1,4 +1,4 @@
-import { run } from "./netns";
+import { run, tryRun } from "./netns";
 
 /** `ip -d link` text without running timers (gc_timer, hold_timer, ...), which tick between reads. */
 export function withoutTimers(text: string): string {
@@ -19,4 +19,34 @@ export function rulesView(dump: string): string {
 /** The rules of both families in a namespace, as rulesView shows them. */
 export function rulesIn(netns: string): string {
   return ["iptables-save", "ip6tables-save"].map((cmd) => rulesView(run("ip", ["netns", "exec", netns, cmd]))).join("\n");
+}
+
+/**
+ * Everything the kernel holds in each of the namespaces (both families' rules, ipsets, nftables,
+ * links with their details, addresses, routes of both families, the bridges' forwarding entries,
+ * neighbours, sysctls a lab may touch) and the files under /run/cloudnet: what must not change when a
+ * lab is applied a second time. Counters and timers are left out; they tick between reads.
+ */
+export function fullState(namespaces: readonly string[]): string {
+  const parts: string[] = [];
+  for (const ns of [...namespaces].sort()) {
+    const inNs = (cmd: string, ...args: string[]) => {
+      const r = tryRun("ip", ["netns", "exec", ns, cmd, ...args]);
+      return r.stdout;
+    };
+    parts.push(
+      `== ${ns}`,
+      rulesIn(ns),
+      inNs("ipset", "list").replace(/ initval 0x[0-9a-f]+/g, ""),
+      inNs("nft", "list", "ruleset").replace(/counter packets \d+ bytes \d+/g, "counter"),
+      withoutTimers(inNs("ip", "-d", "link", "show")).replace(/\s+(rx|tx)_packets.*$/gm, ""),
+      inNs("ip", "addr", "show").replace(/valid_lft \S+ preferred_lft \S+/g, ""),
+      inNs("ip", "-4", "route", "show", "table", "all"),
+      inNs("ip", "-6", "route", "show", "table", "all").replace(/ expires \S+/g, ""),
+      inNs("bridge", "fdb", "show").split("\n").filter((l) => l.includes(" permanent") || l.includes("00:00:00:00:00:00")).join("\n"),
+      inNs("sysctl", "net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"),
+    );
+  }
+  parts.push(tryRun("find", ["/run/cloudnet", "-type", "f", "-printf", "%p %s\\n"]).stdout.split("\n").sort().join("\n"));
+  return parts.join("\n");
 }
