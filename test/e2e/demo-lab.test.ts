@@ -53,7 +53,7 @@ describe("demo lab: cdktf deploy / deploy / destroy (e2e)", () => {
     expect(r.output).toContain("Apply complete!");
     expect(r.status).toBe(0);
     expect(netnsWithPrefix(lab).sort()).toEqual(
-      ["db", "fabric", "h1", "h2", "internet", "red1", "rt.blue-app", "web"].map((n) => `${lab}-${n}`).sort(),
+      ["db", "fabric", "h1", "h2", "internet", "red1", "rt.blue-app.h1", "web"].map((n) => `${lab}-${n}`).sort(),
     );
     expect(canPing(`${lab}-web`, "10.10.0.12")).toBe(true);
     expect(canPing(`${lab}-db`, "10.10.0.11")).toBe(true);
@@ -66,7 +66,7 @@ describe("demo lab: cdktf deploy / deploy / destroy (e2e)", () => {
   test("the CLI lists the lab and runs commands in its nodes", () => {
     const list = run("node", [`${__dirname}/../../bin/cloudnet.js`, "list", lab]);
     expect(list).toMatch(/web\s+guest\s+h1\s+\S+-web\s+10\.10\.0\.11\/24/);
-    expect(list).toMatch(/router\.blue-app\s+router\s+h1\s+\S+-rt\.blue-app\s+10\.10\.0\.1\/24/);
+    expect(list).toMatch(/router\.blue-app\s+router\s+h1\s+\S+-rt\.blue-app\.h1\s+10\.10\.0\.1\/24/);
     const exec = tryRun("node", [`${__dirname}/../../bin/cloudnet.js`, "exec", lab, "web", "--", "ping", "-c", "1", "-W", "2", "10.10.0.12"]);
     expect(exec.status).toBe(0);
   }, 60_000);

@@ -30,6 +30,11 @@ export class CdktfProject {
     fs.writeFileSync(path.join(this.dir, "empty.tfrc"), "");
   }
 
+  /** Sets a variable the app sees from the next command on (e.g. which version of a lab to build). */
+  set(name: string, value: string): void {
+    this.env[name] = value;
+  }
+
   /** Runs `cdktf <args>` in the project; never throws. */
   cdktf(args: readonly string[], timeoutMs = 300_000): CdktfResult {
     const [cmd, ...rest] = [...this.wrapper, CDKTF, ...args];
