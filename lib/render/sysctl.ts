@@ -31,7 +31,7 @@ export const SYSCTL_HELPERS = [
   "  local d=$CN_STATE/$1/br_netfilter",
   "  mkdir -p \"$d\"",
   "  [ -e \"$d/$2\" ] && return 0",
-  "  if [ ! -e /proc/sys/net/bridge ] && [ -z \"$(ls \"$d\")\" ]; then",
+  "  if [ ! -e \"${CLOUDNET_BRIDGE_SYSCTLS:-/proc/sys/net/bridge}\" ] && [ -z \"$(ls \"$d\")\" ]; then",
   "    modprobe br_netfilter",
   "    sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0",
   "    : > \"$d/.loaded\"",

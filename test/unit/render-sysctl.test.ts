@@ -57,3 +57,51 @@ describe("cn_sysctl_hold / cn_sysctl_release", () => {
     sh("cn_sysctl_release net.ipv4.ip_forward lab-h1 laba");
   });
 });
+
+/**
+ * br_netfilter on a host that lacks it (this machine's kernel has it built in, so the kernel tier
+ * cannot show this): stand-in `modprobe` and `sysctl` record what they are asked. The first lab
+ * loads it and turns the host-wide switches off; a second lab changes nothing; the last to let go
+ * unloads it. Where the host had it already, nothing is loaded, switched or unloaded.
+ */
+describe("cn_brnf_hold / cn_brnf_release", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-brnf-"));
+  const log = path.join(dir, "calls");
+  for (const cmd of ["modprobe", "sysctl"]) {
+    fs.writeFileSync(path.join(dir, cmd), `#!/bin/sh\necho "${cmd} $*" >> '${log}'\n`, { mode: 0o755 });
+  }
+  const proc = path.join(dir, "proc-bridge");
+  const env = { PATH: `${dir}:${process.env.PATH}`, CLOUDNET_STATE: path.join(dir, "state"), CLOUDNET_BRIDGE_SYSCTLS: proc };
+  const sh = (body: string) => {
+    const r = runBash([...SYSCTL_HELPERS, body].join("\n"), env);
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
+  const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
+  beforeEach(() => fs.rmSync(log, { force: true }));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("loads it with the host-wide switches off for the first lab, unloads it after the last", () => {
+    fs.rmSync(proc, { force: true });
+    sh("cn_brnf_hold host laba");
+    expect(calls()).toEqual([
+      "modprobe br_netfilter",
+      "sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0",
+    ]);
+    fs.mkdirSync(proc); // now loaded
+    sh("cn_brnf_hold host labb");
+    sh("cn_brnf_release host laba");
+    expect(calls().filter((c) => c.startsWith("modprobe"))).toEqual(["modprobe br_netfilter"]);
+    sh("cn_brnf_release host labb");
+    expect(calls().filter((c) => c.startsWith("modprobe"))).toEqual(["modprobe br_netfilter", "modprobe -r br_netfilter"]);
+    expect(fs.existsSync(path.join(dir, "state", "host", "br_netfilter"))).toBe(false);
+    fs.rmSync(proc, { recursive: true, force: true });
+  });
+
+  it("where the host has it already, holding and releasing run neither modprobe nor sysctl", () => {
+    fs.mkdirSync(proc, { recursive: true });
+    sh("cn_brnf_hold host laba");
+    sh("cn_brnf_release host laba");
+    expect(calls()).toEqual([]);
+    fs.rmSync(proc, { recursive: true, force: true });
+  });
+});
