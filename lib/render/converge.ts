@@ -37,10 +37,11 @@ export const CONVERGE_HELPERS = [
   "    case \"$keep\" in *,\"$dev\",*) ;; *) cn_log \"remove link $dev\"; cn_ip \"$ns\" link del dev \"$dev\" 2>/dev/null || true ;; esac",
   "  done",
   "}",
-  "# cn_netns_prune PREFIX KEEP: removes the namespaces named <PREFIX>-... that KEEP does not name, with their state.",
+  "# cn_netns_prune START KEEP: removes the namespaces whose name starts with START that KEEP does not name, with their state.",
   "cn_netns_prune() {",
-  "  local p=$1 keep=,$2, ns",
-  "  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E \"^${p}-\" || true); do",
+  "  local start=$1 keep=,$2, ns",
+  "  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do",
+  "    case \"$ns\" in \"$start\"*) ;; *) continue ;; esac",
   "    case \"$keep\" in *,\"$ns\",*) ;; *) cn_log \"remove namespace $ns\"; cn_netns_del \"$ns\"; rm -rf \"$CN_STATE/$ns\" ;; esac",
   "  done",
   "}",
@@ -93,8 +94,9 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
   const p = lab.prefix;
   const emulated = lab.backend.kind === "emulated";
   return [
-    // Emulated namespaces all live on the controller, which converges them; on a real host only routers.
-    ...(emulated ? [] : [sh`cn_netns_prune ${p} ${k.netns}`]),
+    // Emulated namespaces all live on the controller, which converges them; on a real host the lab
+    // makes routers only, and never touches another namespace that happens to start with its prefix.
+    ...(emulated ? [] : [sh`cn_netns_prune ${`${p}-rt.`} ${k.netns}`]),
     sh`cn_links_prune - ${p} ${k.links()}`,
     ...([4, 6] as const).flatMap((f) => TABLES.map((t) => sh`cn_fw_prune - ${TOOLS[f].cmd} ${TOOLS[f].save} ${t} ${chainMarker(p)} ${k.chains(f, t)}`)),
     // Sets after the chains that named them.
@@ -113,7 +115,7 @@ function controllerLines(lab: ResolvedLab, owned: readonly Owned[], allOwned: re
   const k = keepLists(owned);
   const inventory = `${INVENTORY_DIR}/${lab.name}.json`;
   return [
-    sh`cn_netns_prune ${lab.prefix} ${keepLists(allOwned).netns}`,
+    sh`cn_netns_prune ${`${lab.prefix}-`} ${keepLists(allOwned).netns}`,
     ...k.linkNamespaces.map((ns) => sh`if [ -e /run/netns/${ns} ]; then cn_links_prune ${ns} ${lab.prefix} ${k.links(ns)}; fi`),
     ...(k.files.includes(inventory) ? [] : [sh`rm -f ${inventory}`]),
     sh`rmdir ${INVENTORY_DIR} 2>/dev/null || true`,

@@ -130,7 +130,7 @@ export function renderEmulatedGuest(lab: ResolvedLab, guest: Guest, deps: readon
   const keep = keepChains.join(",") || "-";
   body.push(`if [ "$cn_fresh" = 0 ]; then`, ...([4, 6] as const).map((f) => sh`  cn_fw_prune ${ns} ${f === 4 ? "iptables" : "ip6tables"} ${f === 4 ? "iptables-save" : "ip6tables-save"} nat ${chainMarker(lab.prefix)} ${keep}`), "fi");
   // NICs removed from the code: their guest ends go (the host ends are the host converge's).
-  const devs = guest.nics.map((n) => n.guestDev).join(",");
+  const devs = guest.nics.map((n) => n.guestDev).join(",") || "-";
   body.push(sh`for cn_dev in $(ip -n ${ns} -o link show type veth | awk -F': ' '{ sub("@.*", "", $2); print $2 }'); do case ,${devs}, in *,"$cn_dev",*) ;; *) ip -n ${ns} link del "$cn_dev" ;; esac; done`);
   return {
     id: guestStageId(guest.name),

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import { CdktfProject } from "../support/cdktf";
+import { filesUnder } from "../support/live-objects";
 import { canPing, cleanupPrefix, netnsWithPrefix, run, tryRun, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 
@@ -31,6 +32,7 @@ function leftovers(): string[] {
   found.push(...processesInLabNamespaces());
   found.push(...run("ip", ["-br", "link"]).split("\n").filter((l) => l.startsWith(lab)).map((l) => `link ${l}`));
   if (fs.existsSync(`/run/cloudnet/labs/${lab}.json`)) found.push("inventory file");
+  found.push(...filesUnder("/run/cloudnet").filter((f) => f.includes(lab)).map((f) => `file ${f}`));
   const rules = tryRun("iptables-save", []).stdout.split("\n").filter((l) => l.includes(lab));
   found.push(...rules.map((r) => `rule ${r}`));
   return found;

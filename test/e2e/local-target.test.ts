@@ -8,7 +8,7 @@ import { requireRoot } from "../support/root";
 /**
  * The local target end to end: `cdktf deploy` runs inside a network namespace (entered with
  * nsenter, so namespaces it creates stay visible), which plays the machine Terraform runs on. The
- * lab's nat network puts its bridge, router namespace, NAT rules and ip_forward there; destroy puts
+ * lab's nat network puts its bridge, router namespace, NAT rules and uplink forwarding there; destroy puts
  * the machine back as it was.
  */
 const lab = uniquePrefix("l");
@@ -22,7 +22,7 @@ function machineState(): string {
     // Link-local addresses are "tentative" for a moment after the links come up (IPv6 DAD).
     run("ip", ["-n", machine, "addr"]).replace(/ tentative/g, ""), run("ip", ["-n", machine, "route"]),
     rulesIn(machine),
-    nsExec(machine, "sysctl", ["-n", "net.ipv4.ip_forward"]).stdout,
+    nsExec(machine, "sysctl", ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv4.conf.eth0.forwarding", "net.ipv6.conf.all.forwarding"]).stdout,
   ].join("\n==\n");
 }
 
@@ -55,7 +55,9 @@ describe("local target: cdktf deploy / deploy / destroy on the machine itself (e
     expect(fs.existsSync(`/run/netns/${lab}-rt.acme-web`)).toBe(true);
     expect(run("ip", ["-n", `${lab}-rt.acme-web`, "-br", "addr", "show", "gw0"])).toContain("10.50.0.1/24");
     expect(run("ip", ["netns", "exec", machine, "iptables", "-t", "nat", "-S", `CN-${lab}-SNAT`])).toContain("-s 10.50.0.0/24 -o eth0 -j MASQUERADE");
-    expect(nsExec(machine, "sysctl", ["-n", "net.ipv4.ip_forward"]).stdout.trim()).toBe("1");
+    // Forwarding on the uplink (and the router's link) only: the machine-wide switch stays off.
+    expect(nsExec(machine, "sysctl", ["-n", "net.ipv4.conf.eth0.forwarding"]).stdout.trim()).toBe("1");
+    expect(nsExec(machine, "sysctl", ["-n", "net.ipv4.ip_forward"]).stdout.trim()).toBe("0");
   }, 300_000);
 
   test("a second deploy reports no changes", () => {
@@ -64,7 +66,7 @@ describe("local target: cdktf deploy / deploy / destroy on the machine itself (e
     expect(r.output).toContain("No changes.");
   }, 300_000);
 
-  test("destroy puts the machine back as it was: links, addresses, routes, rules and ip_forward", () => {
+  test("destroy puts the machine back as it was: links, addresses, routes, rules and forwarding", () => {
     const r = project.destroy();
     expect(r.status).toBe(0);
     expect(fs.existsSync(`/run/netns/${lab}-rt.acme-web`)).toBe(false);

@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import { execFileSync, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 
@@ -33,9 +34,26 @@ export function deleteNetns(name: string): void {
   tryRun("ip", ["netns", "del", name]);
 }
 
-/** Removes everything a test created under its prefix: call from afterAll / finally. */
+/**
+ * Removes everything a test created under its prefix, also after a failure half-way: its
+ * namespaces, its lab's inventory and its state under /run/cloudnet (held settings are dropped,
+ * not restored: their namespaces are gone). Call from afterAll / finally.
+ */
 export function cleanupPrefix(prefix: string): void {
   for (const ns of netnsWithPrefix(prefix)) deleteNetns(ns);
+  const root = "/run/cloudnet";
+  fs.rmSync(`${root}/labs/${prefix}.json`, { force: true });
+  const state = `${root}/state`;
+  if (fs.existsSync(state)) {
+    for (const scope of fs.readdirSync(state)) {
+      if (scope.startsWith(`${prefix}-`)) { fs.rmSync(`${state}/${scope}`, { recursive: true, force: true }); continue; }
+      for (const entry of fs.readdirSync(`${state}/${scope}`)) {
+        if (entry.endsWith(`@${prefix}`)) fs.rmSync(`${state}/${scope}/${entry}`, { force: true });
+        const holder = `${state}/${scope}/${entry}/${prefix}`;
+        if (fs.existsSync(holder)) fs.rmSync(holder, { force: true });
+      }
+    }
+  }
 }
 
 /** Runs a command inside a namespace. */

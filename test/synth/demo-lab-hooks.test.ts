@@ -10,17 +10,24 @@ const DEMO_AFTER: Record<string, string[]> = {
   "fabric": [],
   "host/h1": ["fabric"],
   "host/h2": ["fabric"],
-  "network/h1": ["host/h1"],
-  "network/h2": ["host/h2"],
-  "firewall-base/h1": ["network/h1"],
-  "firewall/h1": ["firewall-base/h1"],
+  "owner/h1": ["host/h1"],
+  "owner/h2": ["host/h2"],
+  "network/h1": ["owner/h1"],
+  "network/h2": ["owner/h2"],
+  "firewall/h1": ["network/h1"],
   "external/internet": ["fabric"],
   "guest/web": ["network/h1", "firewall/h1"],
   "guest/db": ["network/h2"],
   "guest/red1": ["network/h2"],
   "inventory": [
-    "fabric", "host/h1", "network/h1", "firewall-base/h1", "firewall/h1", "host/h2", "network/h2", "external/internet",
+    "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "external/internet",
     "guest/web", "guest/db", "guest/red1",
+  ],
+  "converge/h1": ["owner/h1", "network/h1", "firewall/h1"],
+  "converge/h2": ["owner/h2", "network/h2"],
+  "converge": [
+    "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "external/internet",
+    "guest/web", "guest/db", "guest/red1", "inventory", "converge/h1", "converge/h2",
   ],
 };
 
@@ -42,7 +49,7 @@ describe("demo lab synth", () => {
 
   it("has one hook per stage", () => {
     expect(Object.keys(hooks).sort()).toEqual(Object.keys(DEMO_AFTER).sort());
-    expect(Object.keys(hooksOf(json))).toHaveLength(12);
+    expect(Object.keys(hooksOf(json))).toHaveLength(16);
   });
 
   it("depends_on edges follow the stage order", () => {
@@ -73,10 +80,16 @@ describe("demo lab synth", () => {
   });
 
   it("stages inside an emulated host run in its namespace", () => {
-    const [apply] = provisionersOf(hooks["network/h1"].body);
-    expect(apply.body.command.split("\n").pop()).toBe("nsenter --net=/run/netns/demo-h1 /bin/bash \"$f\"");
-    const [fabric] = provisionersOf(hooks["fabric"].body);
-    expect(fabric.body.command.split("\n").pop()).toBe("/bin/bash \"$f\"");
+    for (const id of ["owner/h1", "network/h1", "firewall/h1", "converge/h1"]) {
+      const [apply, destroy] = provisionersOf(hooks[id].body);
+      expect(apply.body.command.split("\n").pop()).toBe("nsenter --net=/run/netns/demo-h1 /bin/bash \"$f\"");
+      // The owner's teardown removes what the lab has in the host's namespace, so it runs there too.
+      expect(destroy.body.command.split("\n").pop()).toBe("nsenter --net=/run/netns/demo-h1 /bin/bash \"$f\"");
+    }
+    for (const id of ["fabric", "converge"]) {
+      const [apply] = provisionersOf(hooks[id].body);
+      expect(apply.body.command.split("\n").pop()).toBe("/bin/bash \"$f\"");
+    }
   });
 
   it("carries the rendered scripts, escaped for Terraform", () => {

@@ -1,10 +1,16 @@
-import { renderHostNetwork } from "../../lib/render";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { NETWORK_HELPERS, renderHostNetwork } from "../../lib/render";
+import { runBash } from "./support/bash";
 import { ResolvedLab } from "../../lib/model";
 import { emulatedLab, guest, host, resolveOk, segment } from "./support/lab-specs";
 
-function fdbLines(lab: ResolvedLab, hostName: string): string[] {
+function floodLines(lab: ResolvedLab, hostName: string): string[] {
   const stage = renderHostNetwork(lab, lab.hosts.find((h) => h.name === hostName)!, [])!;
-  return stage.apply.split("\n").filter((l) => l.startsWith("bridge fdb append"));
+  const lines = stage.apply.split("\n");
+  // The body, after the helpers: every line that sets flood entries.
+  return lines.slice(lines.findIndex((l) => l.startsWith("trap "))).filter((l) => /^cn_flood |bridge fdb/.test(l));
 }
 
 describe("network stage", () => {
@@ -16,16 +22,42 @@ describe("network stage", () => {
     guests: [guest("a", "h1", [{ segment: "red" }]), guest("b", "h2", [{ segment: "red" }]), guest("c", "h3", [{ segment: "red" }])],
   }));
 
-  it("has one flood entry per remote host of each segment, and none to itself", () => {
-    expect(fdbLines(lab, "h1")).toEqual([
-      "bridge fdb append 00:00:00:00:00:00 dev netv-red dst 198.18.0.2",
-      "bridge fdb append 00:00:00:00:00:00 dev netv-red dst 198.18.0.3",
-      "bridge fdb append 00:00:00:00:00:00 dev netv-green dst 198.18.0.2",
+  it("sets exactly one flood entry per remote host of each segment, and none to itself", () => {
+    expect(floodLines(lab, "h1")).toEqual([
+      "cn_flood netv-red 198.18.0.2 198.18.0.3",
+      "cn_flood netv-green 198.18.0.2",
     ]);
-    expect(fdbLines(lab, "h3")).toEqual([
-      "bridge fdb append 00:00:00:00:00:00 dev netv-red dst 198.18.0.1",
-      "bridge fdb append 00:00:00:00:00:00 dev netv-red dst 198.18.0.2",
+    expect(floodLines(lab, "h3")).toEqual([
+      "cn_flood netv-red 198.18.0.1 198.18.0.2",
     ]);
+  });
+
+  it("cn_flood converges the flood list in place: removes entries to hosts no longer listed, adds the missing, keeps the rest", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-unit-"));
+    try {
+      // A device whose flood list holds h2 (kept) and a host that left (198.18.0.9), and one learned (non-flood) entry.
+      fs.writeFileSync(path.join(dir, "bridge"), [
+        "#!/bin/sh",
+        `echo "$*" >> '${dir}/bridge.log'`,
+        "if [ \"$1 $2\" = \"fdb show\" ]; then",
+        "  echo '00:00:00:00:00:00 dev netv-red dst 198.18.0.2 self permanent'",
+        "  echo '00:00:00:00:00:00 dev netv-red dst 198.18.0.9 self permanent'",
+        "  echo '52:54:00:00:00:01 dev netv-red dst 198.18.0.7 self'",
+        "fi",
+        "",
+      ].join("\n"), { mode: 0o755 });
+      const r = runBash([...NETWORK_HELPERS, "cn_flood netv-red 198.18.0.2 198.18.0.3"].join("\n"), { PATH: `${dir}:${process.env.PATH}` });
+      expect(r.status).toBe(0);
+      expect(fs.readFileSync(path.join(dir, "bridge.log"), "utf8").trimEnd().split("\n")).toEqual([
+        "fdb show dev netv-red",
+        "fdb del 00:00:00:00:00:00 dev netv-red dst 198.18.0.9",
+        // append is idempotent: an entry that is there already stays as it is.
+        "fdb append 00:00:00:00:00:00 dev netv-red dst 198.18.0.2",
+        "fdb append 00:00:00:00:00:00 dev netv-red dst 198.18.0.3",
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("creates the VXLAN device with the segment's VNI and MTU, local to the host's underlay address", () => {

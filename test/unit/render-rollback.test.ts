@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { applyScript, renderLab } from "../../lib/render";
 import { emulatedLab, guest, host, resolveOk, segment } from "./support/lab-specs";
 import { failingIp, runBash } from "./support/bash";
@@ -23,14 +26,11 @@ describe("apply rolls back on failure", () => {
     expect(r.status).toBe(1);
   });
 
-  it("network stage: when `ip link add` fails, the rollback probes the devices the stage owns", () => {
+  it("network stage: when `ip link add` fails, the apply stops there and removes nothing (a failed apply keeps what was live)", () => {
     const r = runBash(stage("network/h1").apply, ip.env);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("rolling back");
-    const calls = ip.calls();
-    const failed = calls.indexOf("link add zzunitb-blue mtu 1450 type bridge");
-    expect(failed).toBeGreaterThanOrEqual(0);
-    expect(calls.slice(failed + 1)).toEqual(["link show dev zzunitv-blue", "link show dev zzunitb-blue"]);
+    expect(ip.calls()).toEqual(["link show dev zzunitb-blue", "link add zzunitb-blue mtu 1450 type bridge"]);
   });
 
   // Regression (fixed): lib/render/script.ts:6 starts scripts with `set -euo pipefail` but not `set -E` (errtrace).
@@ -43,5 +43,57 @@ describe("apply rolls back on failure", () => {
     expect(ip.calls()[0]).toBe("netns add zzunit-web");
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("rolling back");
+  });
+
+  describe("namespace stages remove a namespace on failure only if this run created it", () => {
+    // The scripts look for namespaces under /run/netns; here under a directory of the test's own,
+    // with an `ip` whose `netns add` makes the namespace there and whose other calls fail.
+    let dir: string;
+    let env: Record<string, string>;
+    const calls = () => fs.readFileSync(path.join(dir, "ip.log"), "utf8").split("\n").filter(Boolean);
+    const run = (script: string) => runBash(script.split("/run/netns/").join(`${dir}/netns/`), env);
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-unit-"));
+      fs.mkdirSync(path.join(dir, "netns"));
+      fs.writeFileSync(path.join(dir, "ip.log"), "");
+      fs.writeFileSync(path.join(dir, "ip"), [
+        "#!/bin/sh",
+        `echo "$*" >> '${dir}/ip.log'`,
+        `if [ "$1 $2" = "netns add" ]; then : > '${dir}/netns/'"$3"; exit 0; fi`,
+        "exit 1",
+        "",
+      ].join("\n"), { mode: 0o755 });
+      env = { PATH: `${dir}:${process.env.PATH}` };
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("guest stage, new namespace: the failure after `netns add` deletes the guest's NIC and the namespace", () => {
+      const r = run(stage("guest/web").apply);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("rolling back");
+      const c = calls();
+      expect(c.slice(0, 2)).toEqual(["netns add zzunit-web", "-n zzunit-web link set lo up"]);
+      expect(c).toContain("-n zzunit-web link del dev eth0");
+      expect(c[c.length - 1]).toBe("netns del zzunit-web");
+    });
+
+    it("guest stage, namespace already there (a re-apply): the failure leaves it and everything in it", () => {
+      fs.writeFileSync(path.join(dir, "netns", "zzunit-web"), "");
+      const r = run(stage("guest/web").apply);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("rolling back");
+      expect(calls()).toEqual(["-n zzunit-web link set lo up"]);
+      expect(fs.existsSync(path.join(dir, "netns", "zzunit-web"))).toBe(true);
+    });
+
+    it.each([["fabric", "zzunit-fabric"], ["host/h1", "zzunit-h1"]])("%s: the same, for its namespace", (id, ns) => {
+      const fresh = run(stage(id).apply);
+      expect(fresh.status).not.toBe(0);
+      expect(calls()[calls().length - 1]).toBe(`netns del ${ns}`);
+      fs.writeFileSync(path.join(dir, "ip.log"), "");
+      const again = run(stage(id).apply);
+      expect(again.status).not.toBe(0);
+      expect(calls()).toEqual([`-n ${ns} link set lo up`]);
+    });
   });
 });

@@ -1,5 +1,8 @@
 import { Stage, renderLab } from "../../lib/render";
-import { demoSpec, resolveOk } from "./support/lab-specs";
+import { demoSpec, emulatedLab, guest, host, resolveOk, segment } from "./support/lab-specs";
+
+/** The stages whose teardown removes anything: the emulated fabric and each host's owner. */
+const OWNERS = ["fabric", "owner/h1", "owner/h2"];
 
 /** The lines of a teardown script after its log line: what it actually removes. */
 function teardownBody(script: string): string[] {
@@ -30,26 +33,84 @@ describe("rendered scripts", () => {
     }
   });
 
-  it.each(stages.map((s) => [s.id, s] as const))("%s: apply traps ERR and rolls back with exactly the teardown lines", (_, stage) => {
+  it.each(stages.map((s) => [s.id, s] as const))("%s: apply traps ERR and runs its rollback, defined before the trap", (_, stage) => {
     expect(stage.apply).toContain("trap 'rc=$?; cn_log \"apply failed (exit $rc), rolling back\"; set +e; cn_rollback; exit $rc' ERR");
-    expect(rollbackBody(stage.apply)).toEqual(teardownBody(stage.teardown));
+    expect(rollbackBody(stage.apply).length).toBeGreaterThan(0);
     expect(stage.apply.indexOf("cn_rollback() {")).toBeLessThan(stage.apply.indexOf("trap '"));
   });
 
-  it.each(stages.map((s) => [s.id, s] as const))("%s: teardown removes only names the lab owns", (_, stage) => {
+  it("rolls back only what the failed run itself created: a namespace it made, the inventory's temporary file, else nothing", () => {
+    const fresh = (ns: string, devs = "") => `if [ "\${cn_fresh:-0}" = 1 ]; then cn_netns_del ${ns}${devs}; fi`;
+    expect(Object.fromEntries(stages.map((s) => [s.id, rollbackBody(s.apply)]))).toEqual({
+      "fabric": [fresh("demo-fabric")],
+      "host/h1": [fresh("demo-h1", " eth0")],
+      "owner/h1": [":"],
+      // A failed network apply keeps what was live: the next deploy converges from there.
+      "network/h1": [":"],
+      "host/h2": [fresh("demo-h2", " eth0")],
+      "owner/h2": [":"],
+      "network/h2": [":"],
+      "guest/web": [fresh("demo-web", " eth0")],
+      "guest/db": [fresh("demo-db", " eth0")],
+      "inventory": ["rm -f /run/cloudnet/labs/demo.json.tmp"],
+      "converge/h1": [":"],
+      "converge/h2": [":"],
+      "converge": [":"],
+    });
+  });
+
+  it.each([["fabric", "demo-fabric"], ["host/h1", "demo-h1"], ["host/h2", "demo-h2"], ["guest/web", "demo-web"], ["guest/db", "demo-db"]])(
+    "%s: notes whether its namespace is new before it makes it", (id, ns) => {
+      const lines = byId(id).apply.split("\n");
+      const check = lines.indexOf(`cn_fresh=1; [ ! -e /run/netns/${ns} ] || cn_fresh=0`);
+      expect(check).toBeGreaterThan(lines.findIndex((l) => l.startsWith("trap ")));
+      expect(check).toBeLessThan(lines.indexOf(`cn_netns_add ${ns}`));
+      expect(lines.filter((l) => l.includes("cn_fresh=1"))).toHaveLength(1);
+    });
+
+  it.each(stages.filter((s) => !OWNERS.includes(s.id)).map((s) => [s.id, s] as const))("%s: teardown does nothing (only the owner stages remove)", (_, stage) => {
     const body = teardownBody(stage.teardown);
-    expect(body.length).toBeGreaterThan(0);
-    for (const line of body) {
-      const [cmd, ...args] = line.split(" ");
-      if (cmd === "rm") {
-        expect(args).toEqual(["-f", `/run/cloudnet/labs/${lab.name}.json`]);
-        continue;
-      }
-      expect(["cn_netns_del", "cn_link_del"]).toContain(cmd);
-      expect(args[0].startsWith(lab.prefix)).toBe(true);
-      // cn_netns_del may name devices to delete first: they live inside that (owned) namespace.
-      if (cmd === "cn_netns_del") for (const dev of args.slice(1)) expect(dev).toMatch(/^(eth\d+|gw0|ext0)$/);
-      else expect(args).toHaveLength(1);
+    expect(body).toHaveLength(1);
+    expect(body[0]).toMatch(/^: # /);
+  });
+
+  it("owner/<host>'s teardown removes every object of the lab's prefix on its host, and nothing else", () => {
+    for (const h of ["h1", "h2"]) {
+      expect(teardownBody(byId(`owner/${h}`).teardown)).toEqual([
+        "cn_links_prune - demo -",
+        ...["iptables", "ip6tables"].flatMap((t) => ["raw", "mangle", "nat", "filter"].map((table) => `cn_fw_prune - ${t} ${t}-save ${table} CN-demo- -`)),
+        // Sets after the chains that named them.
+        "cn_ipset_prune cn-demo- -",
+        "cn_ipset_prune ct-demo- -",
+        "nft delete table bridge cn_demo 2>/dev/null || true",
+        `cn_records_prune demo-${h} demo routes -`,
+        `cn_records_prune demo-${h} demo addresses -`,
+        `cn_holds_prune demo-${h} demo -`,
+        `cn_state_tidy demo-${h}`,
+      ]);
+    }
+  });
+
+  it("the fabric's teardown removes every namespace of the lab (by its prefix) and its inventory file", () => {
+    expect(teardownBody(byId("fabric").teardown)).toEqual([
+      "cn_netns_prune demo- -",
+      "rm -f /run/cloudnet/labs/demo.json",
+      "rmdir /run/cloudnet/labs 2>/dev/null || true",
+      "cn_state_tidy -",
+    ]);
+  });
+
+  it("owner scripts depend on the prefix and host only: a different lab with the same prefix renders the same owners", () => {
+    const other = renderLab(resolveOk(emulatedLab({
+      name: "demo",
+      hosts: [host("h1"), host("h2"), host("h3")],
+      segments: [segment("blue", "10.10.0.0/24", { vni: 1234 }), segment("red", "10.20.0.0/24")],
+      guests: [guest("web", "h2", [{ segment: "red", address: "10.20.0.11" }]), guest("cache", "h3", [{ segment: "blue" }])],
+    })));
+    const of = (ss: readonly Stage[], id: string) => ss.find((s) => s.id === id)!;
+    for (const id of OWNERS) {
+      expect(of(other, id).apply).toBe(byId(id).apply);
+      expect(of(other, id).teardown).toBe(byId(id).teardown);
     }
   });
 
@@ -61,8 +122,12 @@ describe("rendered scripts", () => {
     }
   });
 
-  it("tears down the segment's VXLAN device before its bridge", () => {
-    expect(teardownBody(byId("network/h1").teardown)).toEqual(["cn_link_del demov-blue", "cn_link_del demob-blue"]);
+  it("the network stage declares the segment's bridge, VXLAN device and guest ends, which converge keeps and the owner removes", () => {
+    expect(byId("network/h1").owns).toEqual([
+      { kind: "link", name: "demob-blue" }, { kind: "link", name: "demov-blue" }, { kind: "link", name: "demot-web-0" },
+    ]);
+    expect(byId("converge/h1").apply.split("\n")).toContain("cn_links_prune - demo demob-blue,demot-web-0,demov-blue");
+    expect(teardownBody(byId("owner/h1").teardown)).toContain("cn_links_prune - demo -");
   });
 
   it("creates each device only when missing, so a second apply changes nothing", () => {

@@ -11,8 +11,8 @@ import { runBash } from "./support/bash";
 
 /**
  * The state around the rules: ipsets (filled under a temporary name and swapped in, pruned to what
- * the rules use), the nftables bridge table that guards ARP and Ethernet sources, and the firewall
- * base's teardown. The ipset commands are run in bash against a fake `ipset` that keeps its sets in
+ * the rules use), the nftables bridge table that guards ARP and Ethernet sources, and the stages
+ * that hold, declare and remove them. The ipset commands are run in bash against a fake `ipset` that keeps its sets in
  * a file and refuses what the real one refuses (an existing name on create, a missing set, a full
  * set, a swap across families), so apply-twice, membership changes and pruning are behaviour.
  */
@@ -433,59 +433,89 @@ describe("arpGuard", () => {
   });
 });
 
-// ---- the firewall base ---------------------------------------------------------------------------
+// ---- the lab state around the rules: network stage, rules stage, owner and converge ----------------
 
-describe("firewall base of a host with guarded NICs", () => {
+describe("the state of a host with guarded NICs: held by the network stage, declared by the rules stage, removed by the owner", () => {
   const stages = renderLab(lab);
-  const base = (h: string) => stages.find((s) => s.id === `firewall-base/${h}`)!;
-  const body = (script: string) => script.split("\n").slice(script.split("\n").findIndex((l) => l.startsWith("cn_log 'remove firewall base")) + 1).filter(Boolean);
+  const stage = (id: string) => stages.find((s) => s.id === id)!;
+  /** A script's commands after its helpers (and an apply's trap): what follows its log line. */
+  const body = (script: string) => {
+    const lines = script.split("\n");
+    const trap = lines.findIndex((l) => l.startsWith("trap "));
+    const log = lines.findIndex((l, i) => i > trap && l.startsWith("cn_log '"));
+    return lines.slice(log + 1).filter(Boolean);
+  };
 
-  it("teardown removes the chains (both families, every table), then the sets (cn- and ct-), then the nft table, then restores the sysctls", () => {
-    expect(body(base("h2").teardown)).toEqual([
+  it("the owner's teardown removes the chains (both families, every table), then the sets (cn- and ct-), then the nft table, then lets go of the holds", () => {
+    expect(body(stage("owner/h2").teardown)).toEqual([
+      "cn_links_prune - sec -",
       ...["iptables iptables-save", "ip6tables ip6tables-save"].flatMap((t) => ["raw", "mangle", "nat", "filter"].map((table) => `cn_fw_prune - ${t} ${table} CN-sec- -`)),
       "cn_ipset_prune cn-sec- -",
       "cn_ipset_prune ct-sec- -",
       "nft delete table bridge cn_sec 2>/dev/null || true",
-      "cn_sysctl_release net.bridge.bridge-nf-call-iptables sec-h2 sec",
-      "cn_sysctl_release net.bridge.bridge-nf-call-ip6tables sec-h2 sec",
+      "cn_records_prune sec-h2 sec routes -",
+      "cn_records_prune sec-h2 sec addresses -",
+      "cn_holds_prune sec-h2 sec -",
+      "cn_state_tidy sec-h2",
     ]);
+    // The rules stage's own teardown removes nothing: a replaced rules stage never opens a gap.
+    expect(body(stage("firewall/h2").teardown)).toHaveLength(1);
+    expect(body(stage("firewall/h2").teardown)[0]).toMatch(/^: # /);
   });
 
-  it("on the gateway host it also restores ip_forward, after the rest", () => {
-    const lines = body(base("h1").teardown);
-    const nft = lines.indexOf("nft delete table bridge cn_sec 2>/dev/null || true");
-    expect(nft).toBeGreaterThan(lines.indexOf("cn_ipset_prune ct-sec- -"));
-    expect(lines.slice(nft + 1).map((l) => /^cn_sysctl_release (\S+) sec-h1 sec$/.exec(l)![1])).toEqual([
-      "net.ipv4.ip_forward", "net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
-    ]);
+  it("converge keeps exactly the holds the network stage takes: br_netfilter on both hosts, the uplink's forwarding on the gateway host", () => {
+    expect(body(stage("converge/h1").apply)).toContain("cn_holds_prune sec-h1 sec br_netfilter,net%ipv4%conf%eth0%forwarding");
+    expect(body(stage("converge/h2").apply)).toContain("cn_holds_prune sec-h2 sec br_netfilter");
+    expect(stage("network/h1").owns).toEqual(expect.arrayContaining([{ kind: "br-netfilter" }, { kind: "sysctl", key: "net/ipv4/conf/eth0/forwarding" }]));
+    expect(stage("network/h2").owns).toContainEqual({ kind: "br-netfilter" });
+    expect(stage("network/h2").owns!.filter((o) => o.kind === "sysctl")).toEqual([]);
+    // The lab's sets, chains and bridge table are declared, so converge keeps them; h1 names no set.
+    const h2 = body(stage("converge/h2").apply);
+    expect(h2).toContain("cn_ipset_prune cn-sec- cn-sec-web-4,cn-sec-web-6");
+    expect(h2).toContain("cn_fw_prune - iptables iptables-save filter CN-sec- CN-sec-E-db1-0,CN-sec-E-web2-0,CN-sec-I-db1-0,CN-sec-I-web2-0,CN-sec-O-db1-0,CN-sec-O-web2-0,CN-sec-SG");
+    expect(h2.filter((l) => l.startsWith("nft "))).toEqual([]);
+    expect(body(stage("converge/h1").apply)).toContain("cn_ipset_prune cn-sec- -");
   });
 
-  it("apply loads br_netfilter, then holds exactly the sysctls teardown releases (in the host's namespace as scope)", () => {
-    const apply = base("h2").apply.split("\n");
-    const from = apply.findIndex((l) => l.startsWith("cn_log 'firewall base"));
-    expect(apply.slice(from + 1).filter(Boolean)).toEqual([
-      "modprobe br_netfilter 2>/dev/null || true",
-      "cn_sysctl_hold net.bridge.bridge-nf-call-iptables sec-h2 sec",
-      "cn_sysctl_hold net.bridge.bridge-nf-call-ip6tables sec-h2 sec",
-    ]);
+  it("the network stage holds br_netfilter before it makes a bridge, and filters per bridge, never host-wide", () => {
+    for (const h of ["h1", "h2"]) {
+      const apply = body(stage(`network/${h}`).apply);
+      expect(apply[0]).toBe(`cn_brnf_hold sec-${h} sec`);
+      const bridge = apply.indexOf("if cn_link_missing secb-shop-app; then ip link add secb-shop-app mtu 1450 type bridge; fi");
+      expect(apply[bridge + 1]).toBe("ip link set secb-shop-app type bridge nf_call_iptables 1 nf_call_ip6tables 1");
+      // No stage touches the host-wide switches; the only script text that does (cn_brnf_hold, loading the
+      // module where the host had none) turns them off.
+      expect(stages.flatMap((s) => [...body(s.apply), ...body(s.teardown)]).filter((l) => l.includes("bridge-nf-call"))).toEqual([]);
+      expect(stages.flatMap((s) => [s.apply, s.teardown]).join("\n")).not.toMatch(/bridge-nf-call-\S+=1/);
+      expect(apply.filter((l) => /modprobe/.test(l))).toEqual([]);
+    }
   });
 
-  it("the rules stage turns bridge netfilter on and fills the sets before the rules that name them, and prunes sets last", () => {
-    const apply = stages.find((s) => s.id === "firewall/h2")!.apply.split("\n");
+  it("the rules stage fills the sets before the rules that name them, guards ARP before them, and prunes sets last", () => {
+    const apply = body(stage("firewall/h2").apply).map((l) => l.trim());
     const at = (prefix: string) => apply.findIndex((l) => l.startsWith(prefix));
-    expect(at("sysctl -qw net.bridge.bridge-nf-call-iptables=1")).toBeGreaterThan(-1);
-    expect(at("sysctl -qw net.bridge.bridge-nf-call-iptables=1")).toBeLessThan(at("ipset restore"));
+    expect(at("ipset restore")).toBeGreaterThan(-1);
     expect(at("ipset restore")).toBeLessThan(at("cn_in - iptables-restore"));
+    expect(at("nft -f -")).toBeGreaterThan(-1);
     expect(at("nft -f -")).toBeLessThan(at("cn_in - iptables-restore"));
-    expect(apply.filter(Boolean).at(-1)).toBe("cn_ipset_prune cn-sec- cn-sec-web-4,cn-sec-web-6");
+    expect(apply.at(-1)).toBe("cn_ipset_prune cn-sec- cn-sec-web-4,cn-sec-web-6");
+    // Host settings are the network stage's, not the rules'.
+    expect(apply.filter((l) => /sysctl|br_netfilter|cn_brnf/.test(l))).toEqual([]);
+    expect(stage("firewall/h2").owns).toEqual(expect.arrayContaining([
+      { kind: "ipset", name: "cn-sec-web-4", family: 4 }, { kind: "ipset", name: "cn-sec-web-6", family: 6 }, { kind: "nft-table", name: "cn_sec" },
+    ]));
   });
 
-  it("a lab whose guests join no group gets no firewall stages on hosts that are not gateways", () => {
+  it("a lab whose guests join no group gets no firewall stage on hosts that are not gateways, and unfiltered bridges", () => {
     const l = securityLab("sec");
     const plain = new Lab(new TerraformStack(new App(), "s2"), "plain");
     plain.addHost("h1");
     plain.addGuest("g1", { host: "h1", nics: [{ segment: plain.addSegment("net", { cidr: "10.0.0.0/24" }) }] });
-    expect(renderLab(resolved(plain)).filter((s) => s.id.startsWith("firewall"))).toEqual([]);
-    expect(renderLab(resolved(l)).filter((s) => s.id.startsWith("firewall")).map((s) => s.id)).toEqual(["firewall-base/h1", "firewall/h1", "firewall-base/h2", "firewall/h2"]);
+    const plainStages = renderLab(resolved(plain));
+    expect(plainStages.filter((s) => s.id.startsWith("firewall"))).toEqual([]);
+    const net = body(plainStages.find((s) => s.id === "network/h1")!.apply);
+    expect(net).toContain("ip link set plainb-net type bridge nf_call_iptables 0 nf_call_ip6tables 0");
+    expect(net.filter((l) => l.includes("cn_brnf_hold"))).toEqual([]);
+    expect(renderLab(resolved(l)).filter((s) => s.id.startsWith("firewall")).map((s) => s.id)).toEqual(["firewall/h1", "firewall/h2"]);
   });
 });
