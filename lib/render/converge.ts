@@ -65,8 +65,8 @@ export const CONVERGE_HELPERS = [
   "    case \"$keep\" in *,\"$key\",*) ;; *) cn_log \"release $key\"; if [ \"$key\" = br_netfilter ]; then cn_brnf_release \"$1\" \"$2\"; else cn_sysctl_release \"${key//%//}\" \"$1\" \"$2\"; fi ;; esac",
   "  done",
   "}",
-  "# cn_state_tidy SCOPE: removes the state directories that are left empty.",
-  "cn_state_tidy() { rmdir \"$CN_STATE/$1\" \"$CN_STATE\" \"${CN_STATE%/*}\" 2>/dev/null || true; }",
+  "# cn_state_tidy [SCOPE]: removes the state directories (the scope's, then the roots) that are left empty.",
+  "cn_state_tidy() { rmdir ${1:+\"$CN_STATE/$1\"} \"$CN_STATE\" \"${CN_STATE%/*}\" 2>/dev/null || true; }",
 ];
 
 /** Everything the stages on one machine declare, as the keep lists of the converge helpers. */
@@ -119,7 +119,7 @@ function controllerLines(lab: ResolvedLab, owned: readonly Owned[], allOwned: re
     ...k.linkNamespaces.map((ns) => sh`if [ -e /run/netns/${ns} ]; then cn_links_prune ${ns} ${lab.prefix} ${k.links(ns)}; fi`),
     ...(k.files.includes(inventory) ? [] : [sh`rm -f ${inventory}`]),
     sh`rmdir ${INVENTORY_DIR} 2>/dev/null || true`,
-    sh`cn_state_tidy -`,
+    "cn_state_tidy",
   ];
 }
 

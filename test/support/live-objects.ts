@@ -57,7 +57,8 @@ export function declaredObjects(lab: ResolvedLab, stages: readonly Stage[]): str
     for (const o of s.owns ?? []) {
       if (o.kind === "netns") out.add(`netns ${o.name}`);
       if (o.kind === "link") out.add(`link ${o.netns ?? here} ${o.name}`);
-      if (o.kind === "chain") out.add(`chain ${here} v${o.family} ${o.table} ${o.name}`);
+      // Chains in a guest's own namespace (interception) are not among those compared.
+      if (o.kind === "chain" && s.runOn.kind === "host") out.add(`chain ${here} v${o.family} ${o.table} ${o.name}`);
       if (o.kind === "ipset") out.add(`ipset ${here} ${o.name}`);
       if (o.kind === "nft-table") out.add(`nft ${here} table bridge ${o.name}`);
     }

@@ -1,4 +1,5 @@
 import { Backend, Lab } from "../../lib";
+import { renderLab, stageFingerprints } from "../../lib/render";
 import { synthJson } from "../support/labs";
 import { hooksByStage } from "./support/terraform-json";
 
@@ -32,7 +33,23 @@ describe("hook fingerprints", () => {
     expect(changed(base, fingerprints({ webAddress: "10.10.0.21" }))).toEqual(["guest/web", "inventory"]);
   });
 
-  it("a new VNI replaces the network stages and the guests plugged into them, not the hosts or the inventory (which holds no VNI)", () => {
-    expect(changed(base, fingerprints({ vni: 4242 }))).toEqual(["guest/db", "guest/web", "network/h1", "network/h2"]);
+  it("a new VNI replaces the network stages only: not the guests plugged into them (they converge in place), the hosts, converge or the inventory (which holds no VNI)", () => {
+    expect(changed(base, fingerprints({ vni: 4242 }))).toEqual(["network/h1", "network/h2"]);
+  });
+
+  it("each hook carries the fingerprint stageFingerprints gives its stage", () => {
+    let lab: Lab | undefined;
+    const json = synthJson((s) => {
+      lab = new Lab(s, "demo", { backend: Backend.emulated() });
+      lab.addHost("h1");
+      lab.addHost("h2");
+      const blue = lab.addSegment("blue", { cidr: "10.10.0.0/24" });
+      lab.addGuest("web", { host: "h1", nics: [{ segment: blue, address: "10.10.0.11" }] });
+      lab.addGuest("db", { host: "h2", nics: [{ segment: blue, address: "10.10.0.12" }] });
+    });
+    const expected = stageFingerprints(renderLab(lab!.resolve().lab!));
+    const hooks = hooksByStage(json);
+    expect(Object.keys(hooks).sort()).toEqual([...expected.keys()].sort());
+    for (const [id, h] of Object.entries(hooks)) expect(h.body.triggers_replace).toEqual({ fingerprint: expected.get(id) });
   });
 });

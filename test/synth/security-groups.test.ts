@@ -39,15 +39,16 @@ describe("a lab with security groups synthesizes", () => {
   const applyOf = (stage: string) => provisionersOf(hooks[stage].body)[0].body.environment.CLOUDNET_SCRIPT_0 as string;
   const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
 
-  it("firewall-base and firewall hooks exactly for the hosts with guarded NICs", () => {
-    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall-base/h1", "firewall-base/h2", "firewall/h1", "firewall/h2"]);
+  it("one firewall hook exactly for each host with guarded NICs", () => {
+    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall/h1", "firewall/h2"]);
   });
 
-  it("the base waits for the host's network, the rules wait for the base", () => {
+  it("the rules wait for the host's network; the host's converge waits for the rules", () => {
     for (const h of ["h1", "h2"]) {
-      expect(hooks[`firewall-base/${h}`].body.depends_on).toEqual([ref(`network/${h}`)]);
-      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`firewall-base/${h}`)]);
+      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`network/${h}`)]);
+      expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref(`owner/${h}`), ref(`network/${h}`), ref(`firewall/${h}`)]);
     }
+    expect(hooks["converge/h3"].body.depends_on).toEqual([ref("owner/h3"), ref("network/h3")]);
   });
 
   it("h2's rules stage carries db1's chains, web's member set and the ARP guard; h1's carries web1's", () => {
@@ -62,11 +63,19 @@ describe("a lab with security groups synthesizes", () => {
     expect(h1).not.toContain("db1-0");
   });
 
-  it("the base's destroy removes the lab's chains, sets and bridge table", () => {
-    const teardown = hooks["firewall-base/h2"].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
-    expect(teardown).toContain("cn_fw_prune - iptables iptables-save filter CN-lab- -\n");
-    expect(teardown).toContain("cn_fw_prune - ip6tables ip6tables-save filter CN-lab- -\n");
-    expect(teardown).toContain("cn_ipset_prune cn-lab- -\ncn_ipset_prune ct-lab- -\nnft delete table bridge cn_lab 2>/dev/null || true\n");
+  it("the rules' destroy removes nothing; the owner's destroy removes the lab's chains, sets and bridge table", () => {
+    const teardownOf = (stage: string) => hooks[stage].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
+    for (const h of ["h1", "h2", "h3"]) {
+      const teardown = teardownOf(`owner/${h}`);
+      expect(teardown).toContain("cn_fw_prune - iptables iptables-save filter CN-lab- -\n");
+      expect(teardown).toContain("cn_fw_prune - ip6tables ip6tables-save filter CN-lab- -\n");
+      expect(teardown).toContain("cn_ipset_prune cn-lab- -\ncn_ipset_prune ct-lab- -\nnft delete table bridge cn_lab 2>/dev/null || true\n");
+    }
+    for (const h of ["h1", "h2"]) {
+      const teardown = teardownOf(`firewall/${h}`);
+      expect(teardown.endsWith("\ncn_log 'remove firewall rules on " + h + "'\n: # kept: the lab's owner stage removes it on destroy, the converge stage once it is no longer declared\n")).toBe(true);
+      expect(teardown).not.toMatch(/^(cn_fw_prune|cn_ipset_prune|nft|ipset|iptables)/m);
+    }
   });
 
   it("the same lab synthesizes byte for byte the same (no changes on a second deploy)", () => {

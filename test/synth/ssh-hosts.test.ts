@@ -21,13 +21,20 @@ const CONNECTION = {
 };
 
 describe("Backend.hosts() with SSH targets", () => {
-  it("renders one network hook per host and none of the emulated stages", () => {
-    expect(Object.keys(hooks).sort()).toEqual(["network/h1", "network/h2", "network/h3"]);
-    for (const h of Object.values(hooks)) expect(h.body.depends_on).toEqual([]);
+  it("renders an owner, a network and a converge hook per host and none of the emulated stages", () => {
+    expect(Object.keys(hooks).sort()).toEqual([
+      "converge/h1", "converge/h2", "converge/h3", "network/h1", "network/h2", "network/h3", "owner/h1", "owner/h2", "owner/h3",
+    ]);
+    const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
+    for (const h of ["h1", "h2", "h3"]) {
+      expect(hooks[`owner/${h}`].body.depends_on).toEqual([]);
+      expect(hooks[`network/${h}`].body.depends_on).toEqual([ref(`owner/${h}`)]);
+      expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref(`owner/${h}`), ref(`network/${h}`)]);
+    }
   });
 
   it("SSH hosts apply and tear down with remote-exec; the connection reads self.input.ssh only", () => {
-    for (const id of ["network/h1", "network/h2"]) {
+    for (const id of ["owner/h1", "network/h1", "converge/h1", "owner/h2", "network/h2", "converge/h2"]) {
       const [apply, destroy, ...rest] = provisionersOf(hooks[id].body);
       expect(rest).toEqual([]);
       expect(apply.kind).toBe("remote-exec");
@@ -48,17 +55,21 @@ describe("Backend.hosts() with SSH targets", () => {
     expect(inline[0]).toBe("#!/bin/sh");
     expect(inline[1].startsWith("f=$(mktemp) || exit 1\ncat > \"$f\" <<'CLOUDNET_STAGE_EOF'\nset -Eeuo pipefail\n")).toBe(true);
     expect(inline[1].endsWith("\nCLOUDNET_STAGE_EOF")).toBe(true);
-    expect(inline[1]).toContain("bridge fdb append 00:00:00:00:00:00 dev labv-blue dst 192.0.2.10");
-    expect(inline[1]).toContain("bridge fdb append 00:00:00:00:00:00 dev labv-blue dst 192.0.2.12");
+    expect(inline[1]).toContain("\ncn_flood labv-blue 192.0.2.10 192.0.2.12\n");
     expect(inline[2]).toBe("sudo -n /bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
     expect(hooks["network/h2"].body.input.teardown[2]).toBe(inline[2]);
     expect(provisionersOf(hooks["network/h1"].body)[0].body.inline[2]).toBe("/bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
   });
 
-  it("the teardown in input is the same program around the teardown script", () => {
-    const teardown: string[] = hooks["network/h1"].body.input.teardown;
-    expect(teardown[0]).toBe("#!/bin/sh");
-    expect(teardown[1]).toContain("cn_link_del labv-blue\ncn_link_del labb-blue\nCLOUDNET_STAGE_EOF");
+  it("the teardown in input is the same program around the teardown script: the owner's removes the lab's objects, the network's nothing", () => {
+    const owner: string[] = hooks["owner/h1"].body.input.teardown;
+    expect(owner[0]).toBe("#!/bin/sh");
+    expect(owner[1]).toContain("\ncn_log 'remove lab lab on h1'\ncn_netns_prune lab-rt. -\ncn_links_prune - lab -\n");
+    expect(owner[1]).toContain("\ncn_records_prune host lab routes -\ncn_records_prune host lab addresses -\ncn_holds_prune host lab -\ncn_state_tidy host\nCLOUDNET_STAGE_EOF");
+    expect(owner[2]).toBe("/bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
+    const network: string[] = hooks["network/h1"].body.input.teardown;
+    expect(network[0]).toBe("#!/bin/sh");
+    expect(network[1]).toContain("\ncn_log 'remove network on h1: blue'\n: # kept: the lab's owner stage removes it on destroy, the converge stage once it is no longer declared\nCLOUDNET_STAGE_EOF");
   });
 
   it("the local host applies with local-exec and no namespace", () => {

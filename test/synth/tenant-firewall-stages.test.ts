@@ -4,8 +4,9 @@ import { synthJson } from "../support/labs";
 import { hooksByStage, provisionersOf } from "./support/terraform-json";
 
 /**
- * An emulated tenant lab with an external, a port forward and a service: the gateway host h1 gets a
- * firewall base stage (owns the chains and the forwarding sysctl) and a rules stage on top of it.
+ * An emulated tenant lab with an external, a port forward and a service: the gateway host h1 gets one
+ * firewall stage (the rules, re-applied with the network stage) whose destroy removes nothing; h1's
+ * owner stage removes the chains on destroy, and the network stage holds the uplink's forwarding.
  */
 function build(scope: Construct): void {
   const lab = new Lab(scope, "lab", { backend: Backend.emulated() });
@@ -25,13 +26,15 @@ describe("firewall stages of a tenant lab's gateway host", () => {
   const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
   const applyScript = (stage: string) => provisionersOf(hooks[stage].body)[0].body.environment.CLOUDNET_SCRIPT_0 as string;
 
-  it("h1 (the gateway) gets firewall-base/h1 and firewall/h1; h2 gets none", () => {
-    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall-base/h1", "firewall/h1"]);
+  it("h1 (the gateway) gets firewall/h1; h2 gets none", () => {
+    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall/h1"]);
   });
 
-  it("the base waits for h1's network stage and the rules wait for the base", () => {
-    expect(hooks["firewall-base/h1"].body.depends_on).toEqual([ref("network/h1")]);
-    expect(hooks["firewall/h1"].body.depends_on).toEqual([ref("firewall-base/h1")]);
+  it("the rules wait for h1's network stage, and h1's converge and the guests on h1 wait for the rules", () => {
+    expect(hooks["firewall/h1"].body.depends_on).toEqual([ref("network/h1")]);
+    expect(hooks["converge/h1"].body.depends_on).toContain(ref("firewall/h1"));
+    expect(hooks["guest/a1"].body.depends_on).toEqual([ref("network/h1"), ref("firewall/h1")]);
+    expect(hooks["guest/a2"].body.depends_on).toEqual([ref("network/h2")]);
   });
 
   it("the rules stage restores the port forward, node port and service chains atomically", () => {
@@ -40,15 +43,25 @@ describe("firewall stages of a tenant lab's gateway host", () => {
     expect(script).toContain("-A CN-lab-DNAT -d 198.18.0.1/32 -p tcp --dport 8081 -j DNAT --to-destination 10.0.0.12:8080\n");
     expect(script).toContain("-A CN-lab-DNAT -d 198.18.0.1/32 -p tcp --dport 30080 -j CN-lab-SVC-api\n");
     expect(script).toContain("-A CN-lab-SVC-api -p tcp -m statistic --mode random --probability 0.2500000000 -j DNAT --to-destination 10.0.0.11:8080\n");
-    expect(script).toContain("cn_in lab-rt.acme-web iptables-restore -w --noflush <<'CLOUDNET_EOF'\n");
+    expect(script).toContain("cn_in lab-rt.acme-web.h1 iptables-restore -w --noflush <<'CLOUDNET_EOF'\n");
   });
 
-  it("the base removes every chain of the lab on destroy; the rules stage removes nothing", () => {
-    const baseTeardown = hooks["firewall-base/h1"].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
-    expect(baseTeardown).toContain("cn_fw_prune - iptables iptables-save nat CN-lab- -\n");
-    expect(baseTeardown).toContain("cn_fw_prune - ip6tables ip6tables-save filter CN-lab- -\n");
+  it("the owner removes every chain of the lab on destroy; the rules stage removes nothing", () => {
+    const ownerTeardown = hooks["owner/h1"].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
+    expect(ownerTeardown).toContain("cn_fw_prune - iptables iptables-save nat CN-lab- -\n");
+    expect(ownerTeardown).toContain("cn_fw_prune - ip6tables ip6tables-save filter CN-lab- -\n");
     const rulesTeardown = hooks["firewall/h1"].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
     expect(rulesTeardown).not.toContain("cn_fw_prune -");
     expect(rulesTeardown).not.toContain("iptables -");
+    expect(rulesTeardown).toMatch(/\ncn_log 'remove firewall rules on h1'\n: # [^\n]*\n$/);
+  });
+
+  it("converge keeps the chains the rules declare; h1's network stage holds forwarding on the uplink, not ip_forward", () => {
+    const converge = applyScript("converge/h1");
+    expect(converge).toContain("\ncn_fw_prune - iptables iptables-save nat CN-lab- CN-lab-DNAT,CN-lab-SNAT,CN-lab-SVC-api\n");
+    const network = applyScript("network/h1");
+    expect(network).toContain("\ncn_sysctl_hold net/ipv4/conf/eth0/forwarding lab-h1 lab\nsysctl -qw net/ipv4/conf/eth0/forwarding=1\n");
+    expect(network).not.toMatch(/^(cn_sysctl_hold|sysctl -qw) net\.ipv4\.ip_forward/m);
+    expect(applyScript("firewall/h1")).not.toMatch(/^\s*(cn_sysctl_hold|sysctl|modprobe)\b/m);
   });
 });

@@ -18,10 +18,10 @@ describe("a gateway host reached over SSH", () => {
   // contains it: any Backend.hosts() lab with a nat or routed network on an SSH host fails synth with
   // "stage firewall/h1 contains the heredoc terminator". Repro: this test. Fix: give the two heredocs different
   // tags (e.g. heredoc(..., "CLOUDNET_RULES") in restore.ts), or let sshHook pick a tag absent from the script.
-  it("synthesizes, with the firewall stages applied by remote-exec", () => {
+  it("synthesizes, with the firewall stage applied by remote-exec", () => {
     const json = synthJson(build);
     const hooks = hooksByStage(json);
-    expect(Object.keys(hooks).sort()).toEqual(["firewall-base/h1", "firewall/h1", "network/h1"]);
+    expect(Object.keys(hooks).sort()).toEqual(["converge/h1", "firewall/h1", "network/h1", "owner/h1"]);
     const [apply] = provisionersOf(hooks["firewall/h1"].body);
     expect(apply.kind).toBe("remote-exec");
     expect(apply.body.inline.join("\n")).toContain("iptables-restore -w --noflush");

@@ -1,4 +1,4 @@
-import { Stage, renderLab } from "../../lib/render";
+import { Stage, renderLab, stageFingerprints } from "../../lib/render";
 import { demoSpec, emulatedLab, guest, host, hostsLab, resolveOk, segment, sshHost } from "./support/lab-specs";
 
 const afterOf = (stages: Stage[]) => Object.fromEntries(stages.map((s) => [s.id, [...s.after]]));
@@ -92,5 +92,43 @@ describe("renderLab stages and their order", () => {
       "converge/h1": ["owner/h1", "network/h1"], "converge/h2": ["owner/h2", "network/h2"], "converge/h3": ["owner/h3"],
     });
     expect(s.every((x) => x.runOn.kind === "host")).toBe(true);
+  });
+});
+
+describe("stageFingerprints", () => {
+  const stage = (id: string, after: string[], extra: Partial<Stage> = {}): Stage => ({
+    id, runOn: { kind: "controller" }, title: id, apply: `apply ${id}\n`, teardown: `teardown ${id}\n`, after, ...extra,
+  });
+  const base = [stage("a", []), stage("b", ["a"]), stage("c", ["a", "b"], { replacedWith: ["b"] })];
+  const prints = stageFingerprints(base);
+
+  it("gives every stage a distinct sha256", () => {
+    expect([...prints.keys()]).toEqual(["a", "b", "c"]);
+    for (const p of prints.values()) expect(p).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(prints.values()).size).toBe(3);
+  });
+
+  it("changes with the stage's own apply or teardown", () => {
+    expect(stageFingerprints([stage("a", [], { apply: "other\n" })]).get("a")).not.toBe(prints.get("a"));
+    expect(stageFingerprints([stage("a", [], { teardown: "other\n" })]).get("a")).not.toBe(prints.get("a"));
+    expect(stageFingerprints([stage("a", [])]).get("a")).toBe(prints.get("a"));
+  });
+
+  it("follows the stages in replacedWith (all of `after` by default), and only those", () => {
+    const changedA = stageFingerprints([stage("a", [], { apply: "other\n" }), ...base.slice(1)]);
+    // b comes after a (replacedWith defaults to after): a new a re-applies b, and through b, c.
+    expect(changedA.get("b")).not.toBe(prints.get("b"));
+    expect(changedA.get("c")).not.toBe(prints.get("c"));
+    // c is re-applied with b only: when a changes but b does not (b ignores a), c keeps its fingerprint though it comes after a too.
+    const onlyA = stageFingerprints([stage("a", [], { apply: "other\n" }), stage("b", ["a"], { replacedWith: [] }), base[2]]);
+    const sameB = stageFingerprints([base[0], stage("b", ["a"], { replacedWith: [] }), base[2]]);
+    expect(onlyA.get("c")).toBe(sameB.get("c"));
+    // An owner-like stage (replacedWith: []) never changes for the stages it comes after.
+    const owner = (a: Stage) => stageFingerprints([a, stage("o", ["a"], { replacedWith: [] })]).get("o");
+    expect(owner(stage("a", [], { apply: "other\n" }))).toBe(owner(base[0]));
+  });
+
+  it("refuses a stage that comes after one rendered later", () => {
+    expect(() => stageFingerprints([stage("b", ["a"]), stage("a", [])])).toThrow("stage b comes after a, which is not rendered before it");
   });
 });
