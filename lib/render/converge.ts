@@ -161,6 +161,7 @@ export function ownerStage(lab: ResolvedLab, host: string, after: readonly strin
   const title = `lab ${lab.prefix} on ${host}`;
   return {
     id: ownerId(host), runOn: { kind: "host", host }, title, after, replacedWith: [],
+    identity: `owner of lab ${lab.prefix} on host ${host} (${lab.backend.kind})`,
     apply: applyScript(title, [": # owns what the lab puts on this host; removes it on destroy"], []),
     teardown: teardownScript(title, hostLines(lab, host, []), CONVERGE_HELPERS),
   };

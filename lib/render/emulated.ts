@@ -41,6 +41,8 @@ export function renderFabric(lab: ResolvedLab): Stage {
       sh`ip -n ${ns} link set ${FABRIC_BRIDGE} up`,
     ], [fresh.rollback]),
     teardown: teardownScript(`lab ${lab.prefix}: every namespace and file`, controllerTeardown(lab), CONVERGE_HELPERS),
+    // The lab's owner on the controller: a new version of its scripts must not replace it (its destroy removes everything).
+    identity: `fabric of lab ${lab.prefix} in ${ns}`,
     owns: [{ kind: "netns", name: ns }],
   };
 }

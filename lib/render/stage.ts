@@ -62,6 +62,13 @@ export interface Stage {
    * rebuilt), a subset of the stages it comes after. @default all of `after`
    */
   readonly replacedWith?: readonly string[];
+  /**
+   * What the stage is, for the owners: when set, the stage is replaced only when this changes, and a
+   * new version of its scripts is taken in place (Terraform updates the teardown in `input` without
+   * running anything). An owner's teardown removes everything, so a new library version must not
+   * replace it. @default its scripts
+   */
+  readonly identity?: string;
   /** What the stage puts in place, for convergence and `cloudnet verify`. @default nothing */
   readonly owns?: readonly Owned[];
   /** The iptables rules it applies, for `cloudnet verify`. @default none */

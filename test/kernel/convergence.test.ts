@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { renderLab } from "../../lib/render";
+import { Stage, renderLab } from "../../lib/render";
 import { Deployment } from "../support/apply";
 import { comparable, declaredObjects, filesUnder, liveObjects } from "../support/live-objects";
 import { cleanupPrefix, run, uniquePrefix } from "../support/netns";
@@ -60,6 +60,27 @@ describe("convergence (kernel)", () => {
     }
     expect(liveObjects(p, p)).toEqual([]);
     expect(filesUnder("/run/cloudnet").filter((f) => f.includes(p))).toEqual([]);
+  }, 180_000);
+
+  test("a new library version (every script different) redeploys without taking anything down", async () => {
+    const d = new Deployment();
+    const v: ConvergeVariant = { guests: { g1: "h1", g2: "h2" }, external: true, webGroup: ["g2"], floating: "g1", service: ["g2"] };
+    try {
+      d.deploy(convergeLab(p, v));
+      await startServer(ns("g2"), 8080, "g2");
+      const before = liveObjects(p, p, { rules: true });
+      const upgrade = (s: Stage): Stage => ({ ...s, apply: `${s.apply}# version 2\n`, teardown: `${s.teardown}# version 2\n` });
+      d.deploy(convergeLab(p, v), upgrade);
+      // Everything but the owners was re-applied; the owners kept their place (and took the new teardown).
+      expect(d.applied).not.toContain("fabric");
+      expect(d.applied.filter((id) => id.startsWith("owner/"))).toEqual([]);
+      expect(d.applied).toEqual(expect.arrayContaining(["network/h1", "guest/g1", "converge"]));
+      expect(liveObjects(p, p, { rules: true })).toEqual(before);
+      expect(connect(ns("g1"), "10.0.0.12", 8080)).toBe("g2 10.0.0.11");
+    } finally {
+      d.destroy();
+    }
+    expect(liveObjects(p, p)).toEqual([]);
   }, 180_000);
 
   test("a random sequence of edits: after each deploy the live objects are the declared ones, and the last state is a fresh deploy's", () => {

@@ -60,8 +60,9 @@ export class Deployment {
   /** Ids of the stages the last deploy applied (new or replaced). */
   applied: string[] = [];
 
-  deploy(lab: ResolvedLab): void {
-    const stages = renderLab(lab);
+  /** `edit` changes the rendered stages first, e.g. to stand for a new version of the library. */
+  deploy(lab: ResolvedLab, edit: (s: Stage) => Stage = (s) => s): void {
+    const stages = renderLab(lab).map(edit);
     const fingerprints = stageFingerprints(stages);
     const replaced = this.state.filter((e) => fingerprints.has(e.stage.id) && fingerprints.get(e.stage.id) !== e.fingerprint);
     for (const e of [...replaced].reverse()) {
@@ -70,7 +71,9 @@ export class Deployment {
     }
     this.applied = [];
     // Removed stages leave the state; replaced ones are gone until applied again (a failure keeps them out).
-    this.state = this.state.filter((e) => fingerprints.get(e.stage.id) === e.fingerprint);
+    // A kept stage takes its new input in place (its teardown), as Terraform updates `input` without running anything.
+    const current = new Map(stages.map((s) => [s.id, s]));
+    this.state = this.state.filter((e) => fingerprints.get(e.stage.id) === e.fingerprint).map((e) => ({ ...e, lab, stage: current.get(e.stage.id)! }));
     for (const s of stages) {
       const fingerprint = fingerprints.get(s.id)!;
       if (this.state.some((e) => e.stage.id === s.id)) continue;
