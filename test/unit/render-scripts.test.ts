@@ -96,7 +96,7 @@ describe("rendered scripts", () => {
       "cn_netns_prune demo- -",
       "rm -f /run/cloudnet/labs/demo.json",
       "rmdir /run/cloudnet/labs 2>/dev/null || true",
-      "cn_state_tidy -",
+      "cn_state_tidy",
     ]);
   });
 
