@@ -49,9 +49,10 @@ describe("bridged networks (kernel)", () => {
     expect(canPing(`${p}-office`, "198.18.0.51")).toBe(true);
   });
 
-  test("teardown releases the LAN port instead of deleting it", () => {
-    const net = stages.find((s) => s.id === "network/h1")!;
-    expect(runStage(lab, net, "teardown").status).toBe(0);
+  test("the host's owner removes the bridge on destroy and releases the LAN port instead of deleting it", () => {
+    const owner = stages.find((s) => s.id === "owner/h1")!;
+    expect(runStage(lab, owner, "teardown").status).toBe(0);
+    expect(run("ip", ["-n", `${p}-h1`, "-br", "link"])).not.toContain(lab.segments.find((s) => s.name === "lan")!.bridge);
     expect(run("ip", ["-n", `${p}-h1`, "-br", "link", "show", "dev", "eth1"])).toMatch(/^eth1@/);
     expect(run("ip", ["-n", `${p}-h1`, "-d", "link", "show", "dev", "eth1"])).not.toContain("master");
   });

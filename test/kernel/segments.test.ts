@@ -106,7 +106,7 @@ describe("foreign state on a host survives (kernel)", () => {
   const p3 = uniquePrefix("k");
   afterAll(() => cleanupPrefix(p3));
 
-  test("bridges and links the lab does not own are untouched by apply and teardown", () => {
+  test("bridges and links the lab does not own are untouched by apply, convergence and the owner's teardown", () => {
     requireRoot();
     const lab = resolved(spec(p3));
     const stages = renderLab(lab);
@@ -119,10 +119,10 @@ describe("foreign state on a host survives (kernel)", () => {
     run("ip", ["-n", ns, "addr", "add", "172.17.0.1/16", "dev", "docker0"]);
     const foreign = () => run("ip", ["-n", ns, "-d", "link", "show", "master", "docker0"]) + run("ip", ["-n", ns, "-d", "addr", "show", "docker0"]);
     const before = foreign();
-    expect(runStage(lab, byId("network/h1"), "apply").status).toBe(0);
+    for (const id of ["owner/h1", "network/h1", "converge/h1"]) expect(runStage(lab, byId(id), "apply").status).toBe(0);
     expect(run("ip", ["-n", ns, "-br", "link"])).toContain(`${p3}b-blue`);
     expect(foreign()).toBe(before);
-    expect(runStage(lab, byId("network/h1"), "teardown").status).toBe(0);
+    expect(runStage(lab, byId("owner/h1"), "teardown").status).toBe(0);
     expect(run("ip", ["-n", ns, "-br", "link"])).not.toContain(`${p3}b-blue`);
     expect(foreign()).toBe(before);
   });
