@@ -229,9 +229,11 @@ export function arpGuardRemove(prefix: string): string[] {
  */
 export const IPSET_HELPERS = [
   "cn_ipset_same() {",
-  "  local name=$1 max=$2; shift 2",
-  "  ipset save \"$name\" 2>/dev/null | head -n 1 | grep -q \" maxelem $max \" || return 1",
-  "  [ \"$(ipset save \"$name\" | awk '$1 == \"add\" { print $3 }' | LC_ALL=C sort)\" = \"$(printf '%s\\n' \"$@\" | sed '/^$/d' | LC_ALL=C sort)\" ]",
+  "  local name=$1 max=$2 saved; shift 2",
+  "  saved=$(ipset save \"$name\" 2>/dev/null) || return 1",
+  // Older ipset ends the create line with maxelem: pad it so the match holds either way.
+  "  case \" $(head -n 1 <<< \"$saved\") \" in *\" maxelem $max \"*) ;; *) return 1 ;; esac",
+  "  [ \"$(awk '$1 == \"add\" { print $3 }' <<< \"$saved\" | LC_ALL=C sort)\" = \"$(printf '%s\\n' \"$@\" | sed '/^$/d' | LC_ALL=C sort)\" ]",
   "}",
   "cn_ipset_prune() {",
   "  local marker=$1 keep=,$2, set",

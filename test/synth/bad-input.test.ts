@@ -3,8 +3,9 @@ import { Backend, Compute, Lab, LabProps, Target } from "../../lib";
 import { synthError, synthJson } from "../support/labs";
 
 /**
- * Each case builds a lab with one mistake. Synth with validation must fail with `[path] message`
- * at the construct that holds the mistake, and nothing at all may be rendered for the lab.
+ * Each case builds a lab with one mistake. Synth fails closed: the lab's aspect throws, with or
+ * without cdktf's validation, with exactly one `[path] message` at the construct that holds the
+ * mistake, and nothing at all is rendered for the lab (no stage, no Terraform JSON).
  */
 interface Case {
   readonly what: string;
@@ -14,6 +15,11 @@ interface Case {
   readonly path: string;
   readonly message: string;
 }
+
+/** The whole message an invalid lab throws at synth, with these issue lines. */
+const invalidLab = (...lines: string[]) => [
+  "Validation failed with the following errors:", ...lines.map((l) => `  ${l}`), "", "The lab renders no host script until these are fixed.",
+].join("\n");
 
 const sshTo = (host: string, extra = {}) => ({ target: Target.ssh({ host, ...extra }), underlayAddress: host });
 
@@ -172,15 +178,23 @@ describe("bad input fails synth at the construct that holds it, and renders noth
     expect(CASES.length).toBeGreaterThanOrEqual(12);
   });
 
+  it("without a mistake the lab renders: its stages exist and the JSON holds its hooks (the control for the checks below)", () => {
+    let lab: Lab | undefined;
+    const json = synthJson((scope) => { lab = new Lab(scope, "lab"); lab.addHost("h1"); });
+    expect(lab!.node.tryFindChild("Stages")).toBeDefined();
+    expect(Object.keys(json.resource.terraform_data).length).toBeGreaterThan(0);
+  });
+
   it.each(CASES.map((c) => [c.what, c] as const))("%s", (_, c) => {
-    const build = (scope: Construct) => c.build(new Lab(scope, "lab", c.props));
-    const error = synthError(build);
-    expect(error).toBeDefined();
-    expect(error).toContain(`[stack/${c.path}] ${c.message}`);
-    // One mistake, one message: the error lists exactly one `[path]` entry.
-    expect(error!.match(/^\s*\[stack\//gm)).toHaveLength(1);
-    const json = synthJson(build);
-    expect(json.resource).toBeUndefined();
-    expect(json.provider).toBeUndefined();
+    const labs: Lab[] = [];
+    const build = (scope: Construct) => { const lab = new Lab(scope, "lab", c.props); labs.push(lab); c.build(lab); };
+    // One mistake, one message: exactly this `[path] message` line, and no skipValidation hint.
+    const expected = invalidLab(`[stack/${c.path}] ${c.message}`);
+    expect(synthError(build)).toBe(expected);
+    // Without cdktf's validation it throws all the same, so no Terraform JSON is ever written.
+    expect(() => synthJson(build)).toThrow(new Error(expected));
+    // The aspect threw before rendering: neither lab got its stages (or real guests).
+    expect(labs).toHaveLength(2);
+    for (const lab of labs) expect(lab.node.children.filter((ch) => ["Stages", "Compute"].includes(ch.node.id))).toEqual([]);
   });
 });

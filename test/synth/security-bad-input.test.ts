@@ -1,12 +1,12 @@
-import { App, TerraformStack } from "cdktf";
+import { App, TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { Backend, Compute, Lab, LabProps, Peer, Port, SecurityGroup, Target } from "../../lib";
 import { hooksOf, synthError, synthJson } from "../support/labs";
 
 /**
- * Bad security group input through the constructs: synth with validation fails with
- * `[stack/lab/<group or guest>] message`, one entry per mistake, and the lab renders no
- * terraform_data at all.
+ * Bad security group input through the constructs: synth fails closed (with or without cdktf's
+ * validation) with `[stack/lab/<group or guest>] message`, one entry per mistake, before the lab
+ * renders anything: no stage and no Terraform JSON.
  *
  * The base lab: emulated, h1, network app (10.20.0.0/24), groups web and db, web1 in web, db1 in db.
  */
@@ -131,36 +131,74 @@ const CASES: Case[] = [
   },
 ];
 
+/** The whole message an invalid lab throws at synth, with these issue lines. */
+const invalidLab = (...lines: string[]) => [
+  "Validation failed with the following errors:", ...lines.map((l) => `  ${l}`), "", "The lab renders no host script until these are fixed.",
+].join("\n");
+
+/** The labs a build made (found in the tree of a fresh stack). */
+function labsOf(build: (scope: Construct) => void): Lab[] {
+  const stack = new TerraformStack(new App(), "stack");
+  build(stack);
+  return stack.node.findAll().filter((c): c is Lab => Lab.isLab(c));
+}
+
+/**
+ * Synth throws `expected` with and without validation, so no Terraform JSON is written, and no
+ * invalid lab got its stages (a valid lab earlier in the tree may have, but is never written either).
+ */
+function expectFailsClosed(build: (scope: Construct) => void, expected: string): void {
+  expect(synthError(build)).toBe(expected);
+  expect(() => synthJson(build)).toThrow(new Error(expected));
+  const labs = labsOf(build);
+  expect(() => Testing.synth(labs[0].node.scope as TerraformStack)).toThrow(new Error(expected));
+  const invalid = labs.filter((l) => l.resolve().issues.length > 0);
+  expect(invalid.length).toBeGreaterThan(0);
+  for (const l of invalid) expect(stagesOf(l)).toBeUndefined();
+}
+
+const stagesOf = (lab: Lab) => lab.node.tryFindChild("Stages");
+
+const OTHER_LAB_WEB_5432 = "[stack/lab/db] ingress rule group web tcp/5432: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab.";
+
 /** terraform_data of the lab `id` (logical ids start with the construct path below the stack). */
 const hooksOfLab = (json: any, id: string) => Object.keys(hooksOf(json)).filter((k) => k.startsWith(`${id}_`));
 
 describe("bad security group input fails synth at its construct, and renders nothing", () => {
   it("the base lab itself is valid and renders its hooks", () => {
     expect(synthError((s) => base(s))).toBeUndefined();
-    expect(hooksOfLab(synthJson((s) => base(s)), "lab").filter((k) => k.startsWith("lab_Stages_firewall"))).toHaveLength(2);
+    // One firewall stage (the rules) for the one host with guarded NICs, and its owner and converge.
+    const hooks = hooksOfLab(synthJson((s) => base(s)), "lab");
+    expect(hooks.filter((k) => k.startsWith("lab_Stages_firewall"))).toHaveLength(1);
+    expect(hooks.filter((k) => k.startsWith("lab_Stages_firewall_h1_"))).toHaveLength(1);
+    expect(hooks.filter((k) => /^lab_Stages_(owner|converge)_h1_/.test(k))).toHaveLength(2);
   });
 
   it.each(CASES.map((c) => [c.what, c] as const))("%s", (_, c) => {
-    const error = synthError(c.build);
-    expect(error).toBeDefined();
-    expect(error).toContain(`[stack/${c.path}] ${c.message}`);
-    expect(error!.match(/^\s*\[stack\//gm)).toHaveLength(1);
-    const json = synthJson(c.build);
-    expect(json.resource).toBeUndefined();
+    expectFailsClosed(c.build, invalidLab(`[stack/${c.path}] ${c.message}`));
   });
 
-  it("a rule naming a group of another lab (the other lab is fine and still renders)", () => {
+  it("an invalid lab gets no stages: its aspect throws before rendering (the valid base lab does get them)", () => {
+    const [valid] = labsOf((s) => base(s));
+    expect(() => Testing.synth(valid.node.scope as TerraformStack)).not.toThrow();
+    expect(stagesOf(valid)).toBeDefined();
+    const [invalid] = labsOf(CASES[0].build);
+    expect(() => Testing.synth(invalid.node.scope as TerraformStack)).toThrow(new Error(invalidLab(`[stack/${CASES[0].path}] ${CASES[0].message}`)));
+    expect(stagesOf(invalid)).toBeUndefined();
+  });
+
+  it("a rule naming a group of another lab (the other lab is fine; synth still fails, so nothing is written)", () => {
     const build = (scope: Construct) => {
       const other = new Lab(scope, "other");
       const foreignWeb = other.addSecurityGroup("web");
       base(scope).db.addIngressRule(foreignWeb, Port.tcp(5432));
     };
-    const error = synthError(build);
-    expect(error).toContain("[stack/lab/db] ingress rule group web tcp/5432: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab.");
-    expect(error!.match(/^\s*\[stack\//gm)).toHaveLength(1);
-    const json = synthJson(build);
-    expect(hooksOfLab(json, "lab")).toEqual([]);
-    expect(hooksOfLab(json, "other").length).toBeGreaterThan(0);
+    // Only this lab's rule is reported; the other lab has no issue of its own.
+    expectFailsClosed(build, invalidLab(OTHER_LAB_WEB_5432));
+    const [other, lab] = labsOf(build);
+    expect(other.resolve().issues).toEqual([]);
+    expect(other.resolve().lab).toBeDefined();
+    expect(lab.resolve().issues.map((i) => `[${i.path}] ${i.message}`)).toEqual([OTHER_LAB_WEB_5432]);
   });
 
   it("a rule naming a group of another lab is reported even when the same rule names a local namesake", () => {
@@ -178,9 +216,7 @@ describe("bad security group input fails synth at its construct, and renders not
       db.addIngressRule(web, Port.tcp(3306));
       db.addIngressRule(foreignWeb, Port.tcp(3306));
     };
-    const error = synthError(build);
-    expect(error).toContain("[stack/lab/db] ingress rule group web tcp/3306: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab.");
-    expect(hooksOfLab(synthJson(build), "lab")).toEqual([]);
+    expectFailsClosed(build, invalidLab("[stack/lab/db] ingress rule group web tcp/3306: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab."));
   });
 
   it("connections across labs: both sides report their own rule", () => {
@@ -189,11 +225,13 @@ describe("bad security group input fails synth at its construct, and renders not
       const foreignWeb = other.addSecurityGroup("web");
       base(scope).db.connections.allowFrom(foreignWeb, Port.tcp(5432));
     };
-    const error = synthError(build)!;
-    expect(error).toContain("[stack/lab/db] ingress rule group web tcp/5432: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab.");
-    expect(error).toContain("[stack/other/web] egress rule group db tcp/5432: group 'db' belongs to lab stack/lab, not to this lab (stack/other); a rule can only name groups of its own lab.");
-    expect(error.match(/^\s*\[stack\//gm)).toHaveLength(2);
-    expect(hooksOf(synthJson(build))).toEqual({});
+    const otherLine = "[stack/other/web] egress rule group db tcp/5432: group 'db' belongs to lab stack/lab, not to this lab (stack/other); a rule can only name groups of its own lab.";
+    // Each lab holds its own side of the connection as its only issue.
+    const [other, lab] = labsOf(build);
+    expect(other.resolve().issues.map((i) => `[${i.path}] ${i.message}`)).toEqual([otherLine]);
+    expect(lab.resolve().issues.map((i) => `[${i.path}] ${i.message}`)).toEqual([OTHER_LAB_WEB_5432]);
+    // Synth stops at the first invalid lab in the tree (`other`, added first), with its issue only.
+    expectFailsClosed(build, invalidLab(otherLine));
   });
 
   it("a guest joining a group of another lab that has a namesake here", () => {
@@ -209,9 +247,7 @@ describe("bad security group input fails synth at its construct, and renders not
       const { lab } = base(scope);
       lab.addGuest("g1", { host: "h1", nics: [{ segment: "app", address: "10.20.0.31" }], securityGroups: [foreignWeb] });
     };
-    const error = synthError(build);
-    expect(error).toContain("[stack/lab/g1] guest 'g1' joins security group 'web' of lab stack/other; a guest can only join groups of its own lab (stack/lab).");
-    expect(hooksOfLab(synthJson(build), "lab")).toEqual([]);
+    expectFailsClosed(build, invalidLab("[stack/lab/g1] guest 'g1' joins security group 'web' of lab stack/other; a guest can only join groups of its own lab (stack/lab)."));
   });
 
   it("a group name used twice in a lab is refused when it is added", () => {

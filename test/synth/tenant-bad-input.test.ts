@@ -3,8 +3,9 @@ import { Backend, Compute, ContainerNetwork, Lab, LabProps, NetworkMode, Segment
 import { synthError, synthJson } from "../support/labs";
 
 /**
- * Tenant networks built through the constructs: a mistake fails synth with `[path] message` at the
- * tenant network, service, port forward or guest that holds it, and nothing is rendered for the lab.
+ * Tenant networks built through the constructs: a mistake fails synth closed (with or without
+ * cdktf's validation) with `[path] message` at the tenant, tenant network, service, port forward or
+ * guest that holds it, and nothing is rendered for the lab (no stage, no Terraform JSON).
  */
 interface Case {
   readonly what: string;
@@ -14,12 +15,36 @@ interface Case {
   readonly message: string;
 }
 
+/** The whole message an invalid lab throws at synth, with these issue lines. */
+const invalidLab = (...lines: string[]) => [
+  "Validation failed with the following errors:", ...lines.map((l) => `  ${l}`), "", "The lab renders no host script until these are fixed.",
+].join("\n");
+
+const NAME_RULE = "characters of a-z, 0-9 and '-', starting with a letter";
+
 const natWeb = (lab: Lab) => {
   lab.addHost("h1");
   return lab.addTenant("acme").addNetwork("web", { cidr: "10.0.0.0/24", mode: NetworkMode.nat(), hosts: ["h1"] });
 };
 
 const CASES: Case[] = [
+  {
+    what: "bad tenant name (reported once, at the tenant, though it has two networks)",
+    build: (lab) => {
+      lab.addHost("h1");
+      const t = lab.addTenant("Acme_Corp");
+      t.addNetwork("web", { cidr: "10.0.0.0/24" });
+      t.addNetwork("db", { cidr: "10.0.1.0/24" });
+    },
+    path: "lab/Acme_Corp",
+    message: `tenant name 'Acme_Corp' is not allowed: use 1-30 ${NAME_RULE}. Did you mean 'acme-corp'?`,
+  },
+  {
+    what: "bad network name of a tenant network (a run of bad characters becomes one '-')",
+    build: (lab) => lab.addTenant("acme").addNetwork("Web  Front", { cidr: "10.0.0.0/24" }),
+    path: "lab/acme/Web  Front",
+    message: `network name 'Web  Front' is not allowed: use 1-27 ${NAME_RULE} (with tenant 'acme' the name 'acme-…' has at most 32). Did you mean 'web-front'?`,
+  },
   {
     what: "VNI out of range on a tenant network",
     build: (lab) => lab.addTenant("acme").addNetwork("web", { cidr: "10.0.0.0/24", segmentation: Segmentation.vxlan({ vni: 16_777_216 }) }),
@@ -90,14 +115,16 @@ const CASES: Case[] = [
 
 describe("bad tenant-network input fails synth where it was written, and renders nothing", () => {
   it.each(CASES.map((c) => [c.what, c] as const))("%s", (_, c) => {
-    const build = (scope: Construct) => c.build(new Lab(scope, "lab", c.props));
-    const error = synthError(build);
-    expect(error).toBeDefined();
-    expect(error).toContain(`[stack/${c.path}] ${c.message}`);
-    expect(error!.match(/^\s*\[stack\//gm)).toHaveLength(1);
-    const json = synthJson(build);
-    expect(json.resource?.terraform_data).toBeUndefined();
-    expect(json.resource).toBeUndefined();
+    const labs: Lab[] = [];
+    const build = (scope: Construct) => { const lab = new Lab(scope, "lab", c.props); labs.push(lab); c.build(lab); };
+    // Exactly this one `[path] message` line, and no skipValidation hint.
+    const expected = invalidLab(`[stack/${c.path}] ${c.message}`);
+    expect(synthError(build)).toBe(expected);
+    // Without cdktf's validation it throws all the same: no Terraform JSON is ever written.
+    expect(() => synthJson(build)).toThrow(new Error(expected));
+    // The aspect threw before rendering: the lab got no stages (nor real guests).
+    expect(labs).toHaveLength(2);
+    for (const lab of labs) expect(lab.node.children.filter((ch) => ["Stages", "Compute"].includes(ch.node.id))).toEqual([]);
   });
 
   it("a valid tenant network is named <tenant>-<network> and belongs to the tenant", () => {
@@ -131,8 +158,9 @@ describe("bad tenant-network input fails synth where it was written, and renders
       const lab = new Lab(scope, "lab");
       lab.addTenant("acme-corporation").addNetwork("frontend-services", { cidr: "10.0.0.0/24" });
     });
-    expect(error).toContain("[stack/lab/acme-corporation/frontend-services] ");
-    expect(error).toContain("'frontend-services'");
-    expect(error).toContain("'acme-corporation'");
+    // 32 - 'acme-corporation'.length - 1 = 15 characters for the network; the suggestion fits them.
+    expect(error).toBe(invalidLab(
+      `[stack/lab/acme-corporation/frontend-services] network name 'frontend-services' is not allowed: use 1-15 ${NAME_RULE} (with tenant 'acme-corporation' the name 'acme-corporation-…' has at most 32). Did you mean 'frontend-servic'?`,
+    ));
   });
 });

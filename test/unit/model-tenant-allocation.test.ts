@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { DEFAULT_TENANT } from "../../lib/model";
-import { emulatedLab, guest, host, resolveOk, segment } from "./support/lab-specs";
+import { renderHostNetwork } from "../../lib/render";
+import { emulatedLab, guest, host, hostsLab, resolveOk, segment, sshHost } from "./support/lab-specs";
 import { NAT, ROUTED, container } from "./support/tenant-specs";
 
 /** What resolution allocates for tenant networks: gateways, addresses, VLANs, routers, namespaces. */
@@ -84,14 +85,42 @@ describe("routers", () => {
   }));
   const router = (name: string) => lab.segments.find((s) => s.name === name)!.gateway!.router;
 
-  it("live in namespace <prefix>-rt.<segment>, with ports <prefix>r-<segment> and <prefix>x-<segment>", () => {
-    expect(router("web")).toMatchObject({ netns: "t-rt.web", bridgePort: "tr-web", hostLink: "tx-web" });
-    expect(router("pub")).toMatchObject({ netns: "t-rt.pub", bridgePort: "tr-pub", hostLink: "tx-pub" });
+  it("emulated: live in namespace <prefix>-rt.<segment>.<gateway host>, with ports <prefix>r-<segment> and <prefix>x-<segment>", () => {
+    expect(router("web")).toMatchObject({ netns: "t-rt.web.h1", bridgePort: "tr-web", hostLink: "tx-web" });
+    expect(router("pub")).toMatchObject({ netns: "t-rt.pub.h2", bridgePort: "tr-pub", hostLink: "tx-pub" });
   });
 
-  it("get a link-local /30 per segment index: host .4i+1, router .4i+2", () => {
+  it("emulated hosts share the machine's namespaces: a router moved to another gateway host gets a new namespace", () => {
+    const moved = resolveOk(emulatedLab({
+      name: "t", hosts: h12, segments: [segment("web", "10.1.0.0/24", { mode: { kind: "nat", gatewayHost: "h2" }, hosts: ["h1", "h2"] })],
+    }));
+    expect(moved.segments[0].gateway!.router).toMatchObject({ netns: "t-rt.web.h2", bridgePort: "tr-web", hostLink: "tx-web" });
+  });
+
+  it("real hosts: live in namespace <prefix>-rt.<segment>, whichever host is the gateway", () => {
+    const real = resolveOk(hostsLab({
+      name: "t",
+      hosts: [sshHost("h1", "192.0.2.11"), sshHost("h2", "192.0.2.12")],
+      segments: [segment("web", "10.1.0.0/24", { mode: NAT, hosts: ["h1"] }), segment("pub", "10.2.0.0/24", { mode: ROUTED, hosts: ["h2"] })],
+    }));
+    expect(real.segments.map((s) => [s.gateway!.host, s.gateway!.router.netns, s.gateway!.router.bridgePort, s.gateway!.router.hostLink])).toEqual([
+      ["h1", "t-rt.web", "tr-web", "tx-web"],
+      ["h2", "t-rt.pub", "tr-pub", "tx-pub"],
+    ]);
+  });
+
+  it("get a link-local /30 per segment index as the preferred start: host .4i+1, router .4i+2", () => {
     expect([router("web").hostLinkAddress.toString(), router("web").routerLinkAddress.toString()]).toEqual(["169.254.0.5", "169.254.0.6"]);
     expect([router("pub").hostLinkAddress.toString(), router("pub").routerLinkAddress.toString()]).toEqual(["169.254.0.9", "169.254.0.10"]);
+  });
+
+  it("the host picks the link at apply: cn_router_link starts its search at the model's link number (.4i+1 is link i)", () => {
+    const onHost = (name: string) => renderHostNetwork(lab, lab.hosts.find((h) => h.name === name)!, [])!.apply;
+    expect(onHost("h1")).toContain("read -r cn_host cn_router < <(cn_router_link tx-web 1)");
+    expect(onHost("h2")).toContain("read -r cn_host cn_router < <(cn_router_link tx-pub 2)");
+    // The model's addresses are only that start: no stage writes them as they are.
+    expect(onHost("h1")).not.toContain("169.254.0.5");
+    expect(onHost("h2")).not.toContain("169.254.0.9");
   });
 
   it("link addresses never repeat across many gateway segments", () => {

@@ -14,9 +14,11 @@ describe("routerRules (acme-web, service api at 10.96.0.10:80 over a1, a2, a3 we
   const tables = parseRestore(restorePayload(rs));
   const svc = tables.get("nat")!.get("CN-tr-SVC-api")!.map((r) => r.join(" "));
 
-  it("live in the router's namespace", () => {
-    expect(rs.netns).toBe("tr-rt.acme-web");
-    expect(applyRuleset(rs).map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([...Array(4).fill("cn_in tr-rt.acme-web"), ...Array(4).fill("cn_fw_prune tr-rt.acme-web")]);
+  it("live in the router's namespace (emulated: <prefix>-rt.<segment>.<gateway host>)", () => {
+    expect(acme.gateway!.host).toBe("h1");
+    expect(rs.netns).toBe("tr-rt.acme-web.h1");
+    expect(rs.netns).toBe(acme.gateway!.router.netns);
+    expect(applyRuleset(rs).map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([...Array(4).fill("cn_in tr-rt.acme-web.h1"), ...Array(4).fill("cn_fw_prune tr-rt.acme-web.h1")]);
   });
 
   it("send the VIP:port into the service chain, from PREROUTING and OUTPUT", () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { GuestSpec, LabSpec, ResolvedLab, SecurityGroupSpec, SecurityRuleSpec, formatIssues } from "../../lib/model";
 import { IPeer, IpAddress, MacAddress, PeerSpec, Peer, Port } from "../../lib/net";
-import { Stage, chainName, linkLocal, renderLab } from "../../lib/render";
+import { IPSET_HELPERS, Stage, chainName, linkLocal, renderLab } from "../../lib/render";
 import { securityLab } from "../kernel/fixtures/security-lab";
 import { Packet, Tables, World, parseRestore, verdict } from "./support/iptables";
 import { LAB_PATH, emulatedLab, guest, host, pathOf, resolveOk, segment } from "./support/lab-specs";
@@ -40,8 +40,17 @@ function applyHooks(lines: readonly string[], foreign: Record<string, string[]> 
   return chains;
 }
 
-/** The ipset commands of a script, run against `sets` (name -> members); strict about their shapes. */
-function runIpset(script: string, sets = new Map<string, { type: string; members: string[] }>()): Map<string, { type: string; members: string[] }> {
+type LiveSets = Map<string, { type: string; members: string[] }>;
+
+const sortedIps = (ips: readonly string[]) => ips.map((ip) => IpAddress.parse(ip).toString()).sort();
+
+/**
+ * The ipset commands of a script, run against `sets` (name -> members); strict about their shapes.
+ * Each set's update is one block: `if ! cn_ipset_same NAME MAXELEM MEMBER...; then`, its ipset lines
+ * indented by two, `fi`. The block runs only when the live set differs (what cn_ipset_same checks:
+ * same maxelem, same members in any order), and what it builds must be exactly what its guard checks.
+ */
+function runIpset(script: string, sets: LiveSets = new Map()): LiveSets {
   const restore = (body: string) => {
     for (const line of body.split("\n")) {
       const w = line.split(" ");
@@ -65,24 +74,52 @@ function runIpset(script: string, sets = new Map<string, { type: string; members
       } else throw new Error(`ipset restore: unexpected line '${line}'`);
     }
   };
+  const same = (name: string, maxelem: string, members: readonly string[]) => {
+    const live = sets.get(name);
+    return !!live && live.type.split(" ")[4] === maxelem && JSON.stringify(sortedIps(live.members)) === JSON.stringify(sortedIps(members));
+  };
+  // The helpers' own text (cn_ipset_same's body holds ipset lines) is not part of the update.
+  const helpers = IPSET_HELPERS.join("\n");
+  if (script.split(helpers).length !== 2) throw new Error("expected the ipset helpers once in the script");
   const body = new Map<string, string>();
-  const lines: string[] = [];
-  let text = script.replace(HEREDOC, (_, cmd: string, b: string) => {
+  const text = script.replace(helpers, "").replace(HEREDOC, (_, cmd: string, b: string) => {
     const id = `@@heredoc${body.size}`;
     body.set(id, b);
     return `${cmd} ${id}`;
-  });
-  text = text.replace(/\n+$/, "");
-  for (const l of text.split("\n")) if (l.startsWith("ipset ")) lines.push(l);
-  for (const l of lines) {
+  }).replace(/\n+$/, "");
+  let block: { name: string; maxelem: string; members: string[]; run: boolean; restored: boolean } | undefined;
+  for (const l of text.split("\n")) {
     let m: RegExpExecArray | null;
-    if ((m = /^ipset destroy (\S+) 2>\/dev\/null \|\| true$/.exec(l))) sets.delete(m[1]);
-    else if ((m = /^ipset list -n (\S+) >\/dev\/null 2>&1 \|\| ipset create (\S+) (hash:ip family inet6? maxelem \d+)$/.exec(l))) {
+    if ((m = /^if ! cn_ipset_same (\S+) (\d+)((?: \S+)*); then$/.exec(l))) {
+      if (block) throw new Error(`nested ipset block: ${l}`);
+      const members = m[3].split(" ").filter(Boolean);
+      block = { name: m[1], maxelem: m[2], members, run: !same(m[1], m[2], members), restored: false };
+      continue;
+    }
+    if (block && l === "fi") {
+      if (!block.restored) throw new Error(`ipset block of ${block.name} restores nothing`);
+      if (block.run && !same(block.name, block.maxelem, block.members)) {
+        throw new Error(`ipset block of ${block.name} builds ${JSON.stringify(sets.get(block.name))}, not what its guard checks`);
+      }
+      block = undefined;
+      continue;
+    }
+    if (!/^\s*ipset /.test(l)) continue;
+    if (!block) throw new Error(`ipset line outside an 'if ! cn_ipset_same' block: ${l}`);
+    if (!l.startsWith("  ipset ")) throw new Error(`ipset line not indented in its block: ${l}`);
+    const c = l.slice(2);
+    if ((m = /^ipset destroy (\S+) 2>\/dev\/null \|\| true$/.exec(c))) {
+      if (block.run) sets.delete(m[1]);
+    } else if ((m = /^ipset list -n (\S+) >\/dev\/null 2>&1 \|\| ipset create (\S+) (hash:ip family inet6? maxelem (\d+))$/.exec(c))) {
       if (m[1] !== m[2]) throw new Error(`checks ${m[1]} but creates ${m[2]}`);
-      if (!sets.has(m[1])) sets.set(m[1], { type: m[3], members: [] });
-    } else if ((m = /^ipset restore (@@heredoc\d+)$/.exec(l))) restore(body.get(m[1])!);
-    else throw new Error(`unexpected ipset line: ${l}`);
+      if (m[1] !== block.name || m[4] !== block.maxelem) throw new Error(`block of ${block.name} (maxelem ${block.maxelem}) creates ${m[1]} ${m[3]}`);
+      if (block.run && !sets.has(m[1])) sets.set(m[1], { type: m[3], members: [] });
+    } else if ((m = /^ipset restore (@@heredoc\d+)$/.exec(c))) {
+      if (block.run) restore(body.get(m[1])!);
+      block.restored = true;
+    } else throw new Error(`unexpected ipset line: ${l}`);
   }
+  if (block) throw new Error(`ipset block of ${block.name} has no fi`);
   return sets;
 }
 
@@ -276,6 +313,23 @@ describe("security group rules of the two-tier lab", () => {
   it("the group peer's set holds its members' addresses (filled by the stage's ipset restore)", () => {
     expect(h2.world.sets!.get("cn-sec-web-4")).toEqual(["10.20.0.11", "10.20.0.12"]);
     expect(h2.world.sets!.get("cn-sec-web-6")).toEqual([]);
+  });
+
+  it("applied over sets that already hold those members, the stage leaves them alone; a stale set is rebuilt", () => {
+    const apply = stages.find((s) => s.id === "firewall/h2")!.apply;
+    const live = (web4: string[], maxelem = 1024): LiveSets => new Map([
+      ["cn-sec-web-4", { type: `hash:ip family inet maxelem ${maxelem}`, members: web4 }],
+      ["cn-sec-web-6", { type: "hash:ip family inet6 maxelem 1024", members: [] }],
+    ]);
+    // Same members in another order: the very objects stay (nothing was destroyed, created or swapped).
+    const before = live(["10.20.0.12", "10.20.0.11"]);
+    const kept = [...before.values()];
+    const after = runIpset(apply, before);
+    expect([...after.values()]).toEqual(kept);
+    expect(after.get("cn-sec-web-4")).toBe(kept[0]);
+    // A member too many, or the wrong maxelem: rebuilt to exactly the group's members.
+    expect(runIpset(apply, live(["10.20.0.11", "10.20.0.12", "10.20.0.99"])).get("cn-sec-web-4")).toEqual({ type: "hash:ip family inet maxelem 1024", members: ["10.20.0.11", "10.20.0.12"] });
+    expect(runIpset(apply, live(["10.20.0.11", "10.20.0.12"], 64)).get("cn-sec-web-4")).toEqual({ type: "hash:ip family inet maxelem 1024", members: ["10.20.0.11", "10.20.0.12"] });
   });
 
   describe("traced packets", () => {

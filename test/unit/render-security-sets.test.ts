@@ -1,4 +1,5 @@
 import { App, TerraformStack } from "cdktf";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -10,11 +11,13 @@ import { parseRestore } from "./support/iptables";
 import { runBash } from "./support/bash";
 
 /**
- * The state around the rules: ipsets (filled under a temporary name and swapped in, pruned to what
- * the rules use), the nftables bridge table that guards ARP and Ethernet sources, and the stages
- * that hold, declare and remove them. The ipset commands are run in bash against a fake `ipset` that keeps its sets in
- * a file and refuses what the real one refuses (an existing name on create, a missing set, a full
- * set, a swap across families), so apply-twice, membership changes and pruning are behaviour.
+ * The state around the rules: ipsets (left alone when they hold exactly the members already, else
+ * filled under a temporary name and swapped in; pruned to what the rules use), the nftables bridge
+ * table that guards ARP and Ethernet sources (replaced only when its digest changes), and the stages
+ * that hold, declare and remove them. The ipset commands are run in bash against a fake `ipset` that
+ * keeps its sets in a file, lists them as `ipset save` does, and refuses what the real one refuses (an
+ * existing name on create, a missing set, a full set, a swap across families), so apply-twice,
+ * membership changes and pruning are behaviour.
  */
 
 function resolved(l: Lab): ResolvedLab {
@@ -69,6 +72,15 @@ function run(w, where) {
       const b = state[w[2]];
       if (a.family !== b.family) fail(where + "The sets cannot be swapped: their type does not match");
       state[name] = b; state[w[2]] = a;
+      return;
+    }
+    case "save": {
+      // The listing of ipset 7.11+ on kernel 5.11+: create line (bucketsize and initval after maxelem), then one add per member,
+      // in one write as ipset's buffered stdout does for a small set.
+      if (w.length !== 2) fail("fake: only save NAME", 3);
+      const s = need();
+      const header = "create " + name + " hash:ip family " + s.family + " hashsize 1024 maxelem " + s.maxelem + " bucketsize 12 initval 0x5a3c1e07";
+      fs.writeSync(1, [header, ...s.members.map((m) => "add " + name + " " + m)].join("\\n") + "\\n");
       return;
     }
     case "destroy":
@@ -147,13 +159,13 @@ const liveMembers = (f: FakeHost) => Object.fromEntries(Object.entries(f.sets())
 describe("ipsetApply", () => {
   const h2 = ipsetApply(lab, hostOf(lab, "h2"));
 
-  it("per set: destroy a leftover temp, create the live set if missing, restore the temp (same type and maxelem), add, swap, destroy", () => {
-    const web4 = h2.before.slice(h2.before.indexOf("ipset destroy ct-sec-web-4 2>/dev/null || true"));
-    expect(web4.slice(0, 3)).toEqual([
-      "ipset destroy ct-sec-web-4 2>/dev/null || true",
-      "ipset list -n cn-sec-web-4 >/dev/null 2>&1 || ipset create cn-sec-web-4 hash:ip family inet maxelem 1024",
+  it("per set, unless it holds exactly these members already: destroy a leftover temp, create the live set if missing, restore the temp (same type and maxelem), add, swap, destroy", () => {
+    expect(h2.before.slice(0, 5)).toEqual([
+      "if ! cn_ipset_same cn-sec-web-4 1024 10.20.0.11 10.20.0.12; then",
+      "  ipset destroy ct-sec-web-4 2>/dev/null || true",
+      "  ipset list -n cn-sec-web-4 >/dev/null 2>&1 || ipset create cn-sec-web-4 hash:ip family inet maxelem 1024",
       [
-        "ipset restore <<'CLOUDNET_EOF'",
+        "  ipset restore <<'CLOUDNET_EOF'",
         "create ct-sec-web-4 hash:ip family inet maxelem 1024",
         "add ct-sec-web-4 10.20.0.11",
         "add ct-sec-web-4 10.20.0.12",
@@ -161,13 +173,26 @@ describe("ipsetApply", () => {
         "destroy ct-sec-web-4",
         "CLOUDNET_EOF",
       ].join("\n"),
+      "fi",
     ]);
     expect(tempSetName("cn-sec-web-4")).toBe("ct-sec-web-4");
   });
 
-  it("the IPv6 twin is family inet6 with the same maxelem, even while it has no members", () => {
-    expect(h2.before).toContain("ipset list -n cn-sec-web-6 >/dev/null 2>&1 || ipset create cn-sec-web-6 hash:ip family inet6 maxelem 1024");
-    expect(h2.before).toContain("ipset restore <<'CLOUDNET_EOF'\ncreate ct-sec-web-6 hash:ip family inet6 maxelem 1024\nswap ct-sec-web-6 cn-sec-web-6\ndestroy ct-sec-web-6\nCLOUDNET_EOF");
+  it("the IPv6 twin is family inet6 with the same maxelem, even while it has no members (then the check lists none)", () => {
+    expect(h2.before.slice(5)).toEqual([
+      "if ! cn_ipset_same cn-sec-web-6 1024; then",
+      "  ipset destroy ct-sec-web-6 2>/dev/null || true",
+      "  ipset list -n cn-sec-web-6 >/dev/null 2>&1 || ipset create cn-sec-web-6 hash:ip family inet6 maxelem 1024",
+      "  ipset restore <<'CLOUDNET_EOF'\ncreate ct-sec-web-6 hash:ip family inet6 maxelem 1024\nswap ct-sec-web-6 cn-sec-web-6\ndestroy ct-sec-web-6\nCLOUDNET_EOF",
+      "fi",
+    ]);
+  });
+
+  it("names the sets it fills with their families, and prunes to exactly those after the rules", () => {
+    expect(h2.sets).toEqual([{ name: "cn-sec-web-4", family: 4 }, { name: "cn-sec-web-6", family: 6 }]);
+    expect(h2.after).toEqual(["cn_ipset_prune cn-sec- cn-sec-web-4,cn-sec-web-6"]);
+    const h1 = ipsetApply(lab, hostOf(lab, "h1"));
+    expect(h1).toEqual({ before: [], after: ["cn_ipset_prune cn-sec- -"], sets: [] });
   });
 
   it("run on an empty host: the live sets hold the members, and no temporary set is left", () => {
@@ -179,14 +204,34 @@ describe("ipsetApply", () => {
     expect(f.sets()["cn-sec-web-6"]).toMatchObject({ family: "inet6", maxelem: 1024, members: [] });
   });
 
-  it("a second apply changes nothing, and creates no live set again", () => {
+  it("a second apply changes nothing: it only reads the sets (save, list), and restores, creates and destroys none", () => {
     const f = fake();
     applySets(f, lab, "h2");
     const first = f.sets();
     f.clearLog();
     applySets(f, lab, "h2");
     expect(f.sets()).toEqual(first);
-    expect(f.calls().filter((c) => c.startsWith("create cn-"))).toEqual([]);
+    expect(f.calls().filter((c) => !/^(save cn-sec-web-[46]|list -n)$/.test(c))).toEqual([]);
+    expect(f.calls()).toContain("save cn-sec-web-4");
+    expect(f.calls()).toContain("save cn-sec-web-6");
+  });
+
+  it("a live set with the same members in another order is left alone; one member off, and it is rebuilt", () => {
+    const same = fake({
+      "cn-sec-web-4": { family: "inet", maxelem: 1024, members: ["10.20.0.12", "10.20.0.11"] },
+      "cn-sec-web-6": { family: "inet6", maxelem: 1024, members: [] },
+    });
+    applySets(same, lab, "h2");
+    expect(same.calls().filter((c) => c === "restore")).toEqual([]);
+    expect(liveMembers(same)["cn-sec-web-4"]).toEqual(["10.20.0.12", "10.20.0.11"]);
+    const stale = fake({
+      "cn-sec-web-4": { family: "inet", maxelem: 1024, members: ["10.20.0.11", "10.20.0.99"] },
+      "cn-sec-web-6": { family: "inet6", maxelem: 1024, members: [] },
+    });
+    applySets(stale, lab, "h2");
+    // Only the set that differs is restored.
+    expect(stale.calls().filter((c) => c === "restore")).toEqual(["restore"]);
+    expect(liveMembers(stale)).toEqual({ "cn-sec-web-4": ["10.20.0.11", "10.20.0.12"], "cn-sec-web-6": [] });
   });
 
   it("a leftover temporary set from a failed apply does not break the next one", () => {
@@ -219,6 +264,78 @@ describe("ipsetApply", () => {
     const f = fake({ "cn-sec-web-4": { family: "inet", maxelem: 2, members: ["10.20.0.11", "10.20.0.12"] } });
     applySets(f, lab, "h2");
     expect(f.sets()["cn-sec-web-4"].maxelem).toBe(1024);
+  });
+});
+
+describe("cn_ipset_same (IPSET_HELPERS), against a stand-in ipset that prints a save listing", () => {
+  /** A stand-in `ipset` on the PATH: `ipset save s` prints `listing`; any other set does not exist. */
+  const standIn = (listing: string[] | undefined) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-ipset-same-"));
+    fs.writeFileSync(path.join(dir, "listing"), listing ? listing.join("\n") + "\n" : "");
+    fs.writeFileSync(path.join(dir, "ipset"), [
+      "#!/bin/sh",
+      `if [ "$1" = save ] && [ "$2" = s ] && [ $# -eq 2 ] && [ ${listing ? 1 : 0} = 1 ]; then cat '${dir}/listing'; exit 0; fi`,
+      "echo 'ipset v7.19: The set with the given name does not exist' >&2",
+      "exit 1",
+    ].join("\n") + "\n", { mode: 0o755 });
+    return dir;
+  };
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const header = (family: string, maxelem: number) => `create s hash:ip family ${family} hashsize 1024 maxelem ${maxelem} bucketsize 12 initval 0x3f2a9c11`;
+  const v4 = (maxelem: number, ...members: string[]) => [header("inet", maxelem), ...members.map((m) => `add s ${m}`)];
+
+  /** Whether `cn_ipset_same NAME MAXELEM MEMBERS...` holds, run as a stage runs it (set -Eeuo pipefail). */
+  function same(listing: string[] | undefined, args: string): boolean {
+    const dir = standIn(listing);
+    dirs.push(dir);
+    const r = runBash(["set -Eeuo pipefail", ...IPSET_HELPERS, `if cn_ipset_same ${args}; then echo same; else echo differs; fi`].join("\n"), {
+      PATH: `${dir}:${process.env.PATH}`,
+    });
+    expect(r).toMatchObject({ status: 0, stderr: "" });
+    return { "same\n": true, "differs\n": false }[r.stdout]!;
+  }
+
+  it("is true for the same maxelem and exactly the same members, in any order", () => {
+    expect(same(v4(1024, "10.0.0.1", "10.0.0.2", "10.0.0.3"), "s 1024 10.0.0.1 10.0.0.2 10.0.0.3")).toBe(true);
+    expect(same(v4(1024, "10.0.0.3", "10.0.0.1", "10.0.0.2"), "s 1024 10.0.0.2 10.0.0.3 10.0.0.1")).toBe(true);
+  });
+
+  it("an empty set is the same as no members, and only that", () => {
+    expect(same(v4(1024), "s 1024")).toBe(true);
+    expect(same(v4(1024), "s 1024 10.0.0.1")).toBe(false);
+    expect(same(v4(1024, "10.0.0.1"), "s 1024")).toBe(false);
+  });
+
+  it("is false for another maxelem, also one that merely starts or ends the same", () => {
+    expect(same(v4(1024, "10.0.0.1"), "s 2048 10.0.0.1")).toBe(false);
+    expect(same(v4(10240, "10.0.0.1"), "s 1024 10.0.0.1")).toBe(false);
+    expect(same(v4(1024, "10.0.0.1"), "s 102 10.0.0.1")).toBe(false);
+    expect(same(v4(1024, "10.0.0.1"), "s 024 10.0.0.1")).toBe(false);
+  });
+
+  it("is false for a member missing, one too many, or another one (also one that is a prefix of it)", () => {
+    expect(same(v4(1024, "10.0.0.1", "10.0.0.2"), "s 1024 10.0.0.1")).toBe(false);
+    expect(same(v4(1024, "10.0.0.1"), "s 1024 10.0.0.1 10.0.0.2")).toBe(false);
+    expect(same(v4(1024, "10.0.0.1", "10.0.0.2"), "s 1024 10.0.0.1 10.0.0.3")).toBe(false);
+    expect(same(v4(1024, "10.0.0.11"), "s 1024 10.0.0.1")).toBe(false);
+  });
+
+  it("reads IPv6 listings the same way", () => {
+    const v6 = [header("inet6", 1024), "add s fd00:20::12", "add s fd00:20::11"];
+    expect(same(v6, "s 1024 fd00:20::11 fd00:20::12")).toBe(true);
+    expect(same(v6, "s 1024 fd00:20::11")).toBe(false);
+  });
+
+  it("holds for 10,000 members (a listing far larger than a pipe's buffer) and an older ipset's create line ending in maxelem", () => {
+    const members = Array.from({ length: 10_000 }, (_, i) => `10.${Math.floor(i / 250)}.${i % 250}.1`);
+    expect(same([header("inet", 32768), ...members.map((m) => `add s ${m}`)], `s 32768 ${[...members].reverse().join(" ")}`)).toBe(true);
+    expect(same(["create s hash:ip family inet hashsize 1024 maxelem 8192", "add s 10.0.0.1"], "s 8192 10.0.0.1")).toBe(true);
+  });
+
+  it("is false for a set that does not exist (and says nothing about it)", () => {
+    expect(same(undefined, "s 1024")).toBe(false);
+    expect(same(v4(1024), "other 1024")).toBe(false);
   });
 });
 
@@ -294,19 +411,29 @@ interface Frame {
 }
 
 /**
- * Reads the guard's nft payload back and judges a frame: the chain hooked at prerouting runs, with
- * `iifname "X"`-guarded drops and `iifname vmap { "X" : jump C }` dispatch; a jumped-to chain
- * returns unless it drops. Anything else in the payload is refused.
+ * Reads the guard back and judges a frame. The guard is three lines: `if ! nft list table bridge T
+ * 2>/dev/null | grep -qF 'comment "D"'; then`, the nft heredoc (indented by two), `fi`; the payload
+ * declares, deletes and defines T, whose first line is `comment "D"`, D being the first 16 hex of the
+ * SHA-256 of the rest of the table. The chain hooked at prerouting runs, with `iifname "X"`-guarded
+ * drops and `iifname vmap { "X" : jump C }` dispatch; a jumped-to chain returns unless it drops.
+ * Anything else in the payload is refused.
  */
-function nftGuard(cmd: string): { table: string; head: string[]; judge: (f: Frame) => "drop" | "accept"; drops: string[] } {
-  const m = /^nft -f - <<'CLOUDNET_EOF'\n([\s\S]*)\nCLOUDNET_EOF$/.exec(cmd);
-  if (!m) throw new Error(`not an nft heredoc: ${cmd}`);
+function nftGuard(cmds: readonly string[]): { table: string; digest: string; payload: string; head: string[]; judge: (f: Frame) => "drop" | "accept"; drops: string[] } {
+  if (cmds.length !== 3 || cmds[2] !== "fi") throw new Error(`not an if ... fi guard: ${JSON.stringify(cmds)}`);
+  const check = /^if ! nft list table bridge (\S+) 2>\/dev\/null \| grep -qF 'comment "([0-9a-f]{16})"'; then$/.exec(cmds[0]);
+  if (!check) throw new Error(`unexpected guard check: ${cmds[0]}`);
+  const m = /^ {2}nft -f - <<'CLOUDNET_EOF'\n([\s\S]*)\nCLOUDNET_EOF$/.exec(cmds[1]);
+  if (!m) throw new Error(`not an nft heredoc: ${cmds[1]}`);
   const lines = m[1].split("\n");
   const t = /^table bridge (\S+)$/.exec(lines[0]);
   if (!t || lines[1] !== `delete table bridge ${t[1]}` || lines[2] !== `table bridge ${t[1]} {` || lines.at(-1) !== "}") throw new Error(`unexpected table framing:\n${m[1]}`);
+  if (t[1] !== check[1]) throw new Error(`checks table ${check[1]} but defines ${t[1]}`);
+  if (lines[3] !== `  comment "${check[2]}"`) throw new Error(`the table's comment is not the checked digest ${check[2]}: ${lines[3]}`);
+  const digest = createHash("sha256").update(lines.slice(4, -1).join("\n")).digest("hex").slice(0, 16);
+  if (digest !== check[2]) throw new Error(`digest ${check[2]} is not that of the table's body (${digest})`);
   const chains = new Map<string, { hook: boolean; rules: string[] }>();
   let current: { hook: boolean; rules: string[] } | undefined;
-  for (const line of lines.slice(3, -1)) {
+  for (const line of lines.slice(4, -1)) {
     const open = /^ {2}chain (\S+) \{$/.exec(line);
     if (open) {
       if (current) throw new Error("nested chain");
@@ -344,14 +471,20 @@ function nftGuard(cmd: string): { table: string; head: string[]; judge: (f: Fram
   };
   return {
     table: t[1],
-    head: lines.slice(0, 3),
+    digest: check[2],
+    payload: m[1],
+    head: lines.slice(0, 4),
     judge: (f) => (run(hooked[0][0], f, 0) === "drop" ? "drop" : "accept"),
     drops: [...chains.values()].flatMap((c) => c.rules.filter((r) => r.endsWith(" drop"))),
   };
 }
 
 describe("the nft reader itself", () => {
-  const wrap = (body: string[]) => ["nft -f - <<'CLOUDNET_EOF'", "table bridge cn_t", "delete table bridge cn_t", "table bridge cn_t {", ...body, "}", "CLOUDNET_EOF"].join("\n");
+  const wrap = (body: string[], digest = createHash("sha256").update(body.join("\n")).digest("hex").slice(0, 16)) => [
+    `if ! nft list table bridge cn_t 2>/dev/null | grep -qF 'comment "${digest}"'; then`,
+    ["  nft -f - <<'CLOUDNET_EOF'", "table bridge cn_t", "delete table bridge cn_t", "table bridge cn_t {", `  comment "${digest}"`, ...body, "}", "CLOUDNET_EOF"].join("\n"),
+    "fi",
+  ];
   const hook = "    type filter hook prerouting priority -200; policy accept;";
   const flat = nftGuard(wrap(["  chain guard {", hook, '    iifname "p1" ether saddr != 52:54:00:00:00:01 drop', '    iifname "p1" arp saddr ip != 10.0.0.1 drop', "  }"]));
   const vmap = nftGuard(wrap(["  chain port_p1 {", "    ether saddr != 52:54:00:00:00:01 drop", "    arp saddr ip != 10.0.0.1 drop", "  }", "  chain guard {", hook, '    iifname vmap { "p1" : jump port_p1 }', "  }"]));
@@ -370,20 +503,71 @@ describe("the nft reader itself", () => {
     expect(() => odd.judge({ iif: "p1", saddr: "52:54:00:00:00:01" })).toThrow("unexpected nft rule: meta pkttype broadcast drop");
     expect(() => nftGuard(wrap(["  chain guard {", "    iifname \"p1\" ether saddr != 52:54:00:00:00:01 drop", "  }"]))).toThrow("expected one hooked chain, got 0");
   });
+
+  it("refuses a digest that is not that of the table's body, and a guard without its if ... fi", () => {
+    const body = ["  chain guard {", hook, "  }"];
+    expect(() => nftGuard(wrap(body, "0123456789abcdef"))).toThrow("digest 0123456789abcdef is not that of the table's body");
+    expect(() => nftGuard(wrap(body).slice(1))).toThrow("not an if ... fi guard");
+  });
 });
 
 describe("arpGuard", () => {
-  const [h2cmd, ...rest] = arpGuard(lab, hostOf(lab, "h2"));
-  const guard = nftGuard(h2cmd);
+  const h2lines = arpGuard(lab, hostOf(lab, "h2"));
+  const guard = nftGuard(h2lines);
   const web2 = nicOf(lab, "web2");
   const db1 = nicOf(lab, "db1");
   const overlay = lab.segments[0].overlayDev!;
 
-  it("is one nft payload that replaces the lab's bridge table atomically: declare, delete, define", () => {
-    expect(rest).toEqual([]);
+  it("is one nft payload that replaces the lab's bridge table atomically (declare, delete, define), run only when the live table lacks its digest", () => {
+    expect(h2lines).toHaveLength(3);
     expect(guard.table).toBe(nftTable("sec"));
     expect(nftTable("sec")).toBe("cn_sec");
-    expect(guard.head).toEqual(["table bridge cn_sec", "delete table bridge cn_sec", "table bridge cn_sec {"]);
+    expect(h2lines[0]).toBe(`if ! nft list table bridge cn_sec 2>/dev/null | grep -qF 'comment "${guard.digest}"'; then`);
+    expect(guard.head).toEqual(["table bridge cn_sec", "delete table bridge cn_sec", "table bridge cn_sec {", `  comment "${guard.digest}"`]);
+  });
+
+  it("the digest follows the table's contents: another host's table, or another MAC, gets another one", () => {
+    const h1 = nftGuard(arpGuard(lab, hostOf(lab, "h1")));
+    expect(h1.digest).not.toBe(guard.digest);
+    expect(nftGuard(arpGuard(resolved(securityLab("sec")), hostOf(lab, "h2"))).digest).toBe(guard.digest);
+    const moved = securityLab("sec");
+    moved.addGuest("db2", { host: "h2", nics: [{ segment: "shop-app", address: "10.20.0.22" }], securityGroups: [moved.node.findChild("db") as SecurityGroup] });
+    const l = resolved(moved);
+    expect(nftGuard(arpGuard(l, hostOf(l, "h2"))).digest).not.toBe(guard.digest);
+  });
+
+  it("run with a stand-in nft: applied when the table is missing or stale, skipped when the live table carries the digest", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-nft-"));
+    try {
+      const live = path.join(dir, "live");
+      const log = path.join(dir, "nft.log");
+      // `nft list table bridge cn_sec` prints the live table (fails without one); `nft -f -` loads stdin as the live table.
+      fs.writeFileSync(path.join(dir, "nft"), [
+        "#!/bin/sh",
+        `echo "$*" >> '${log}'`,
+        `if [ "$*" = "list table bridge cn_sec" ]; then [ -f '${live}' ] || { echo 'Error: No such file or directory' >&2; exit 1; }; cat '${live}'; exit 0; fi`,
+        `if [ "$*" = "-f -" ]; then cat > '${live}'; exit 0; fi`,
+        "exit 2",
+      ].join("\n") + "\n", { mode: 0o755 });
+      const run = () => {
+        fs.writeFileSync(log, "");
+        const r = runBash(["set -Eeuo pipefail", ...h2lines, ""].join("\n"), { PATH: `${dir}:${process.env.PATH}` });
+        expect(r).toMatchObject({ status: 0, stderr: "" });
+        return fs.readFileSync(log, "utf8").split("\n").filter(Boolean);
+      };
+      // No table yet: checked, then loaded with exactly the payload.
+      expect(run()).toEqual(["list table bridge cn_sec", "-f -"]);
+      expect(fs.readFileSync(live, "utf8")).toBe(guard.payload + "\n");
+      // The live table lists its comment: nothing is loaded again.
+      fs.writeFileSync(live, ["table bridge cn_sec {", `\tcomment "${guard.digest}"`, "\tchain guard {", "\t}", "}"].join("\n") + "\n");
+      expect(run()).toEqual(["list table bridge cn_sec"]);
+      // A table with another digest (an older version, or changed by hand) is replaced.
+      fs.writeFileSync(live, ["table bridge cn_sec {", '\tcomment "0000000000000000"', "}"].join("\n") + "\n");
+      expect(run()).toEqual(["list table bridge cn_sec", "-f -"]);
+      expect(fs.readFileSync(live, "utf8")).toBe(guard.payload + "\n");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("has three drop rules per guarded NIC of the host: Ethernet source, ARP sender MAC, ARP sender IP", () => {
@@ -416,7 +600,7 @@ describe("arpGuard", () => {
   });
 
   it("guards only the host's own guarded NICs", () => {
-    const h1 = nftGuard(arpGuard(lab, hostOf(lab, "h1"))[0]);
+    const h1 = nftGuard(arpGuard(lab, hostOf(lab, "h1")));
     const web1 = nicOf(lab, "web1");
     expect(h1.drops).toHaveLength(3);
     expect(h1.judge({ iif: web1.hostDev, saddr: "52:54:00:12:34:56" })).toBe("drop");
