@@ -76,6 +76,9 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
       sh`cn_netns_add ${ns}`,
       sh`ip -n ${ns} link set lo up`,
       ...onFabric(fabric.netns, port, ns, host.uplink),
+      // A host renumbered on the fabric keeps no old address (floating IPs are /32s: the network stage's).
+      // Old ones go first: removing a primary address would take a new secondary one with it.
+      sh`cn_addrs_only ${ns} ${host.uplink} ${fabric.cidr.prefixLength} ${host.underlay.toString()}/${fabric.cidr.prefixLength}`,
       sh`ip -n ${ns} addr replace ${host.underlay.toString()}/${fabric.cidr.prefixLength} dev ${host.uplink}`,
       // A second port on the fabric for a bridged segment: guests then sit on the "physical" LAN.
       ...(host.lanPort && host.fabricLanPort ? onFabric(fabric.netns, host.fabricLanPort, ns, host.lanPort) : []),
@@ -110,11 +113,15 @@ export function renderEmulatedGuest(lab: ResolvedLab, guest: Guest, deps: readon
       // A guest moved to another host: its old pair is replaced by one into the new host.
       sh`if ! cn_link_missing ${nic.guestDev} ${ns} && cn_link_missing ${nic.hostDev} ${hostNs}; then ip -n ${ns} link del ${nic.guestDev}; fi`,
       sh`if cn_link_missing ${nic.guestDev} ${ns}; then ip link add ${nic.guestDev} netns ${ns} address ${nic.mac.toString()} mtu ${seg.mtu} type veth peer name ${nic.hostDev} netns ${hostNs} mtu ${seg.mtu}; fi`,
-      sh`ip -n ${hostNs} link set ${nic.hostDev} master ${seg.bridge} up`,
+      // Attributes set at creation, brought up to date on a re-apply: the MAC the rules expect, the segment's MTU.
+      sh`cn_mac ${nic.guestDev} ${nic.mac.toString()} ${ns}`,
+      sh`ip -n ${ns} link set dev ${nic.guestDev} mtu ${seg.mtu}`,
+      sh`ip -n ${hostNs} link set dev ${nic.hostDev} mtu ${seg.mtu} master ${seg.bridge} up`,
+      // Addresses it no longer has go first: removing a primary address would take a new secondary one with it.
+      [sh`cn_addrs_only ${ns} ${nic.guestDev} any`, ...addresses.map((a) => sh`${a}`)].join(" "),
       sh`ip -n ${ns} addr replace ${nic.address.toString()}/${nic.prefixLength} dev ${nic.guestDev}`,
     );
     if (nic.address6) body.push(sh`ip -n ${ns} -6 addr replace ${nic.address6.toString()}/${nic.prefixLength6!} dev ${nic.guestDev} nodad`);
-    body.push([sh`cn_addrs_only ${ns} ${nic.guestDev}`, ...addresses.map((a) => sh`${a}`)].join(" "));
     body.push(sh`ip -n ${ns} link set ${nic.guestDev} up`);
     // The first NIC on a segment with a gateway carries the default route, as DHCP would set it.
     if (seg.gateway && !routed) {
@@ -139,22 +146,11 @@ export function renderEmulatedGuest(lab: ResolvedLab, guest: Guest, deps: readon
     runOn: { kind: "controller" },
     title,
     after: deps,
-    apply: applyScript(title, body, [fresh.rollback], [...FIREWALL_HELPERS, ...GUEST_HELPERS]),
+    apply: applyScript(title, body, [fresh.rollback], FIREWALL_HELPERS),
     teardown: keepOnTeardown(`guest ${guest.name}`),
     owns: [{ kind: "netns", name: ns }],
   };
 }
-
-/** `cn_addrs_only NETNS DEV ADDRESS/LEN...`: removes DEV's global addresses that are not listed. Static text. */
-const GUEST_HELPERS = [
-  "cn_addrs_only() {",
-  "  local ns=$1 dev=$2 a; shift 2",
-  "  local want=\" $* \"",
-  "  for a in $(ip -n \"$ns\" -o addr show dev \"$dev\" scope global | awk '{ print $4 }'); do",
-  "    case \"$want\" in *\" $a \"*) ;; *) ip -n \"$ns\" addr del \"$a\" dev \"$dev\" ;; esac",
-  "  done",
-  "}",
-];
 
 export function externalStageId(name: string): string {
   return `external/${name}`;
@@ -172,10 +168,15 @@ export function renderExternal(lab: ResolvedLab, ext: External, routes: Readonly
     sh`cn_netns_add ${ns}`,
     sh`ip -n ${ns} link set lo up`,
     ...onFabric(fabric.netns, ext.fabricPort, ns, "eth0"),
+    // Addresses it no longer has go first (removing a primary address would take a new secondary one with it).
+    sh`cn_addrs_only ${ns} eth0 any ${ext.address.toString()}/${fabric.cidr.prefixLength}`,
+    [sh`cn_addrs_only ${ns} lo any`, ...ext.addresses.map((a) => sh`${a.toString()}`)].join(" "),
     sh`ip -n ${ns} addr replace ${ext.address.toString()}/${fabric.cidr.prefixLength} dev eth0`,
     ...ext.addresses.map((a) => sh`ip -n ${ns} addr replace ${a.toString()} dev lo`),
     // An external with addresses of its own speaks from the first one (e.g. an admin host in its admin net).
     ...routes.map((r) => (src ? sh`ip -n ${ns} route replace ${r.to} via ${r.via} src ${src}` : sh`ip -n ${ns} route replace ${r.to} via ${r.via}`)),
+    // Re-applied over an older version: routes it no longer has go.
+    [sh`cn_routes_only ${ns}`, ...routes.map((r) => sh`${r.to}`)].join(" "),
   ];
   const fresh = freshNetns(ns, sh`cn_netns_del ${ns} eth0`);
   const title = `external ${ext.name} (${ext.address})`;

@@ -27,6 +27,16 @@ export const NETWORK_HELPERS = [
   "    case \"$have\" in *\" $dst \"*) ;; *) bridge fdb append 00:00:00:00:00:00 dev \"$dev\" dst \"$dst\" ;; esac",
   "  done",
   "}",
+  "# cn_vni_free DEV VNI PREFIX: removes the lab's other VXLAN devices that hold VNI (left by a segment",
+  "# that moved to another VNI or off this host), so that DEV can take it.",
+  "cn_vni_free() {",
+  "  local d",
+  "  for d in $(ip -o -d link show type vxlan | awk -F': ' '{ sub(\"@.*\", \"\", $2); print $2 }'); do",
+  "    [ \"$d\" != \"$1\" ] || continue",
+  "    case \"$d\" in \"$3\"[a-z]-*) ;; *) continue ;; esac",
+  "    if ip -o -d link show dev \"$d\" | grep -q \" vxlan id $2 \"; then cn_log \"remove link $d (VNI $2 moves to $1)\"; ip link del dev \"$d\"; fi",
+  "  done",
+  "}",
   "# cn_router_link HOSTLINK START: the /30 of a router link, as 'HOST ROUTER': the one HOSTLINK has, else the",
   "# first free one from link number START on, so that labs sharing a host never pick the same addresses.",
   "cn_router_link() {",
@@ -104,6 +114,7 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean
   const apply = [
     `# segment ${s.name} of tenant ${s.tenant}: ${s.mode}, ${s.cidr}${s.cidr6 ? ` ${s.cidr6}` : ""}, ${s.vni !== undefined ? `VNI ${s.vni}` : s.vlan !== undefined ? `VLAN ${s.vlan}` : "LAN"}, MTU ${s.mtu}`,
     sh`if cn_link_missing ${s.bridge}; then ip link add ${s.bridge} mtu ${s.mtu} type bridge; fi`,
+    sh`ip link set dev ${s.bridge} mtu ${s.mtu}`,
     // Security groups see this bridge's frames (br_netfilter, per bridge: the host's own bridges are left as they are).
     sh`ip link set ${s.bridge} type bridge nf_call_iptables ${filter} nf_call_ip6tables ${filter}`,
     sh`ip link set ${s.bridge} up`,
@@ -112,20 +123,27 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean
   if (s.vni !== undefined && s.overlayDev) {
     const remotes = s.hosts.filter((h) => h !== host.name).map((r) => lab.hosts.find((h) => h.name === r)!.underlay.toString());
     apply.push(
-      sh`if cn_link_missing ${s.overlayDev}; then ip link add ${s.overlayDev} mtu ${s.mtu} type vxlan id ${s.vni} local ${host.underlay.toString()} dstport ${VXLAN_PORT}; fi`,
-      sh`ip link set ${s.overlayDev} master ${s.bridge} up`,
+      // A VNI or underlay address is fixed when the device is made: one that differs is made again.
+      `if ! cn_link_missing ${sh`${s.overlayDev}`} && ! ip -o -d link show dev ${sh`${s.overlayDev}`} | grep -q " vxlan id ${sh`${s.vni}`} local ${sh`${host.underlay.toString()}`} "; then ip link del dev ${sh`${s.overlayDev}`}; fi`,
+      sh`if cn_link_missing ${s.overlayDev}; then cn_vni_free ${s.overlayDev} ${s.vni} ${lab.prefix}; ip link add ${s.overlayDev} mtu ${s.mtu} type vxlan id ${s.vni} local ${host.underlay.toString()} dstport ${VXLAN_PORT}; fi`,
+      sh`ip link set dev ${s.overlayDev} mtu ${s.mtu} master ${s.bridge} up`,
       [sh`cn_flood ${s.overlayDev}`, ...remotes.map((d) => sh`${d}`)].join(" "),
     );
     owns.push({ kind: "link", name: s.overlayDev });
   } else if (s.vlan !== undefined && s.overlayDev) {
     apply.push(
+      `if ! cn_link_missing ${sh`${s.overlayDev}`} && ! ip -o -d link show dev ${sh`${s.overlayDev}`} | grep -q "@${sh`${host.uplink}`}: .* vlan protocol 802.1Q id ${sh`${s.vlan}`} "; then ip link del dev ${sh`${s.overlayDev}`}; fi`,
       sh`if cn_link_missing ${s.overlayDev}; then ip link add link ${host.uplink} name ${s.overlayDev} mtu ${s.mtu} type vlan id ${s.vlan}; fi`,
-      sh`ip link set ${s.overlayDev} master ${s.bridge} up`,
+      sh`ip link set dev ${s.overlayDev} mtu ${s.mtu} master ${s.bridge} up`,
     );
     owns.push({ kind: "link", name: s.overlayDev });
   } else if (s.mode === "bridged" && host.lanPort) {
     // The LAN port is the host's (real hosts) or the host stage's (emulated): released with the bridge, never deleted.
     apply.push(sh`ip link set ${host.lanPort} master ${s.bridge} up`);
+  }
+  if (host.lanPort && s.mode !== "bridged") {
+    // A segment that was bridged before lets the LAN port go: it is no longer on the physical LAN.
+    apply.push(sh`if ip -o link show dev ${host.lanPort} 2>/dev/null | grep -q " master ${s.bridge} "; then ip link set dev ${host.lanPort} nomaster; fi`);
   }
   // On real hosts VMs' TAPs (named by the lab) come and go with libvirt: a rebuilt bridge takes back those that exist.
   if (host.target.kind !== "emulated") {
@@ -158,7 +176,11 @@ function routerLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[
     sh`cn_netns_add ${r.netns}`,
     sh`ip -n ${r.netns} link set lo up`,
     sh`if cn_link_missing ${r.bridgePort}; then ip link add ${r.bridgePort} mtu ${s.mtu} type veth peer name gw0 netns ${r.netns} address ${mac} mtu ${s.mtu}; fi`,
-    sh`ip link set ${r.bridgePort} master ${s.bridge} up`,
+    sh`ip link set dev ${r.bridgePort} mtu ${s.mtu} master ${s.bridge} up`,
+    sh`ip -n ${r.netns} link set dev gw0 mtu ${s.mtu}`,
+    // A subnet or gateway that changed leaves no old address behind (removed first: removing a
+    // primary address would take a new secondary one with it).
+    [sh`cn_addrs_only ${r.netns} gw0 any ${gw.address.toString()}/${s.cidr.prefixLength}`, ...(gw.address6 && s.cidr6 ? [sh`${gw.address6.toString()}/${s.cidr6.prefixLength}`] : [])].join(" "),
     sh`ip -n ${r.netns} addr replace ${gw.address.toString()}/${s.cidr.prefixLength} dev gw0`,
     ...(gw.address6 && s.cidr6 ? [sh`ip -n ${r.netns} -6 addr replace ${gw.address6.toString()}/${s.cidr6.prefixLength} dev gw0 nodad`] : []),
     sh`ip -n ${r.netns} link set gw0 up`,
@@ -171,7 +193,7 @@ function routerLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[
     sh`ip -n ${r.netns} link set ext0 up`,
     sh`ip -n ${r.netns} route replace default via "$cn_host"`,
     sh`ip netns exec ${r.netns} sysctl -qw net.ipv4.ip_forward=1`,
-    ...(gw.address6 ? [sh`ip netns exec ${r.netns} sysctl -qw net.ipv6.conf.all.forwarding=1`] : []),
+    sh`ip netns exec ${r.netns} sysctl -qw net.ipv6.conf.all.forwarding=${gw.address6 ? 1 : 0}`,
     sh`cn_route_put ${stateScope(lab, host.name)} ${lab.prefix} ${s.cidr.toString()} via "$cn_router" dev ${r.hostLink}`,
   ];
   return {

@@ -83,11 +83,15 @@ describe("convergence (kernel)", () => {
     expect(liveObjects(p, p)).toEqual([]);
   }, 180_000);
 
-  test("a random sequence of edits: after each deploy the live objects are the declared ones, and the last state is a fresh deploy's", () => {
+  test("a random sequence of edits (hosts and externals renumbered, VNI, subnet, gateway, groups, IPv6...): after each deploy the live objects are the declared ones, and the last state is a fresh deploy's", () => {
     const names = ["g1", "g2", "g3", "g4"] as const;
     const hostOf = fc.constantFrom("h1" as const, "h2" as const, "h3" as const);
     const variant: fc.Arbitrary<ConvergeVariant> = fc.record({
+      hostList: fc.shuffledSubarray(["h1", "h2", "h3"] as const, { minLength: 1 }),
       placed: fc.tuple(...names.map(() => fc.option(hostOf, { nil: undefined }))),
+      admin: fc.boolean(),
+      net: fc.constantFrom(0, 5),
+      vni: fc.constantFrom(undefined, 5001, 5002),
       isolated: fc.subarray([...names]),
       external: fc.boolean(),
       webGroup: fc.option(fc.subarray([...names]), { nil: undefined }),
@@ -97,8 +101,10 @@ describe("convergence (kernel)", () => {
       gatewayPick: fc.nat(2),
     }).map((r) => {
       const guests: Record<string, "h1" | "h2" | "h3"> = {};
-      names.forEach((g, i) => { if (r.placed[i]) guests[g] = r.placed[i]!; });
-      if (Object.keys(guests).length === 0) guests.g1 = "h1";
+      // Guests go to the hosts the version has (a missing one's guests move to the first).
+      const on = (h: "h1" | "h2" | "h3") => (r.hostList.includes(h) ? h : r.hostList[0]);
+      names.forEach((g, i) => { if (r.placed[i]) guests[g] = on(r.placed[i]!); });
+      if (Object.keys(guests).length === 0) guests.g1 = r.hostList[0];
       const present = (xs?: readonly string[]) => xs?.filter((g) => g in guests);
       const hosts = [...new Set(Object.values(guests))].sort();
       return {
@@ -106,6 +112,7 @@ describe("convergence (kernel)", () => {
         floating: r.floating && r.floating in guests ? r.floating : undefined,
         service: present(r.service)?.length ? present(r.service) : undefined,
         ipv6: r.ipv6, gateway: hosts[r.gatewayPick % hosts.length],
+        hosts: r.hostList, admin: r.admin, net: r.net, vni: r.vni,
       };
     });
     const d = new Deployment();

@@ -24,7 +24,7 @@ export function rulesIn(netns: string): string {
 /**
  * Everything the kernel holds in each of the namespaces (both families' rules, ipsets, nftables,
  * links with their details, addresses, routes of both families, the bridges' forwarding entries,
- * neighbours, sysctls a lab may touch) and the files under /run/cloudnet: what must not change when a
+ * neighbours, sysctls a lab may touch) and the lab's files under /run/cloudnet: what must not change when a
  * lab is applied a second time. Counters and timers are left out; they tick between reads.
  */
 export function fullState(namespaces: readonly string[]): string {
@@ -47,6 +47,8 @@ export function fullState(namespaces: readonly string[]): string {
       inNs("sysctl", "net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"),
     );
   }
-  parts.push(tryRun("find", ["/run/cloudnet", "-type", "f", "-printf", "%p %s\\n"]).stdout.split("\n").sort().join("\n"));
+  // The lab's own files only: other labs may come and go meanwhile.
+  const prefix = namespaces[0]?.split("-")[0] ?? "";
+  parts.push(tryRun("find", ["/run/cloudnet", "-type", "f", "-printf", "%p %s\\n"]).stdout.split("\n").filter((l) => l.includes(prefix)).sort().join("\n"));
   return parts.join("\n");
 }

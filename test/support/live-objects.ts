@@ -28,6 +28,28 @@ export function liveObjects(prefix: string, labName: string, options: { rules?: 
         if (line.startsWith("-A ") && line.includes(` -j CN-${prefix}-`)) out.push(`hook ${ns} ${fam} ${table} ${line}`);
       }
     }
+    if (options.rules) {
+      // Attributes and contents too: addresses, the routes the lab adds, each link's MTU, master, tunnel
+      // and MAC where the lab derives it (52:54:00:…; the kernel picks the others at random).
+      for (const a of nsExec(ns, "ip", ["-o", "addr", "show", "scope", "global"]).stdout.split("\n").filter(Boolean)) {
+        const f = a.split(/\s+/);
+        out.push(`addr ${ns} ${f[1]} ${f[3]}`);
+      }
+      for (const fam of ["-4", "-6"]) {
+        for (const r of nsExec(ns, "ip", [fam, "route", "show", "proto", "boot"]).stdout.split("\n").filter(Boolean)) out.push(`route ${ns} ${r.trim()}`);
+      }
+      for (const l of nsExec(ns, "ip", ["-o", "-d", "link", "show"]).stdout.split("\n").filter(Boolean)) {
+        const name = l.split(": ")[1]?.split("@")[0];
+        if (!name) continue;
+        const mtu = / mtu (\d+)/.exec(l)?.[1];
+        const mac = /link\/ether (\S+)/.exec(l)?.[1];
+        const master = / master (\S+)/.exec(l)?.[1] ?? "-";
+        const vxlan = /vxlan id (\d+) local (\S+)/.exec(l);
+        out.push(`linkattr ${ns} ${name} mtu ${mtu} master ${master}${mac?.startsWith("52:54:00:") ? ` mac ${mac}` : ""}${vxlan ? ` vxlan ${vxlan[1]} ${vxlan[2]}` : ""}`);
+      }
+      const fdb = nsExec(ns, "bridge", ["fdb", "show"]).stdout.split("\n").filter((x) => x.startsWith("00:00:00:00:00:00"));
+      for (const f of fdb) out.push(`flood ${ns} ${f.trim()}`);
+    }
     for (const set of nsExec(ns, "ipset", ["list", "-n"]).stdout.split("\n").filter((s) => s.startsWith(`cn-${prefix}-`) || s.startsWith(`ct-${prefix}-`))) {
       out.push(`ipset ${ns} ${set}`);
     }
