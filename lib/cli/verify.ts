@@ -147,19 +147,45 @@ export function stageAddress(inv: Inventory, stage: string): string {
   return `terraform_data.${makeUniqueId(components)}`;
 }
 
-/** How to repair: re-apply the stages that own what differs (Terraform's -replace), or rebuild. */
+/** The lab's owners: their destroy removes everything, so they are never to be replaced by hand. */
+const isOwner = (stage: string) => stage === "fabric" || stage.startsWith("owner/");
+
+/**
+ * How to repair: re-apply the stages that own what differs, with every stage that builds on them
+ * (Terraform's -replace re-applies only what it names), and the converge stages for extra objects.
+ * What an owner holds (the emulated fabric) can only be rebuilt with the whole lab.
+ */
 export function repairAdvice(inv: Inventory, drift: readonly Drift[]): string[] {
   const stack = inv.path.split("/")[0];
-  const stages = [...new Set(drift.map((x) => x.stage).filter((s): s is string => !!s))];
-  // Extra objects are the converge stages' to remove; re-applying them removes them.
-  const extra = drift.some((x) => !x.stage || x.kind === "extra");
-  const converge = extra ? (inv.declared?.stages ?? []).filter((s) => s === "converge" || s.startsWith("converge/")) : [];
-  const all = [...stages, ...converge.filter((c) => !stages.includes(c))];
+  const { replace: all, rebuild } = repairPlan(inv, drift);
   return [
-    ...(all.length ? [
-      "repair: re-apply the stages that own these objects:",
+    ...(all.length && !rebuild ? [
+      "repair: re-apply the stages that own these objects, and those that build on them:",
       `  (cd cdktf.out/stacks/${stack} && terraform apply ${all.map((s) => `-replace=${stageAddress(inv, s)}`).join(" ")})`,
     ] : []),
-    `${all.length ? "or " : "repair: "}rebuild the whole lab: cdktf destroy && cdktf deploy`,
+    `${all.length && !rebuild ? "or " : "repair: "}rebuild the whole lab: cdktf destroy && cdktf deploy`,
   ];
+}
+
+/** The stages to re-apply, in order, or `rebuild` when only rebuilding the lab repairs it. */
+export function repairPlan(inv: Inventory, drift: readonly Drift[]): { replace: string[]; rebuild: boolean } {
+  const declared = inv.declared;
+  const named = [...new Set(drift.map((x) => x.stage).filter((s): s is string => !!s))];
+  const rebuild = named.some(isOwner);
+  // Everything that comes after a stage to replace, transitively (through the owners, which stay).
+  const reached = new Set(named.filter((s) => !isOwner(s)));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [stage, after] of Object.entries(declared?.after ?? {})) {
+      if (!reached.has(stage) && after.some((a) => reached.has(a))) { reached.add(stage); grew = true; }
+    }
+  }
+  const replace = new Set([...reached].filter((s) => !isOwner(s)));
+  // The converge stages come last (they are rendered after the inventory, so it does not list them):
+  // they remove what is extra and re-check the rest.
+  const converge = [...inv.nodes.filter((n) => n.kind === "host").map((n) => `converge/${n.name}`), "converge"];
+  const order = new Map((declared?.stages ?? []).map((s, i) => [s, i]));
+  const stages = [...replace].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  const any = stages.length > 0 || drift.some((x) => !x.stage || x.kind === "extra");
+  return { replace: any ? [...stages, ...converge] : [], rebuild };
 }

@@ -20,6 +20,8 @@ export interface InventoryNode {
 /** What the stages put in place on an emulated lab, by namespace, each with the stage that owns it: for `cloudnet verify`. */
 export interface DeclaredState {
   readonly stages: readonly string[];
+  /** What each stage comes after, to find the stages that must be re-applied with it. */
+  readonly after: Readonly<Record<string, readonly string[]>>;
   readonly namespaces: ReadonlyArray<{ readonly name: string; readonly stage: string }>;
   readonly links: ReadonlyArray<{ readonly netns: string; readonly name: string; readonly stage: string }>;
   readonly rules: ReadonlyArray<{ readonly netns: string; readonly family: 4 | 6; readonly payload: string; readonly hooks: readonly ChainHook[]; readonly stage: string }>;
@@ -59,9 +61,8 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
 /** The declared state of an emulated lab's stages, by the namespace each object lives in. */
 export function declaredState(lab: ResolvedLab, stages: readonly Stage[]): DeclaredState {
   const hostNs = (h: string) => lab.hosts.find((x) => x.name === h)!.netns!;
-  const d = { stages: stages.map((s) => s.id), namespaces: [], links: [], rules: [], ipsets: [], nftTables: [], routes: [] } as {
-    -readonly [K in keyof DeclaredState]: Array<DeclaredState[K][number]>;
-  };
+  type Lists = Exclude<keyof DeclaredState, "stages" | "after">;
+  const d = { namespaces: [], links: [], rules: [], ipsets: [], nftTables: [], routes: [] } as { -readonly [K in Lists]: Array<DeclaredState[K][number]> };
   for (const s of stages) {
     const here = s.runOn.kind === "host" ? hostNs(s.runOn.host) : s.runOn.kind === "netns" ? s.runOn.netns : undefined;
     const stage = s.id;
@@ -74,7 +75,7 @@ export function declaredState(lab: ResolvedLab, stages: readonly Stage[]): Decla
     }
     for (const r of s.rules ?? []) if (r.netns ?? here) d.rules.push({ netns: (r.netns ?? here)!, family: r.family, payload: r.payload, hooks: r.hooks, stage });
   }
-  return d;
+  return { stages: stages.map((s) => s.id), after: Object.fromEntries(stages.map((s) => [s.id, s.after])), ...d };
 }
 
 /**

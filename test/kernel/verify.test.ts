@@ -1,6 +1,6 @@
 import { InventoryStore } from "../../lib/cli/inventory-store";
 import { main } from "../../lib/cli/main";
-import { Drift, verifyLab } from "../../lib/cli/verify";
+import { Drift, repairPlan, verifyLab } from "../../lib/cli/verify";
 import { renderLab } from "../../lib/render";
 import { Deployment, runStage } from "../support/apply";
 import { cleanupPrefix, deleteNetns, run, uniquePrefix } from "../support/netns";
@@ -18,10 +18,17 @@ const stages = renderLab(lab);
 const d = new Deployment();
 const verify = (): Drift[] => verifyLab(new InventoryStore().lab(p));
 
-/** Re-applies the stages verify names, as `terraform apply -replace` would, and checks it is in sync again. */
+/**
+ * Does what verify advises, as `terraform apply -replace=…` would (each named stage's teardown, a
+ * no-op but for owners, then its apply, in order), and checks the lab is in sync again.
+ */
 function repair(drift: readonly Drift[]): void {
-  const ids = new Set(drift.map((x) => x.stage));
-  for (const s of stages.filter((x) => ids.has(x.id))) expect({ id: s.id, status: runStage(lab, s, "apply").status }).toEqual({ id: s.id, status: 0 });
+  const plan = repairPlan(new InventoryStore().lab(p), drift);
+  expect(plan.rebuild).toBe(false);
+  for (const id of plan.replace) {
+    const s = stages.find((x) => x.id === id)!;
+    expect({ id, teardown: runStage(lab, s, "teardown").status, apply: runStage(lab, s, "apply").status }).toEqual({ id, teardown: 0, apply: 0 });
+  }
   expect(verify()).toEqual([]);
 }
 
@@ -85,6 +92,22 @@ describe("cloudnet verify (kernel)", () => {
     run("ip", ["-n", ns("h2"), "link", "del", vxlan]);
     const drift = verify();
     expect(drift).toEqual([{ kind: "missing", what: `link ${vxlan} on host h2`, stage: "network/h2" }]);
+    repair(drift);
+  });
+
+  test("advice never replaces an owner: a stage's dependents are replaced with it, and what only an owner holds means a rebuild", () => {
+    const inv = new InventoryStore().lab(p);
+    const host = repairPlan(inv, [{ kind: "missing", what: `namespace ${ns("h1")}`, stage: "host/h1" }]);
+    expect(host.rebuild).toBe(false);
+    expect(host.replace).toEqual(expect.arrayContaining(["host/h1", "network/h1", "firewall/h1", "guest/g1", "converge/h1", "converge"]));
+    expect(host.replace.filter((s) => s === "fabric" || s.startsWith("owner/"))).toEqual([]);
+    expect(repairPlan(inv, [{ kind: "missing", what: `namespace ${ns("fabric")}`, stage: "fabric" }]).rebuild).toBe(true);
+  });
+
+  test("a deleted host namespace is found, and re-applying what the advice names rebuilds the host and what sits on it", () => {
+    deleteNetns(ns("h2"));
+    const drift = verify();
+    expect(drift).toEqual(expect.arrayContaining([{ kind: "missing", what: `namespace ${ns("h2")}`, stage: "host/h2" }]));
     repair(drift);
   });
 
