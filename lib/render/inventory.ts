@@ -1,3 +1,4 @@
+import { gzipSync } from "zlib";
 import { heredoc, sh } from "../net";
 import { ResolvedLab } from "../model";
 import { applyScript, keepOnTeardown } from "./script";
@@ -78,6 +79,11 @@ export function declaredState(lab: ResolvedLab, stages: readonly Stage[]): Decla
   return { stages: stages.map((s) => s.id), after: Object.fromEntries(stages.map((s) => [s.id, s.after])), ...d };
 }
 
+/** gzip (deterministic: no name, no time) then base64 in lines of 76. */
+function packed(text: string): string {
+  return gzipSync(Buffer.from(text), { level: 9 }).toString("base64").replace(/(.{76})/g, "$1\n");
+}
+
 /**
  * Writes the lab's inventory file once everything else is in place (the fabric stage removes it on
  * destroy): its nodes for `cloudnet list` and `exec`, and what `stages` declare for `cloudnet verify`.
@@ -94,7 +100,8 @@ export function renderInventory(lab: ResolvedLab, stages: readonly Stage[]): Sta
     replacedWith: [],
     apply: applyScript(`inventory ${file}`, [
       sh`mkdir -p ${INVENTORY_DIR}`,
-      heredoc(sh`cat > ${file}.tmp`, JSON.stringify({ ...inventoryOf(lab), declared: declaredState(lab, stages) }, null, 1)),
+      // Compressed: the declared state grows with the lab, and a stage travels in environment variables.
+      heredoc(sh`{ base64 -d | gzip -dc > ${file}.tmp; }`, packed(JSON.stringify({ ...inventoryOf(lab), declared: declaredState(lab, stages) }))),
       sh`mv -f ${file}.tmp ${file}`,
     ], [sh`rm -f ${file}.tmp`]),
     teardown: keepOnTeardown(`inventory ${file}`),

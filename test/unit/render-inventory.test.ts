@@ -1,3 +1,4 @@
+import { gzipSync } from "zlib";
 import { Resolution, ResolvedLab, formatIssues } from "../../lib/model";
 import { INVENTORY_DIR, Stage, declaredState, inventoryOf, renderInventory, renderLab } from "../../lib/render";
 import { securityLab } from "../kernel/fixtures/security-lab";
@@ -19,8 +20,8 @@ function rendered(lab: ResolvedLab): { stages: Stage[]; inventory: Stage } {
 
 /** The JSON the inventory stage's heredoc writes, as the shell gives it back. */
 function writtenJson(apply: string): any {
-  const heredocPart = apply.slice(apply.indexOf("cat > "), apply.indexOf("\nmv -f"));
-  const r = runBash(heredocPart.replace(/^cat > \S+/, "cat"));
+  const heredocPart = apply.slice(apply.indexOf("{ base64 -d"), apply.indexOf("\nmv -f"));
+  const r = runBash(heredocPart.replace(/gzip -dc > \S+;/, "gzip -dc;"));
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout);
 }
@@ -49,11 +50,13 @@ describe("inventory", () => {
     expect(inventoryOf(resolved(securityLab("sg"))).path).toBe("kernel/sg");
   });
 
-  it("writes the JSON (nodes and declared state) through a quoted heredoc into a temporary file, then renames it", () => {
+  it("writes the JSON (nodes and declared state), gzip'ed and base64'ed in a quoted heredoc, into a temporary file, then renames it", () => {
     const apply = inventory.apply;
     const file = `${INVENTORY_DIR}/demo.json`;
-    const json = JSON.stringify({ ...inventoryOf(lab), declared: declaredState(lab, before) }, null, 1);
-    expect(apply).toContain(`cat > ${file}.tmp <<'CLOUDNET_EOF'\n${json}\nCLOUDNET_EOF`);
+    const json = JSON.stringify({ ...inventoryOf(lab), declared: declaredState(lab, before) });
+    const packed = gzipSync(Buffer.from(json), { level: 9 }).toString("base64").replace(/(.{76})/g, "$1\n");
+    expect(apply).toContain(`{ base64 -d | gzip -dc > ${file}.tmp; } <<'CLOUDNET_EOF'\n${packed}\nCLOUDNET_EOF`);
+    expect(apply.split("\n").every((l) => l.length <= 400)).toBe(true);
     expect(apply.indexOf(`mv -f ${file}.tmp ${file}`)).toBeGreaterThan(apply.indexOf("CLOUDNET_EOF\n"));
   });
 
@@ -70,6 +73,7 @@ describe("inventory", () => {
   it("declares the demo lab's namespaces and links, each at its namespace with its owning stage", () => {
     expect(writtenJson(inventory.apply).declared).toEqual({
       stages: inventory.after,
+      after: Object.fromEntries(stages.filter((s) => inventory.after.includes(s.id)).map((s) => [s.id, s.after])),
       namespaces: [
         { name: "demo-fabric", stage: "fabric" },
         { name: "demo-h1", stage: "host/h1" },
@@ -94,7 +98,7 @@ describe("inventory", () => {
 
   it("with no stages it declares nothing", () => {
     expect(writtenJson(renderInventory(lab, []).apply).declared).toEqual({
-      stages: [], namespaces: [], links: [], rules: [], ipsets: [], nftTables: [], routes: [],
+      stages: [], after: {}, namespaces: [], links: [], rules: [], ipsets: [], nftTables: [], routes: [],
     });
   });
 });
