@@ -52,14 +52,18 @@ export const CONVERGE_HELPERS = [
   "    cn_log \"remove namespace $ns\"; cn_netns_del \"$ns\"; rm -rf \"$CN_STATE/$ns\"",
   "  done",
   "}",
-  "# cn_records_prune SCOPE LAB KIND KEEP: removes the routes or addresses LAB recorded in SCOPE that KEEP does not name.",
+  "# cn_records_prune SCOPE LAB KIND KEEP: removes the routes, addresses or links LAB recorded in SCOPE that KEEP does not name.",
   "cn_records_prune() {",
   "  local f=$CN_STATE/$1/$3@$2 keep=,$4, line rest=()",
   "  [ -e \"$f\" ] || return 0",
   "  while read -r line; do",
   "    case \"$keep\" in *,\"$line\",*) rest+=(\"$line\"); continue ;; esac",
   "    cn_log \"remove $3 $line\"",
-  "    if [ \"$3\" = routes ]; then ip route del \"$line\" 2>/dev/null || true; else ip addr del \"${line%@*}\" dev \"${line#*@}\" 2>/dev/null || true; fi",
+  "    case \"$3\" in",
+  "      routes) ip route del \"$line\" 2>/dev/null || true ;;",
+  "      links) ip link del dev \"$line\" 2>/dev/null || true ;;",
+  "      *) ip addr del \"${line%@*}\" dev \"${line#*@}\" 2>/dev/null || true ;;",
+  "    esac",
   "  done < \"$f\"",
   "  if [ ${#rest[@]} -gt 0 ]; then printf '%s\\n' \"${rest[@]}\" > \"$f\"; else rm -f \"$f\"; fi",
   "}",
@@ -104,7 +108,9 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
     // Emulated namespaces all live on the controller, which converges them; on a real host the lab
     // makes routers only, and never touches another namespace that happens to start with its prefix.
     ...(emulated ? [] : [sh`cn_netns_prune ${`${p}-rt.`} ${k.netns}`]),
-    sh`cn_links_prune - ${p} ${k.links()}`,
+    // Links: an emulated host's namespace is the lab's own, so every link of its prefix is; on a real
+    // host only those the lab recorded making (another tool's `br-…` may match a short prefix).
+    emulated ? sh`cn_links_prune - ${p} ${k.links()}` : sh`cn_records_prune ${scope} ${p} links ${k.links()}`,
     ...([4, 6] as const).flatMap((f) => TABLES.map((t) => sh`cn_fw_prune - ${TOOLS[f].cmd} ${TOOLS[f].save} ${t} ${chainMarker(p)} ${k.chains(f, t)}`)),
     // Sets after the chains that named them.
     sh`cn_ipset_prune ${ipsetMarker(p)} ${k.sets}`,

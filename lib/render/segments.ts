@@ -109,10 +109,17 @@ export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly 
   };
 }
 
+/** On a real host, the lab records each link it makes: converge and teardown remove only those there. */
+function recorded(lab: ResolvedLab, host: Host, devs: readonly string[]): string[] {
+  if (host.target.kind === "emulated") return [];
+  return devs.map((d) => sh`cn_link_record ${stateScope(lab, host.name)} ${lab.prefix} ${d}`);
+}
+
 function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean): { apply: string[]; owns: Owned[] } {
   const filter = guarded ? 1 : 0;
   const apply = [
     `# segment ${s.name} of tenant ${s.tenant}: ${s.mode}, ${s.cidr}${s.cidr6 ? ` ${s.cidr6}` : ""}, ${s.vni !== undefined ? `VNI ${s.vni}` : s.vlan !== undefined ? `VLAN ${s.vlan}` : "LAN"}, MTU ${s.mtu}`,
+    ...recorded(lab, host, [s.bridge, ...(s.overlayDev && (s.vni !== undefined || s.vlan !== undefined) ? [s.overlayDev] : [])]),
     sh`if cn_link_missing ${s.bridge}; then ip link add ${s.bridge} mtu ${s.mtu} type bridge; fi`,
     sh`ip link set dev ${s.bridge} mtu ${s.mtu}`,
     // Security groups see this bridge's frames (br_netfilter, per bridge: the host's own bridges are left as they are).
@@ -173,6 +180,7 @@ function routerLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[
   const start = linkNumber(r.hostLinkAddress.toString());
   const apply = [
     `# router of segment ${s.name}: namespace ${r.netns}`,
+    ...recorded(lab, host, [r.bridgePort, r.hostLink]),
     sh`cn_netns_add ${r.netns}`,
     sh`ip -n ${r.netns} link set lo up`,
     sh`if cn_link_missing ${r.bridgePort}; then ip link add ${r.bridgePort} mtu ${s.mtu} type veth peer name gw0 netns ${r.netns} address ${mac} mtu ${s.mtu}; fi`,
