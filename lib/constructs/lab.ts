@@ -122,7 +122,11 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
     for (const w of warnings) Annotations.of(this.node.findAll().find((c) => c.node.path === w.path) ?? this).addWarning(w.message);
     const clashes = this.clashesWithOtherLabs().map((message) => ({ path: this.node.path, message }));
     // Fail closed: an invalid lab stops synth here, before cdktf's validation (which skipValidation turns off).
-    if (!lab || clashes.length > 0) throw new Error(invalidLabMessage([...(issues ?? []), ...clashes]));
+    if (!lab || clashes.length > 0) {
+      // Every invalid lab of the app at once, as cdktf's validation would list them.
+      const others = this.node.root.node.findAll().filter((c): c is Lab => Lab.isLab(c) && c !== this).flatMap((l) => l.resolve().issues ?? []);
+      throw new Error(invalidLabMessage([...(issues ?? []), ...clashes, ...others]));
+    }
     const hooks = new Map<string, StageHook>();
     const scope = new Construct(this, "Stages");
     const stages = renderLab(lab);

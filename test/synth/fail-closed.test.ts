@@ -34,4 +34,14 @@ describe("an invalid lab fails closed", () => {
     expect(message).not.toContain("skipValidation");
     expect(fs.existsSync(path.join(outdir, String(skipValidation), "stacks", "stack", "cdk.tf.json"))).toBe(false);
   });
+  it("with two invalid labs, synth lists the issues of both", () => {
+    const app = new App({ outdir: path.join(outdir, "two") });
+    const stack = new TerraformStack(app, "stack");
+    for (const name of ["one", "two"]) {
+      const lab = new Lab(stack, name);
+      const h1 = lab.addHost("h1");
+      lab.addGuest("web", { host: h1, nics: [{ segment: lab.addSegment("app", { cidr: "10.0.0.0/24" }), address: "10.9.9.9" }] });
+    }
+    expect(() => app.synth()).toThrow(/\[stack\/one\/web\] address 10\.9\.9\.9[\s\S]*\[stack\/two\/web\] address 10\.9\.9\.9/);
+  });
 });

@@ -230,8 +230,8 @@ describe("bad security group input fails synth at its construct, and renders not
     const [other, lab] = labsOf(build);
     expect(other.resolve().issues.map((i) => `[${i.path}] ${i.message}`)).toEqual([otherLine]);
     expect(lab.resolve().issues.map((i) => `[${i.path}] ${i.message}`)).toEqual([OTHER_LAB_WEB_5432]);
-    // Synth stops at the first invalid lab in the tree (`other`, added first), with its issue only.
-    expectFailsClosed(build, invalidLab(otherLine));
+    // Synth stops at the first invalid lab in the tree (`other`, added first) and lists every lab's issues.
+    expectFailsClosed(build, invalidLab(otherLine, OTHER_LAB_WEB_5432));
   });
 
   it("a guest joining a group of another lab that has a namesake here", () => {

@@ -61,9 +61,11 @@ describe("network stage", () => {
 
   it("creates the VXLAN device with the segment's VNI and MTU, local to the host's underlay address", () => {
     const apply = renderHostNetwork(lab, lab.hosts[1], [])!.apply;
-    expect(apply).toContain("if cn_link_missing netv-red; then ip link add netv-red mtu 1450 type vxlan id 5001 local 198.18.0.2 dstport 4789; fi");
+    expect(apply).toContain("if cn_link_missing netv-red; then cn_vni_free netv-red 5001 net; ip link add netv-red mtu 1450 type vxlan id 5001 local 198.18.0.2 dstport 4789; fi");
     expect(apply).toContain("if cn_link_missing netb-red; then ip link add netb-red mtu 1450 type bridge; fi");
-    expect(apply).toContain("ip link set netv-red master netb-red up");
+    expect(apply).toContain("ip link set dev netv-red mtu 1450 master netb-red up");
+    // A device made for another VNI or underlay address is made again.
+    expect(apply).toContain('if ! cn_link_missing netv-red && ! ip -o -d link show dev netv-red | grep -q " vxlan id 5001 local 198.18.0.2 "; then ip link del dev netv-red; fi');
   });
 
   it("touches only the segments the host is on", () => {

@@ -142,7 +142,11 @@ describe("rendered scripts", () => {
     expect(web).toContain(
       `if cn_link_missing eth0 demo-web; then ip link add eth0 netns demo-web address ${nic.mac} mtu 1450 type veth peer name demot-web-0 netns demo-h1 mtu 1450; fi`,
     );
-    expect(web).toContain("ip -n demo-h1 link set demot-web-0 master demob-blue up");
+    expect(web).toContain("ip -n demo-h1 link set dev demot-web-0 mtu 1450 master demob-blue up");
+    // Re-applied over an older version: the MAC, the MTU and the addresses are brought up to date.
+    expect(web).toContain(`cn_mac eth0 ${nic.mac} demo-web`);
+    expect(web).toContain("ip -n demo-web link set dev eth0 mtu 1450");
+    expect(web.indexOf("cn_addrs_only demo-web eth0 any 10.10.0.11/24")).toBeLessThan(web.indexOf("ip -n demo-web addr replace 10.10.0.11/24 dev eth0"));
     expect(web).toContain("ip -n demo-web addr replace 10.10.0.11/24 dev eth0");
   });
 

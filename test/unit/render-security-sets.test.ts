@@ -666,7 +666,8 @@ describe("the state of a host with guarded NICs: held by the network stage, decl
       const apply = body(stage(`network/${h}`).apply);
       expect(apply[0]).toBe(`cn_brnf_hold sec-${h} sec`);
       const bridge = apply.indexOf("if cn_link_missing secb-shop-app; then ip link add secb-shop-app mtu 1450 type bridge; fi");
-      expect(apply[bridge + 1]).toBe("ip link set secb-shop-app type bridge nf_call_iptables 1 nf_call_ip6tables 1");
+      expect(apply[bridge + 1]).toBe("ip link set dev secb-shop-app mtu 1450");
+      expect(apply[bridge + 2]).toBe("ip link set secb-shop-app type bridge nf_call_iptables 1 nf_call_ip6tables 1");
       // No stage touches the host-wide switches; the only script text that does (cn_brnf_hold, loading the
       // module where the host had none) turns them off.
       expect(stages.flatMap((s) => [...body(s.apply), ...body(s.teardown)]).filter((l) => l.includes("bridge-nf-call"))).toEqual([]);

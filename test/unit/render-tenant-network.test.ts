@@ -31,7 +31,8 @@ describe("a VLAN segment", () => {
     for (const h of ["h1", "h2"]) {
       const apply = lines(network(h).apply);
       expect(apply).toContain("if cn_link_missing tnq-vl; then ip link add link eth0 name tnq-vl mtu 1500 type vlan id 42; fi");
-      expect(apply).toContain("ip link set tnq-vl master tnb-vl up");
+      expect(apply).toContain("ip link set dev tnq-vl mtu 1500 master tnb-vl up");
+      expect(apply).toContain('if ! cn_link_missing tnq-vl && ! ip -o -d link show dev tnq-vl | grep -q "@eth0: .* vlan protocol 802.1Q id 42 "; then ip link del dev tnq-vl; fi');
     }
   });
 
@@ -108,7 +109,9 @@ describe("the gateway host's network stage", () => {
     const apply = body(h1.apply);
     const order = [
       "cn_netns_add tn-rt.pub.h1",
-      "ip link set tnr-pub master tnb-pub up",
+      "ip link set dev tnr-pub mtu 1450 master tnb-pub up",
+      // An old gateway address goes before the new one is added.
+      "cn_addrs_only tn-rt.pub.h1 gw0 any 10.2.0.1/24",
       "ip -n tn-rt.pub.h1 addr replace 10.2.0.1/24 dev gw0",
       "if cn_link_missing tnx-pub; then ip link add tnx-pub type veth peer name ext0 netns tn-rt.pub.h1; fi",
       // The link's /30 is picked on the host at apply time, from the lab's own suggestion (169.254.0.9/30 is link 2) on.
