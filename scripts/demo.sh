@@ -30,6 +30,7 @@ The demo lab is up. Explore it:
   npm run cloudnet -- exec demo web -- ip addr        # any command inside a host or guest
   npm run cloudnet -- exec demo h1 -- bridge fdb      # the VXLAN flood list on host h1
   npm run cloudnet -- exec demo router.blue-app -- iptables -t nat -S   # blue's router
+  npm run cloudnet -- verify demo                     # the live state against what the lab rendered
 Remove it:
   npm run demo:destroy
 MSG
