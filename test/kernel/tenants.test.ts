@@ -48,6 +48,8 @@ describe("tenant networks (kernel)", () => {
     stages.filter((s) => !isProvisioning(s)).forEach(apply);
     for (const g of ["a1", "a2", "a3", "m1", "g1", "g2"]) await startServer(ns(g), 8080, g);
     await startServer(ns("internet"), 9000, "internet");
+    // A listener on acme's router, so that "globex cannot reach it" is not merely "nothing listens there".
+    await startServer(lab.segments.find((x) => x.name === "acme-web")!.gateway!.router.netns, 8080, "acme-router");
     await startServer(ns("m1"), 15001, "mesh-out");
     await startServer(ns("m1"), 15006, "mesh-in");
   }, 120_000);
@@ -69,7 +71,8 @@ describe("tenant networks (kernel)", () => {
       expect(connect(ns(from), to, 8080, { timeoutMs: 800 })).toBe("fail");
       expect(nsExec(ns(from), "ping", ["-c", "1", "-W", "1", to]).status).not.toBe(0);
     }
-    // Not even through acme's gateway on h1, which globex's guests have no route to.
+    // Not even acme's gateway on h1, which globex's guests have no route to; acme's own guests reach it.
+    expect(connect(ns("a1"), "10.0.0.1", 8080)).toBe("acme-router 10.0.0.11");
     expect(connect(ns("g1"), "10.0.0.1", 8080, { timeoutMs: 800 })).toBe("fail");
   });
 
@@ -86,28 +89,46 @@ describe("tenant networks (kernel)", () => {
     expect(connect(ns("internet"), "198.18.0.1", 8081)).toBe("a2 198.18.0.254");
   });
 
-  test("a 1:1:2 service splits 400 new connections within 7 points of 25/25/50 %", () => {
-    const answers = connectMany(ns("c1"), "10.96.0.10", 80, 400).map((a) => a.split(" ")[0]);
-    expect(answers).toHaveLength(400);
-    const share = (name: string) => (100 * answers.filter((a) => a === name).length) / answers.length;
-    expect(share("fail")).toBe(0);
-    expect(Math.abs(share("a1") - 25)).toBeLessThanOrEqual(7);
-    expect(Math.abs(share("a2") - 25)).toBeLessThanOrEqual(7);
-    expect(Math.abs(share("a3") - 50)).toBeLessThanOrEqual(7);
+  /**
+   * Chi-square goodness of fit against 1:1:2 over N connections. The classic bug (each backend
+   * matched with probability w_i / sum(w) instead of w_i / (w_i + ... + w_n)) gives 25 / 18.75 /
+   * 56.25 %: at N = 4,800 its expected statistic is N·Σ(p_bug − p)²/p ≈ 112, while a right split
+   * exceeds the threshold 18.4 (2 degrees of freedom, p = 10⁻⁴) once in 10,000 runs.
+   */
+  test("a 1:1:2 service splits 4,800 new connections as 25/25/50 % (chi-square, p = 10⁻⁴), which the classic wrong probabilities fail", () => {
+    const n = 4800;
+    const expected = { a1: 0.25, a2: 0.25, a3: 0.5 };
+    const chi2 = (counts: Record<string, number>) => Object.entries(expected).reduce((sum, [k, p]) => sum + (counts[k] - n * p) ** 2 / (n * p), 0);
+    const answers = connectMany(ns("c1"), "10.96.0.10", 80, n).map((a) => a.split(" ")[0]);
+    expect(answers).toHaveLength(n);
+    const counts: Record<string, number> = { a1: 0, a2: 0, a3: 0, fail: 0 };
+    for (const a of answers) counts[a] = (counts[a] ?? 0) + 1;
+    expect(counts.fail).toBe(0);
+    expect(chi2(counts)).toBeLessThan(18.42);
+    // The test has the power to see the bug: its expected counts lie far beyond the threshold.
+    expect(chi2({ a1: n * 0.25, a2: n * 0.1875, a3: n * 0.5625 })).toBeGreaterThan(100);
   }, 120_000);
 
   test("the service's node port answers from outside", () => {
     expect(connect(ns("internet"), "198.18.0.1", 30080)).toMatch(/^a[123] /);
   });
 
-  test("Docker modes: none has only lo, host shares the host's interfaces, container:a1 shares a1's", () => {
-    const links = (netns: string) => run("ip", ["-n", netns, "-br", "link"]).split("\n").filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
+  test("Docker modes, by what a process in the container can do: none reaches nothing, host answers at the host's address, container:a1 at a1's", async () => {
     const guest = (name: string) => lab.guests.find((g) => g.name === name)!;
+    const links = (netns: string) => run("ip", ["-n", netns, "-br", "link"]).split("\n").filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
+    // none: only loopback, which works (the probe does), and nothing beyond it.
     expect(links(guest("nonet").netns!)).toEqual(["lo"]);
-    expect(guest("onhost").netns).toBe(ns("h1"));
-    expect(links(guest("onhost").netns!)).toContain("eth0@if" + run("ip", ["-n", ns("h1"), "-o", "link", "show", "eth0"]).match(/@if(\d+)/)![1]);
-    expect(guest("sidecar").netns).toBe(ns("a1"));
-    expect(run("ip", ["-n", guest("sidecar").netns!, "-br", "addr"])).toContain("10.0.0.11/24");
+    await startServer(guest("nonet").netns!, 8099, "nonet");
+    expect(connect(guest("nonet").netns!, "127.0.0.1", 8099)).toBe("nonet 127.0.0.1");
+    expect(connect(guest("nonet").netns!, "10.0.0.12", 8080, { timeoutMs: 800 })).toBe("fail");
+    // host: a server in the container answers at h1's underlay address, and not at h2's.
+    await startServer(guest("onhost").netns!, 8098, "onhost");
+    expect(connect(ns("internet"), "198.18.0.1", 8098)).toBe("onhost 198.18.0.254");
+    expect(connect(ns("internet"), "198.18.0.2", 8098, { timeoutMs: 800 })).toBe("fail");
+    // container:a1: a server in the sidecar answers at a1's address, from another guest.
+    await startServer(guest("sidecar").netns!, 8097, "sidecar");
+    expect(connect(ns("a2"), "10.0.0.11", 8097)).toBe("sidecar 10.0.0.12");
+    expect(connect(ns("a2"), "10.0.0.13", 8097, { timeoutMs: 800 })).toBe("fail");
   });
 
   test("sidecar interception: outbound and inbound TCP go to the proxy, except the proxy's own", () => {
