@@ -1,6 +1,7 @@
 import { ResolvedLab, formatIssues } from "../../lib/model";
 import { Stage, renderLab } from "../../lib/render";
 import { runStage } from "../support/apply";
+import { rulesView } from "../support/kernel-state";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { connect, holdConnection, probe, startEchoServer, startServer, stopServers } from "../support/tcp";
@@ -37,6 +38,10 @@ function allowed(src: string, dst: string, port: number): boolean {
 
 const dockerUser = () => run("ip", ["netns", "exec", ns("h2"), "iptables", "-S", "DOCKER-USER"]);
 let dockerUserBefore = "";
+/** Every rule and chain on every host that is not the lab's, both families, as iptables-save lists them. */
+const foreignRules = () => ["h1", "h2"].flatMap((h) => ["iptables-save", "ip6tables-save"].map((save) =>
+  `${h} ${save}\n${rulesView(nsExec(ns(h), save).stdout.split("\n").filter((l) => !l.includes(`CN-${p}-`)).join("\n"))}`)).join("\n");
+let foreignBefore = "";
 
 describe("security groups (kernel)", () => {
   beforeAll(async () => {
@@ -46,7 +51,13 @@ describe("security groups (kernel)", () => {
     run("ip", ["netns", "exec", ns("h2"), "iptables", "-N", "DOCKER-USER"]);
     run("ip", ["netns", "exec", ns("h2"), "iptables", "-A", "DOCKER-USER", "-j", "RETURN"]);
     run("ip", ["netns", "exec", ns("h2"), "iptables", "-I", "FORWARD", "-j", "DOCKER-USER"]);
+    // A foreign IPv6 chain too, and one on the other host.
+    run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-N", "DOCKER-USER"]);
+    run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-A", "DOCKER-USER", "-s", "2001:db8::/32", "-j", "RETURN"]);
+    run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-I", "FORWARD", "-j", "DOCKER-USER"]);
+    run("ip", ["netns", "exec", ns("h1"), "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"]);
     dockerUserBefore = dockerUser();
+    foreignBefore = foreignRules();
     stages.filter((s) => !isProvisioning(s)).forEach((s) => apply(lab, s));
     for (const g of Object.keys(ADDRESS)) for (const port of PORTS) await startServer(ns(g), port, g);
     await startEchoServer(ns("web1"), 9000);
@@ -84,16 +95,46 @@ describe("security groups (kernel)", () => {
   /** After a spoofing attempt the neighbours' ARP entries may be FAILED: start clean. */
   const flushNeighbours = () => ["web1", "web2"].forEach((g) => run("ip", ["-n", ns(g), "neigh", "flush", "all"]));
 
-  test("a spoofed source address from a guest is dropped", () => {
-    expect(connect(ns("web1"), ADDRESS.web2, 8080)).toBe("web2 10.20.0.11");
-    run("ip", ["-n", ns("web1"), "addr", "add", "10.20.0.99/24", "dev", "eth0"]);
+  /**
+   * SYNs from web1 to web2 counted where they would arrive (a counting rule in web2's raw table), per
+   * source address. web1 knows web2's MAC statically, so no ARP is needed and the ARP guard plays no
+   * part: what is tested is the IP anti-spoofing of web1's port.
+   */
+  function synsArriving(from: string, spoofed: string[]): Record<string, number> {
+    const web2 = ns("web2");
+    const mac = run("ip", ["-n", web2, "-br", "link", "show", "eth0"]).split(/\s+/)[2];
+    const sources = [ADDRESS.web1, ...spoofed];
+    for (const src of sources) run("ip", ["netns", "exec", web2, "iptables", "-t", "raw", "-A", "PREROUTING", "-s", `${src}/32`, "-p", "tcp", "--syn"]);
+    run("ip", ["-n", ns(from), "neigh", "replace", ADDRESS.web2, "lladdr", mac, "dev", "eth0", "nud", "permanent"]);
     try {
-      expect(connect(ns("web1"), ADDRESS.web2, 8080, { timeoutMs: 700, localAddress: "10.20.0.99" })).toBe("fail");
+      for (const src of spoofed) {
+        run("ip", ["-n", ns(from), "addr", "add", `${src}/32`, "dev", "eth0"]);
+        try {
+          expect(connect(ns(from), ADDRESS.web2, 8080, { timeoutMs: 500, localAddress: src })).toBe("fail");
+        } finally {
+          run("ip", ["-n", ns(from), "addr", "del", `${src}/32`, "dev", "eth0"]);
+        }
+      }
+      // The control: web1's own address, through the same path, arrives.
+      expect(connect(ns(from), ADDRESS.web2, 8080)).toBe("web2 10.20.0.11");
+      const counts: Record<string, number> = {};
+      for (const line of run("ip", ["netns", "exec", web2, "iptables-save", "-c", "-t", "raw"]).split("\n")) {
+        const m = /^\[(\d+):\d+\] -A PREROUTING -s (\S+)\/32 /.exec(line);
+        if (m) counts[m[2]] = Number(m[1]);
+      }
+      return counts;
     } finally {
-      run("ip", ["-n", ns("web1"), "addr", "del", "10.20.0.99/24", "dev", "eth0"]);
+      run("ip", ["netns", "exec", web2, "iptables", "-t", "raw", "-F", "PREROUTING"]);
+      run("ip", ["-n", ns(from), "neigh", "del", ADDRESS.web2, "dev", "eth0"]);
       flushNeighbours();
     }
-    expect(connect(ns("web1"), ADDRESS.web2, 8080)).toBe("web2 10.20.0.11");
+  }
+
+  test("a spoofed source address from a guest is dropped, inside its subnet and outside it (the ARP guard bypassed)", () => {
+    const counts = synsArriving("web1", ["10.20.0.99", "192.0.2.99"]);
+    expect(counts[ADDRESS.web1]).toBeGreaterThan(0);
+    expect(counts["10.20.0.99"]).toBe(0);
+    expect(counts["192.0.2.99"]).toBe(0);
   });
 
   test("a spoofed source MAC from a guest is dropped", () => {
@@ -131,12 +172,14 @@ describe("security groups (kernel)", () => {
     expect(conn.lines().filter((l) => l === "ok").length).toBeGreaterThan(before);
   }, 60_000);
 
-  test("foreign chains survive: DOCKER-USER is byte-identical after deploy and after destroy", () => {
+  test("foreign rules survive: everything that is not the lab's, on every host and in both families, is byte-identical after deploy and after destroy", () => {
+    expect(foreignRules()).toBe(foreignBefore);
     expect(dockerUser()).toBe(dockerUserBefore);
     for (const s of [...stages].reverse().filter((x) => !isProvisioning(x))) {
       expect({ stage: s.id, status: runStage(lab, s, "teardown").status }).toEqual({ stage: s.id, status: 0 });
     }
     expect(dockerUser()).toBe(dockerUserBefore);
+    expect(foreignRules()).toBe(foreignBefore);
     expect(run("ip", ["netns", "exec", ns("h2"), "iptables-save"])).not.toContain(`CN-${p}-`);
     expect(run("ip", ["netns", "exec", ns("h2"), "ipset", "list", "-n"])).not.toContain(`cn-${p}-`);
     expect(nsExec(ns("h2"), "nft", ["list", "table", "bridge", `cn_${p}`]).status).not.toBe(0);
