@@ -19,8 +19,10 @@ case "${1:-deploy}" in
     echo "cloudnet: checking the demo lab with real packets"
     check "web (h1) pings db (h2) across the VXLAN segment" cn exec demo web -- ping -c 1 -W 2 10.10.0.12
     check "web reaches the internet through blue's NAT router" cn exec demo web -- ping -c 1 -W 2 198.18.0.254
-    check "the internet reaches web at its floating IP 198.18.0.100" cn exec demo internet -- ping -c 1 -W 2 198.18.0.100
-    check "red1 (red tenant, same subnet) cannot reach blue's db" bash -c '! node bin/cloudnet.js exec demo red1 -- ping -c 1 -W 1 10.10.0.12'
+    # The reply must come from web behind the router (TTL 62), not from h1, which holds the address (TTL 64).
+    check "the internet reaches web at its floating IP 198.18.0.100" bash -c 'node bin/cloudnet.js exec demo internet -- ping -c 1 -W 2 198.18.0.100 | grep -q "ttl=62 "'
+    # The same ping from 10.10.0.11 reaches db from blue's web (the first check), and not from red1.
+    check "red1 (red tenant, same address as web) cannot reach blue's db" bash -c '! node bin/cloudnet.js exec demo red1 -- ping -c 1 -W 1 10.10.0.12'
     node bin/cloudnet.js list demo
     [ "$failed" = 0 ] || { echo "cloudnet: a check failed" >&2; exit 1; }
     cat <<'MSG'

@@ -35,7 +35,11 @@ describe("security groups over IPv6 (kernel)", () => {
   });
 
   test("IPv6 default deny: other ports and other ICMPv6 are closed", () => {
+    // Controls: the same client reaches the allowed port, the listener answers on the closed one locally, the ping probe works.
+    expect(connect(ns("other"), "fd00:40::11", 8080)).toBe("web1 fd00:40::31");
+    expect(connect(ns("web1"), "fd00:40::11", 3306)).toBe("web1 fd00:40::11");
     expect(connect(ns("other"), "fd00:40::11", 3306, { timeoutMs: 700 })).toBe("fail");
+    expect(nsExec(ns("other"), "ping", ["-6", "-c", "1", "-W", "2", "fd00:40::12"]).status).toBe(0);
     expect(nsExec(ns("other"), "ping", ["-6", "-c", "1", "-W", "1", "fd00:40::21"]).status).not.toBe(0);
   });
 
@@ -45,6 +49,9 @@ describe("security groups over IPv6 (kernel)", () => {
   });
 
   test("the IPv4 side of the same groups holds: web's IPv6-only rules open nothing over IPv4", () => {
+    // Controls: web1's listener answers over IPv4, and the same client reaches it over IPv6.
+    expect(connect(ns("web1"), "10.40.0.11", 8080)).toBe("web1 10.40.0.11");
+    expect(connect(ns("other"), "fd00:40::11", 8080)).toBe("web1 fd00:40::31");
     expect(connect(ns("other"), "10.40.0.11", 8080, { timeoutMs: 700 })).toBe("fail");
     expect(connect(ns("web1"), "10.40.0.21", 3306)).toBe("db1 10.40.0.11");
   });
