@@ -1,9 +1,9 @@
 import { sh } from "../net";
-import { ResolvedLab, ipsetMarker } from "../model";
+import { ResolvedLab } from "../model";
 import { FIREWALL_HELPERS, TABLES, TOOLS, chainMarker } from "./firewall";
 import { INVENTORY_DIR } from "./inventory";
 import { applyScript, teardownScript } from "./script";
-import { IPSET_HELPERS, nftTable } from "./security";
+import { IPSET_HELPERS, ipsetPrune, nftTable } from "./security";
 import { Owned, Runner, Stage } from "./stage";
 import { SYSCTL_HELPERS } from "./sysctl";
 
@@ -113,8 +113,7 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
     emulated ? sh`cn_links_prune - ${p} ${k.links()}` : sh`cn_records_prune ${scope} ${p} links ${k.links()}`,
     ...([4, 6] as const).flatMap((f) => TABLES.map((t) => sh`cn_fw_prune - ${TOOLS[f].cmd} ${TOOLS[f].save} ${t} ${chainMarker(p)} ${k.chains(f, t)}`)),
     // Sets after the chains that named them.
-    sh`cn_ipset_prune ${ipsetMarker(p)} ${k.sets}`,
-    sh`cn_ipset_prune ${`ct-${p}-`} -`,
+    ...ipsetPrune(p, k.sets),
     ...(k.nft ? [] : [sh`nft delete table bridge ${nftTable(p)} 2>/dev/null || true`]),
     sh`cn_records_prune ${scope} ${p} routes ${k.routes}`,
     sh`cn_records_prune ${scope} ${p} addresses ${k.addresses}`,

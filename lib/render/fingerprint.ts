@@ -3,8 +3,8 @@ import { Stage } from "./stage";
 
 /**
  * Each stage's fingerprint: a hash of its scripts (or of its identity, for owners) and of the
- * fingerprints of the stages whose replacement re-applies it. Terraform replaces a stage exactly when its fingerprint changes (the
- * hook's `triggers_replace`), so an unchanged lab plans "No changes".
+ * fingerprints of the stages whose replacement re-applies it. Terraform replaces a stage exactly when
+ * its fingerprint changes (the hook's `triggers_replace`), so an unchanged lab plans "No changes".
  */
 export function stageFingerprints(stages: readonly Stage[]): Map<string, string> {
   const out = new Map<string, string>();

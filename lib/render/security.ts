@@ -178,9 +178,14 @@ export function ipsetApply(lab: ResolvedLab, host: Host): { before: string[]; af
   };
 }
 
-/** Teardown: every set of the lab (after its chains are gone), and any temporary twin left by a failed apply. */
+/** The lab's sets that `keep` (a comma list, "-" for none) does not name, and any temporary twin left by a failed apply. */
+export function ipsetPrune(prefix: string, keep: string): string[] {
+  return [sh`cn_ipset_prune ${ipsetMarker(prefix)} ${keep}`, sh`cn_ipset_prune ${`ct-${prefix}-`} -`];
+}
+
+/** Teardown: every set of the lab (after its chains are gone). */
 export function ipsetRemoveAll(prefix: string): string[] {
-  return [sh`cn_ipset_prune ${ipsetMarker(prefix)} -`, sh`cn_ipset_prune ${`ct-${prefix}-`} -`];
+  return ipsetPrune(prefix, "-");
 }
 
 /**

@@ -41,14 +41,6 @@ export function applyRuleset(rs: Ruleset): string[] {
 
 export const TABLES = ["raw", "mangle", "nat", "filter"] as const;
 
-/** Teardown: every jump into, and every chain of, this lab in both families; nothing else. */
-export function removeLabChains(prefix: string): string[] {
-  return ([4, 6] as const).flatMap((f) => {
-    const t = TOOLS[f];
-    return TABLES.map((table) => sh`cn_fw_prune - ${t.cmd} ${t.save} ${table} ${chainMarker(prefix)} -`);
-  });
-}
-
 /**
  * Shell helpers used by apply and teardown: `cn_in NETNS CMD...` runs CMD in a namespace ("-": here);
  * `cn_fw_prune NETNS CMD SAVE TABLE MARKER KEEP` removes every
