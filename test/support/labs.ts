@@ -1,4 +1,4 @@
-import { Testing, TerraformStack } from "cdktf";
+import { App, Testing, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { Lab } from "../../lib";
 
@@ -25,3 +25,26 @@ export function hooksOf(json: any): Record<string, any> {
 }
 
 export { Lab };
+
+/** The message an invalid lab fails synth with: these `[path] message` lines, in this order. */
+export const invalidLab = (...lines: string[]) => [
+  "Validation failed with the following errors:", ...lines.map((l) => `  ${l}`), "", "The lab renders no host script until these are fixed.",
+].join("\n");
+
+/**
+ * `build` fails closed with exactly `expected`: with cdktf's validation, without it, and synthesizing
+ * its stack directly; and no invalid lab it made got stages or real guests (the lab's aspect threw
+ * before rendering).
+ */
+export function expectFailsClosed(build: (scope: Construct) => void, expected: string): void {
+  const labs: Lab[] = [];
+  const tracked = (scope: Construct) => { build(scope); labs.push(...scope.node.findAll().filter((c): c is Lab => Lab.isLab(c))); };
+  expect(synthError(tracked)).toBe(expected);
+  expect(() => synthJson(tracked)).toThrow(new Error(expected));
+  const stack = new TerraformStack(new App(), "stack");
+  tracked(stack);
+  expect(() => Testing.synth(stack)).toThrow(new Error(expected));
+  const invalid = labs.filter((l) => l.resolve().issues.length > 0);
+  expect(invalid.length).toBeGreaterThan(0);
+  for (const l of invalid) expect(l.node.children.filter((ch) => ["Stages", "Compute"].includes(ch.node.id))).toEqual([]);
+}

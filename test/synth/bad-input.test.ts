@@ -1,6 +1,5 @@
-import { Construct } from "constructs";
 import { Backend, Compute, Lab, LabProps, Target } from "../../lib";
-import { synthError, synthJson } from "../support/labs";
+import { expectFailsClosed, invalidLab, synthJson } from "../support/labs";
 
 /**
  * Each case builds a lab with one mistake. Synth fails closed: the lab's aspect throws, with or
@@ -15,11 +14,6 @@ interface Case {
   readonly path: string;
   readonly message: string;
 }
-
-/** The whole message an invalid lab throws at synth, with these issue lines. */
-const invalidLab = (...lines: string[]) => [
-  "Validation failed with the following errors:", ...lines.map((l) => `  ${l}`), "", "The lab renders no host script until these are fixed.",
-].join("\n");
 
 const sshTo = (host: string, extra = {}) => ({ target: Target.ssh({ host, ...extra }), underlayAddress: host });
 
@@ -186,15 +180,8 @@ describe("bad input fails synth at the construct that holds it, and renders noth
   });
 
   it.each(CASES.map((c) => [c.what, c] as const))("%s", (_, c) => {
-    const labs: Lab[] = [];
-    const build = (scope: Construct) => { const lab = new Lab(scope, "lab", c.props); labs.push(lab); c.build(lab); };
-    // One mistake, one message: exactly this `[path] message` line, and no skipValidation hint.
-    const expected = invalidLab(`[stack/${c.path}] ${c.message}`);
-    expect(synthError(build)).toBe(expected);
-    // Without cdktf's validation it throws all the same, so no Terraform JSON is ever written.
-    expect(() => synthJson(build)).toThrow(new Error(expected));
-    // The aspect threw before rendering: neither lab got its stages (or real guests).
-    expect(labs).toHaveLength(2);
-    for (const lab of labs) expect(lab.node.children.filter((ch) => ["Stages", "Compute"].includes(ch.node.id))).toEqual([]);
+    // One mistake, one message: exactly this `[path] message` line, and no skipValidation hint; with
+    // or without cdktf's validation, and nothing rendered.
+    expectFailsClosed((scope) => c.build(new Lab(scope, "lab", c.props)), invalidLab(`[stack/${c.path}] ${c.message}`));
   });
 });

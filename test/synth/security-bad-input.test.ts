@@ -1,7 +1,7 @@
 import { App, TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { Backend, Compute, Lab, LabProps, Peer, Port, SecurityGroup, Target } from "../../lib";
-import { hooksOf, synthError, synthJson } from "../support/labs";
+import { expectFailsClosed, hooksOf, invalidLab, synthError, synthJson } from "../support/labs";
 
 /**
  * Bad security group input through the constructs: synth fails closed (with or without cdktf's
@@ -131,30 +131,11 @@ const CASES: Case[] = [
   },
 ];
 
-/** The whole message an invalid lab throws at synth, with these issue lines. */
-const invalidLab = (...lines: string[]) => [
-  "Validation failed with the following errors:", ...lines.map((l) => `  ${l}`), "", "The lab renders no host script until these are fixed.",
-].join("\n");
-
 /** The labs a build made (found in the tree of a fresh stack). */
 function labsOf(build: (scope: Construct) => void): Lab[] {
   const stack = new TerraformStack(new App(), "stack");
   build(stack);
   return stack.node.findAll().filter((c): c is Lab => Lab.isLab(c));
-}
-
-/**
- * Synth throws `expected` with and without validation, so no Terraform JSON is written, and no
- * invalid lab got its stages (a valid lab earlier in the tree may have, but is never written either).
- */
-function expectFailsClosed(build: (scope: Construct) => void, expected: string): void {
-  expect(synthError(build)).toBe(expected);
-  expect(() => synthJson(build)).toThrow(new Error(expected));
-  const labs = labsOf(build);
-  expect(() => Testing.synth(labs[0].node.scope as TerraformStack)).toThrow(new Error(expected));
-  const invalid = labs.filter((l) => l.resolve().issues.length > 0);
-  expect(invalid.length).toBeGreaterThan(0);
-  for (const l of invalid) expect(stagesOf(l)).toBeUndefined();
 }
 
 const stagesOf = (lab: Lab) => lab.node.tryFindChild("Stages");

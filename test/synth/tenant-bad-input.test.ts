@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { Backend, Compute, ContainerNetwork, Lab, LabProps, NetworkMode, Segmentation, Target } from "../../lib";
-import { synthError, synthJson } from "../support/labs";
+import { expectFailsClosed, invalidLab, synthError, synthJson } from "../support/labs";
 
 /**
  * Tenant networks built through the constructs: a mistake fails synth closed (with or without
@@ -14,11 +14,6 @@ interface Case {
   readonly path: string;
   readonly message: string;
 }
-
-/** The whole message an invalid lab throws at synth, with these issue lines. */
-const invalidLab = (...lines: string[]) => [
-  "Validation failed with the following errors:", ...lines.map((l) => `  ${l}`), "", "The lab renders no host script until these are fixed.",
-].join("\n");
 
 const NAME_RULE = "characters of a-z, 0-9 and '-', starting with a letter";
 
@@ -115,16 +110,8 @@ const CASES: Case[] = [
 
 describe("bad tenant-network input fails synth where it was written, and renders nothing", () => {
   it.each(CASES.map((c) => [c.what, c] as const))("%s", (_, c) => {
-    const labs: Lab[] = [];
-    const build = (scope: Construct) => { const lab = new Lab(scope, "lab", c.props); labs.push(lab); c.build(lab); };
-    // Exactly this one `[path] message` line, and no skipValidation hint.
-    const expected = invalidLab(`[stack/${c.path}] ${c.message}`);
-    expect(synthError(build)).toBe(expected);
-    // Without cdktf's validation it throws all the same: no Terraform JSON is ever written.
-    expect(() => synthJson(build)).toThrow(new Error(expected));
-    // The aspect threw before rendering: the lab got no stages (nor real guests).
-    expect(labs).toHaveLength(2);
-    for (const lab of labs) expect(lab.node.children.filter((ch) => ["Stages", "Compute"].includes(ch.node.id))).toEqual([]);
+    // Exactly this one `[path] message` line, and no skipValidation hint; with or without cdktf's validation, and nothing rendered.
+    expectFailsClosed((scope) => c.build(new Lab(scope, "lab", c.props)), invalidLab(`[stack/${c.path}] ${c.message}`));
   });
 
   it("a valid tenant network is named <tenant>-<network> and belongs to the tenant", () => {
