@@ -5,7 +5,7 @@ import { INVENTORY_DIR } from "./inventory";
 import { applyScript, teardownScript } from "./script";
 import { IPSET_HELPERS, ipsetPrune, nftTable } from "./security";
 import { Owned, Runner, Stage } from "./stage";
-import { SYSCTL_HELPERS } from "./sysctl";
+import { HOST_STATE_HELPERS } from "./host-state";
 
 /**
  * Convergence, as controllers resync (Calico Felix, kube-proxy, Neutron's agents): Terraform never
@@ -28,7 +28,7 @@ export function stateScope(lab: ResolvedLab, host: string): string {
 export const CONVERGE_HELPERS = [
   ...FIREWALL_HELPERS,
   ...IPSET_HELPERS,
-  ...SYSCTL_HELPERS,
+  ...HOST_STATE_HELPERS,
   "cn_ip() { local ns=$1; shift; if [ \"$ns\" = - ]; then ip \"$@\"; else ip -n \"$ns\" \"$@\"; fi; }",
   "# cn_links_prune NETNS PREFIX KEEP: deletes the links named <PREFIX><letter>-... that KEEP (a comma list) does not name.",
   "# cn_keep LIST: fills the associative array cn_kept from a comma list (a lookup per object, however long the list).",

@@ -8,6 +8,6 @@ export * from "./firewall";
 export * from "./routing-rules";
 export * from "./intercept";
 export * from "./security";
-export * from "./sysctl";
+export * from "./host-state";
 export * from "./converge";
 export * from "./fingerprint";

@@ -4,7 +4,7 @@ import { stateScope } from "./converge";
 import { applyScript, keepOnTeardown } from "./script";
 import { hasSecurityGroups } from "./security";
 import { Owned, Stage } from "./stage";
-import { SYSCTL_HELPERS } from "./sysctl";
+import { HOST_STATE_HELPERS } from "./host-state";
 
 const VXLAN_PORT = 4789;
 
@@ -14,7 +14,7 @@ export function networkStageId(host: string): string {
 
 /** Shell helpers of the network stage. Static text. */
 export const NETWORK_HELPERS = [
-  ...SYSCTL_HELPERS,
+  ...HOST_STATE_HELPERS,
   "# cn_flood DEV DST...: exactly these flood (all-zero MAC) destinations on a VXLAN device.",
   "cn_flood() {",
   "  local dev=$1 dst have; shift",

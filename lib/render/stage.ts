@@ -29,7 +29,7 @@ export type Owned =
   | { readonly kind: "route"; readonly to: string }
   /** An address on a device the lab does not own (a floating IP on the uplink). */
   | { readonly kind: "address"; readonly address: string; readonly dev: string }
-  /** A host setting held at 1 while the lab needs it (see SYSCTL_HELPERS). */
+  /** A host setting held at 1 while the lab needs it (see HOST_STATE_HELPERS). */
   | { readonly kind: "sysctl"; readonly key: string }
   /** br_netfilter loaded for the lab where the host did not have it. */
   | { readonly kind: "br-netfilter" }

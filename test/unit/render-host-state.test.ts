@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SYSCTL_HELPERS } from "../../lib/render";
+import { HOST_STATE_HELPERS } from "../../lib/render";
 import { runBash } from "./support/bash";
 
 /**
@@ -21,7 +21,7 @@ describe("cn_sysctl_hold / cn_sysctl_release", () => {
   ].join("\n"), { mode: 0o755 });
   const env = { PATH: `${dir}:${process.env.PATH}`, CLOUDNET_STATE: path.join(dir, "state") };
   const sh = (body: string) => {
-    const r = runBash([...SYSCTL_HELPERS, body].join("\n"), env);
+    const r = runBash([...HOST_STATE_HELPERS, body].join("\n"), env);
     if (r.status !== 0) throw new Error(r.stderr);
   };
   const value = () => fs.readFileSync(path.join(values, "net.ipv4.ip_forward"), "utf8").trim();
@@ -73,7 +73,7 @@ describe("cn_brnf_hold / cn_brnf_release", () => {
   const proc = path.join(dir, "proc-bridge");
   const env = { PATH: `${dir}:${process.env.PATH}`, CLOUDNET_STATE: path.join(dir, "state"), CLOUDNET_BRIDGE_SYSCTLS: proc };
   const sh = (body: string) => {
-    const r = runBash([...SYSCTL_HELPERS, body].join("\n"), env);
+    const r = runBash([...HOST_STATE_HELPERS, body].join("\n"), env);
     if (r.status !== 0) throw new Error(r.stderr);
   };
   const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);

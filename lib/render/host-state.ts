@@ -4,7 +4,7 @@
  * convergence and teardown remove exactly what the lab added. Static text; values arrive as arguments.
  * State lives under $CN_STATE/<scope>/, where a scope is a host (`host`) or an emulated host's namespace.
  */
-export const SYSCTL_HELPERS = [
+export const HOST_STATE_HELPERS = [
   "CN_STATE=${CLOUDNET_STATE:-/run/cloudnet/state}",
   "# cn_sysctl_hold KEY SCOPE LAB: LAB needs KEY (dotted, or with '/' where a device name has a dot; saved under",
   "# the key with '/' as '%') at 1 in SCOPE. The first holder saves the value it",
