@@ -1,5 +1,6 @@
 import { spawnSync } from "child_process";
 import { makeUniqueId } from "cdktf/lib/private/unique";
+import { TOOLS } from "../render/firewall";
 import { DeclaredState, Inventory } from "../render/inventory";
 
 /** One way the live state differs from what the lab rendered. */
@@ -18,7 +19,6 @@ const run: Run = (cmd, args, input) => {
   return { status: r.status ?? 1, stdout: r.stdout ?? "" };
 };
 
-const TOOLS = { 4: { save: "iptables-save", restore: "iptables-restore", cmd: "iptables" }, 6: { save: "ip6tables-save", restore: "ip6tables-restore", cmd: "ip6tables" } } as const;
 
 /**
  * Compares an emulated lab's live state with what it rendered: namespaces, the lab's links in each,
