@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { PeerSpec } from "../net";
+import { PeerSpec, Port } from "../net";
 import {
   ExternalSpec, GuestSpec, HostSpec, PortForwardSpec, Protocol, SegmentSpec, ServiceSpec,
 } from "../model";
@@ -56,6 +56,12 @@ export interface SegmentProps {
   readonly hosts?: ReadonlyArray<LabHost | string>;
   /** MTU of the underlay; the network gets this minus the VXLAN overhead. @default 1500 */
   readonly underlayMtu?: number;
+  /**
+   * Ports of the gateway host that guests may reach, e.g. `[Port.tcp(53)]` for a resolver there
+   * (nat and routed networks). Everything else of the host, its addresses, its other networks
+   * (docker0, virbr0, a management LAN), stays out of the guests' reach. @default none
+   */
+  readonly hostAccess?: readonly Port[];
 }
 
 export function segmentSpec(name: string, props: SegmentProps, tenant?: string): SegmentSpec {
@@ -65,7 +71,7 @@ export function segmentSpec(name: string, props: SegmentProps, tenant?: string):
   return {
     name, path: "", tenant, cidr: props.cidr, ipv6Cidr: props.ipv6Cidr, mode: props.mode?.spec,
     segmentation: props.segmentation?.kind, vni: props.vni ?? props.segmentation?.vni, vlan: props.segmentation?.vlan,
-    underlayMtu: props.underlayMtu, hosts: props.hosts?.map(nameOf),
+    underlayMtu: props.underlayMtu, hosts: props.hosts?.map(nameOf), hostAccess: props.hostAccess?.map((p) => p.spec),
   };
 }
 

@@ -97,6 +97,8 @@ export interface Segment {
   readonly gateway?: Gateway;
   /** Names of the hosts it spans, sorted. */
   readonly hosts: readonly string[];
+  /** Ports of the gateway host the segment's guests may reach (through their router). */
+  readonly hostAccess: readonly PortSpec[];
 }
 
 export interface Nic {

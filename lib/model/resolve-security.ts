@@ -146,7 +146,8 @@ function portFamilies(p: PortSpec): Family[] {
   return [4, 6];
 }
 
-function checkPort(p: PortSpec): string | undefined {
+/** What is wrong with a port spec, in words, or undefined. */
+export function checkPort(p: PortSpec): string | undefined {
   if (p.protocol === "tcp" || p.protocol === "udp") {
     for (const n of [p.from, p.to]) {
       if (!isPortNumber(n)) return `port ${n} is out of range: a port is 1-65535.`;

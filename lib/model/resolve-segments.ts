@@ -1,9 +1,10 @@
-import { Cidr, IpAddress, kernelName, suggestIdentifier, validateIdentifier } from "../net";
+import { Cidr, IpAddress, PortSpec, kernelName, portText, suggestIdentifier, validateIdentifier } from "../net";
 import { ResolveContext } from "./context";
 import {
   DEFAULT_TENANT, Gateway, MIN_IPV4_MTU, Router, MIN_IPV6_MTU, Segment, VLAN_MAX, VLAN_MIN, VNI_MAX, VNI_MIN, VXLAN_OVERHEAD_IPV4,
   VXLAN_OVERHEAD_IPV6,
 } from "./lab";
+import { checkPort } from "./resolve-security";
 import { SegmentSpec } from "./spec";
 
 const FIRST_AUTO_VNI = 1000;
@@ -48,12 +49,13 @@ export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<stri
     const mtu = segmentMtu(ctx, s, family, cidr, cidr6, kind);
     const vni = kind === "vxlan" ? vnis.take(s.vni, s.path) : undefined;
     const vlan = kind === "vlan" ? vlans.take(s.vlan, s.path) : undefined;
-    if (!name || !tenant || !cidr || mtu === undefined || (s.ipv6Cidr !== undefined && !cidr6)) continue;
+    const hostAccess = resolveHostAccess(ctx, s, mode);
+    if (!name || !tenant || !cidr || mtu === undefined || (s.ipv6Cidr !== undefined && !cidr6) || !hostAccess) continue;
     out.push({
       name, path: s.path, tenant, mode, cidr, cidr6, vni, vlan, mtu,
       bridge: kernelName(ctx.prefix, "b", name),
       overlayDev: kind === "vxlan" ? kernelName(ctx.prefix, "v", name) : kind === "vlan" ? kernelName(ctx.prefix, "q", name) : undefined,
-      hosts: [...new Set(s.hosts ?? [])].filter((h) => hostNames.has(h)),
+      hosts: [...new Set(s.hosts ?? [])].filter((h) => hostNames.has(h)), hostAccess,
     });
   }
   checkRoutingDomain(ctx, out);
@@ -81,6 +83,27 @@ function segmentName(ctx: ResolveContext, s: SegmentSpec): { name?: string; tena
   const max = MAX_NAME - fixedTenant.length - 1;
   const checked = ctx.issues.check(s.path, () => validateIdentifier(network, "network", max, ` (with tenant '${fixedTenant}' the name '${fixedTenant}-…' has at most ${MAX_NAME})`));
   return { name: checked === undefined || tenant === undefined ? undefined : `${tenant}-${checked}`, tenant };
+}
+
+/**
+ * The ports of its gateway host a segment's guests may reach: only a segment with a router can
+ * (the host routes for it), and only over IPv4 (the router's link to the host).
+ */
+function resolveHostAccess(ctx: ResolveContext, s: SegmentSpec, mode: string): readonly PortSpec[] | undefined {
+  const ports = s.hostAccess ?? [];
+  let ok = true;
+  for (const p of ports) {
+    const error = checkPort(p) ?? (p.protocol === "icmpv6" ? "guests reach their host over IPv4 (their router's link), so ICMPv6 cannot be allowed; use Port.allIcmp() or a TCP/UDP port." : undefined);
+    if (error) {
+      ctx.issues.add(s.path, `hostAccess ${portText(p)}: ${error}`);
+      ok = false;
+    }
+  }
+  if (ports.length > 0 && mode !== "nat" && mode !== "routed") {
+    ctx.issues.add(s.path, `hostAccess (${ports.map(portText).join(", ")}) cannot be enforced on ${mode} segment '${s.name}': its guests have no router, so no route to their host; make it nat or routed, or remove hostAccess.`);
+    ok = false;
+  }
+  return ok ? ports : undefined;
 }
 
 function kindOf(s: SegmentSpec): "vxlan" | "vlan" {

@@ -81,6 +81,8 @@ export interface SegmentSpec {
   readonly hosts?: readonly string[];
   /** Underlay MTU; the segment's MTU is this minus the VXLAN overhead. @default 1500 */
   readonly underlayMtu?: number;
+  /** Ports of the gateway host its guests may reach (nat and routed segments). @default none: guests never reach their host */
+  readonly hostAccess?: readonly PortSpec[];
 }
 
 export interface NicSpec {

@@ -3,6 +3,7 @@ import { External, Guest, Host, ResolvedLab, Segment } from "../model";
 import { CONVERGE_HELPERS, controllerTeardown } from "./converge";
 import { FIREWALL_HELPERS, chainMarker } from "./firewall";
 import { applyScript, freshNetns, keepOnTeardown, teardownScript } from "./script";
+import { linkLocal } from "./security";
 import { Stage } from "./stage";
 
 /** Bridge inside the fabric namespace that joins the emulated hosts' uplinks. */
@@ -117,6 +118,10 @@ export function renderEmulatedGuest(lab: ResolvedLab, guest: Guest, deps: readon
       sh`cn_mac ${nic.guestDev} ${nic.mac.toString()} ${ns}`,
       sh`ip -n ${ns} link set dev ${nic.guestDev} mtu ${seg.mtu}`,
       sh`ip -n ${hostNs} link set dev ${nic.hostDev} mtu ${seg.mtu} master ${seg.bridge} up`,
+      // The bridge knows the guest's MAC from the lab, not from frames: another port forging it moves nothing.
+      sh`cn_fdb_only ${hostNs} ${nic.hostDev} master ${nic.mac.toString()}`,
+      // A link-local address the lab chose (not whatever the guest's kernel derives), so filters can name it.
+      sh`cn_ll_only ${ns} ${nic.guestDev} ${linkLocal(nic.mac.toString())}/64`,
       // Addresses it no longer has go first: removing a primary address would take a new secondary one with it.
       [sh`cn_addrs_only ${ns} ${nic.guestDev} any`, ...addresses.map((a) => sh`${a}`)].join(" "),
       sh`ip -n ${ns} addr replace ${nic.address.toString()}/${nic.prefixLength} dev ${nic.guestDev}`,

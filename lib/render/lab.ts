@@ -4,6 +4,7 @@ import {
   guestStageId, hostStageId, renderEmulatedGuest, renderEmulatedHost, renderExternal, renderFabric,
 } from "./emulated";
 import { firewallId, firewallStage } from "./firewall";
+import { hostGuard } from "./host-guard";
 import { interceptRules } from "./intercept";
 import { renderInventory } from "./inventory";
 import { gatewayHostRules, routerRules } from "./routing-rules";
@@ -57,14 +58,15 @@ export function renderLab(lab: ResolvedLab): Stage[] {
 }
 
 /**
- * A host's rules: NAT and forwarding if it is a gateway, security groups if it carries guarded NICs.
- * Re-applied (atomically per table) whenever the network stage is, so that a router namespace found
- * rebuilt gets its rules back.
+ * A host's rules: the host guard (what the lab lets through the host at all) on every host with a
+ * segment, NAT if it is a gateway, security groups if it carries guarded NICs. Re-applied
+ * (atomically per table) whenever the network stage is, so that a router namespace found rebuilt
+ * gets its rules back.
  */
 function hostFirewallStage(lab: ResolvedLab, host: Host, after: readonly string[]): Stage | undefined {
   const { v4, v6 } = gatewayHostRules(lab, host);
   const guarded = hasSecurityGroups(lab, host);
-  if (guarded) securityRules(lab, host, { v4, v6 });
+  for (const rs of [v4, v6]) hostGuard(lab, host, rs, securityRules(lab, host, rs));
   if (v4.isEmpty && v6.isEmpty) return undefined;
   const gatewayed = lab.segments.filter((s) => s.gateway?.host === host.name);
   const routers = gatewayed.map((s) => routerRules(lab, s));

@@ -1,4 +1,4 @@
-import { sh, shortHash } from "../net";
+import { sh } from "../net";
 import { Host, ResolvedLab, Segment, Service } from "../model";
 import { Ruleset } from "./firewall";
 
@@ -16,15 +16,10 @@ export function formatProbability(p: number): string {
   return p.toFixed(10);
 }
 
-/** The conntrack zone for frames a lab host bridges, so they never share entries with routed traffic. */
-export function bridgeZone(prefix: string): number {
-  return 1 + (parseInt(shortHash(prefix, 6), 16) % 65000);
-}
-
 /**
- * Rules of a gateway host (the host of one or more segments' routers): floating IPs, port forwards
- * and node ports (DNAT), SNAT for floating IPs, masquerade out of the uplink (nat segments),
- * forwarding to and from the routers with tenants kept apart. Empty when the host is no gateway.
+ * NAT on a gateway host (the host of one or more segments' routers): floating IPs, port forwards
+ * and node ports (DNAT), SNAT for floating IPs, masquerade out of the uplink (nat segments). Empty
+ * when the host is no gateway. What may be forwarded at all is the host guard's (host-guard.ts).
  */
 export function gatewayHostRules(lab: ResolvedLab, host: Host): { v4: Ruleset; v6: Ruleset } {
   const v4 = new Ruleset(4, lab.prefix);
@@ -32,15 +27,6 @@ export function gatewayHostRules(lab: ResolvedLab, host: Host): { v4: Ruleset; v
   const mine = lab.segments.filter((s) => s.gateway?.host === host.name);
   if (mine.length === 0) return { v4, v6 };
   const gatewayed = new Set(mine.map((s) => s.name));
-
-  // Frames the host only bridges get their own conntrack zone: the same connection, seen again
-  // when it comes back routed through a router, must not match their entry.
-  const raw = v4.chain("raw", "ZONE");
-  v4.hook("raw", "PREROUTING", raw);
-  for (const s of lab.segments.filter((x) => x.hosts.includes(host.name))) {
-    // Only the lab's own bridges: other tools' bridged traffic keeps its conntrack zone.
-    v4.rule(raw, sh`-i ${s.bridge} -m physdev --physdev-is-in -j CT --zone ${bridgeZone(lab.prefix)}`);
-  }
 
   const dnat = v4.chain("nat", "DNAT");
   const snat = v4.chain("nat", "SNAT");
@@ -69,9 +55,6 @@ export function gatewayHostRules(lab: ResolvedLab, host: Host): { v4: Ruleset; v
     v4.rule(snat, sh`-s ${s.cidr.toString()} -o ${link} -m conntrack --ctstate DNAT -j MASQUERADE`);
     if (s.mode === "nat") v4.rule(snat, sh`-s ${s.cidr.toString()} -o ${host.uplink} -j MASQUERADE`);
   }
-  const fwd = v4.chain("filter", "FWD");
-  v4.hook("filter", "FORWARD", fwd);
-  forwardRules(lab, v4, fwd, mine);
   return { v4, v6 };
 }
 
@@ -107,26 +90,36 @@ function serviceChain(rs: Ruleset, svc: Service): string {
 }
 
 /**
- * Forwarding on a gateway host: nothing from a router reaches another tenant's subnet, wherever that
- * tenant's router lives; a router's own traffic passes; into a nat segment only replies and DNAT
- * targets pass, into a routed one everything.
+ * Forwarding on a gateway host, accepted explicitly (the host's FORWARD policy may be DROP): a
+ * router's traffic goes out of the uplink or to its own tenant's routers, nothing else of the host
+ * (docker0, virbr0, a management LAN, other labs); nothing reaches another tenant's subnet, wherever
+ * that tenant's router lives, or a tunnel endpoint of the lab (`tunnel`: a chain that drops those).
+ * Into a nat segment only replies and DNAT targets pass from the uplink, into a routed one everything.
  */
-function forwardRules(lab: ResolvedLab, rs: Ruleset, chain: string, segments: readonly Segment[]): void {
+export function gatewayForwardRules(lab: ResolvedLab, host: Host, rs: Ruleset, chain: string, tunnel: string): void {
+  const segments = lab.segments.filter((s) => s.gateway?.host === host.name);
   const link = (s: Segment) => s.gateway!.router.hostLink;
   const gatewayed = lab.segments.filter((s) => s.gateway);
   for (const a of segments) {
     for (const other of gatewayed.filter((o) => o.tenant !== a.tenant)) {
       rs.rule(chain, sh`-i ${link(a)} -d ${other.cidr.toString()} -j DROP`);
     }
+    rs.rule(chain, sh`-i ${link(a)} -p udp -m multiport --dports ${TUNNEL_PORTS.join(",")} -j ${tunnel}`);
+    rs.rule(chain, sh`-i ${link(a)} -p gre -j ${tunnel}`);
   }
-  // A tenant's routers reach each other's networks (the drops above keep other tenants out).
-  for (const s of segments) rs.rule(chain, sh`-i ${link(s)} -j ACCEPT`);
+  for (const a of segments) {
+    rs.rule(chain, sh`-i ${link(a)} -o ${host.uplink} -j ACCEPT`);
+    // A tenant's routers reach each other's networks (and, through a floating IP, their own).
+    for (const b of segments.filter((x) => x.tenant === a.tenant)) rs.rule(chain, sh`-i ${link(a)} -o ${link(b)} -j ACCEPT`);
+    rs.rule(chain, sh`-i ${link(a)} -j DROP`);
+  }
   for (const s of segments) {
-    if (s.mode === "routed") {
-      rs.rule(chain, sh`-o ${link(s)} -j ACCEPT`);
-    } else {
-      rs.rule(chain, sh`-o ${link(s)} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`);
-      rs.rule(chain, sh`-o ${link(s)} -j DROP`);
-    }
+    rs.rule(chain, s.mode === "routed"
+      ? sh`-i ${host.uplink} -o ${link(s)} -j ACCEPT`
+      : sh`-i ${host.uplink} -o ${link(s)} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`);
+    rs.rule(chain, sh`-o ${link(s)} -j DROP`);
   }
 }
+
+/** UDP ports of the tunnels a host terminates (VXLAN, Geneve): guests never send to them on a lab host. */
+export const TUNNEL_PORTS = [4789, 6081];

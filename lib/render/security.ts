@@ -1,4 +1,4 @@
-import { heredoc, sh, shortHash } from "../net";
+import { IpAddress, PortSpec, heredoc, sh, shortHash } from "../net";
 import { Family, Guest, Host, Nic, ResolvedLab, ResolvedSecurityGroup, SecurityRule, ipsetMarker } from "../model";
 import { Ruleset } from "./firewall";
 
@@ -25,17 +25,15 @@ export function hasSecurityGroups(lab: ResolvedLab, host: Host): boolean {
  * bridge forwards pass FORWARD thanks to br_netfilter; `SG` sends those leaving a guarded NIC to its
  * egress chain (anti-spoofing, then egress rules) and those going to one to its ingress chain
  * (stateful, default deny). Group peers are ipsets: one rule per group rule, whatever the members.
+ * Returns the `SG` chain (undefined when no NIC of the host is guarded); the host guard jumps to it.
  */
-export function securityRules(lab: ResolvedLab, host: Host, rulesets: { v4: Ruleset; v6: Ruleset }): void {
+export function securityRules(lab: ResolvedLab, host: Host, rs: Ruleset): string | undefined {
   const nics = guardedNics(lab, host);
-  if (nics.length === 0) return;
-  for (const family of [4, 6] as const) {
-    const rs = family === 4 ? rulesets.v4 : rulesets.v6;
-    const sg = rs.chain("filter", "SG");
-    rs.hook("filter", "FORWARD", sg);
-    for (const n of nics) rs.rule(sg, sh`-m physdev --physdev-in ${n.nic.hostDev} --physdev-is-bridged -j ${egressChain(rs, n, family)}`);
-    for (const n of nics) rs.rule(sg, sh`-m physdev --physdev-out ${n.nic.hostDev} --physdev-is-bridged -j ${ingressChain(rs, n, family)}`);
-  }
+  if (nics.length === 0) return undefined;
+  const sg = rs.chain("filter", "SG");
+  for (const n of nics) rs.rule(sg, sh`-m physdev --physdev-in ${n.nic.hostDev} --physdev-is-bridged -j ${egressChain(rs, n, rs.family)}`);
+  for (const n of nics) rs.rule(sg, sh`-m physdev --physdev-out ${n.nic.hostDev} --physdev-is-bridged -j ${ingressChain(rs, n, rs.family)}`);
+  return sg;
 }
 
 const ND_TYPES_OUT = [133, 135, 136, 143]; // router solicitation, neighbour solicitation/advertisement, MLDv2 report
@@ -100,7 +98,15 @@ export function match(r: SecurityRule): string {
   const parts: string[] = [];
   if (r.peer.kind === "cidr") parts.push(sh`${flag} ${r.peer.cidr.toString()}`);
   if (r.peer.kind === "group") parts.push(sh`-m set --match-set ${r.peer.set} ${side}`);
-  const p = r.port;
+  parts.push(portMatch(r.port));
+  // Descriptions were checked to hold no quote, backslash or control character: safe in quotes.
+  if (r.description) parts.push(`-m comment --comment "${r.description}"`);
+  return parts.filter((x) => x).join(" ");
+}
+
+/** The match for a protocol and its ports or ICMP type ("" for any). */
+export function portMatch(p: PortSpec): string {
+  const parts: string[] = [];
   if (p.protocol === "tcp" || p.protocol === "udp") {
     parts.push(p.from === p.to ? sh`-p ${p.protocol} --dport ${p.from}` : sh`-p ${p.protocol} --dport ${p.from}:${p.to}`);
   } else if (p.protocol === "icmp" || p.protocol === "icmpv6") {
@@ -109,8 +115,6 @@ export function match(r: SecurityRule): string {
     if (p.type === undefined) parts.push(sh`-p ${proto}`);
     else parts.push(p.code === undefined ? sh`-p ${proto} ${opt} ${p.type}` : sh`-p ${proto} ${opt} ${p.type}/${p.code}`);
   }
-  // Descriptions were checked to hold no quote, backslash or control character: safe in quotes.
-  if (r.description) parts.push(`-m comment --comment "${r.description}"`);
   return parts.join(" ");
 }
 
@@ -199,13 +203,7 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
   // One lookup per frame (a verdict map on the input port), then the three checks of that port.
   const chains = nics.map(({ nic }) => ({ dev: nic.hostDev, chain: `port_${nic.hostDev.replace(/-/g, "_")}`, nic }));
   const body = [
-    ...chains.flatMap(({ chain, nic }) => [
-      `  chain ${chain} {`,
-      `    ether saddr != ${nic.mac} drop`,
-      `    arp saddr ether != ${nic.mac} drop`,
-      `    arp saddr ip != ${nic.address} drop`,
-      "  }",
-    ]),
+    ...chains.flatMap(({ chain, nic }) => [`  chain ${chain} {`, ...portGuard(nic).map((r) => `    ${r}`), "  }"]),
     "  chain guard {",
     "    type filter hook prerouting priority -200; policy accept;",
     `    iifname vmap { ${chains.map(({ dev, chain }) => `"${dev}" : jump ${chain}`).join(", ")} }`,
@@ -215,6 +213,42 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
   const digest = shortHash(body.join("\n"), 16);
   const payload = [`table bridge ${table}`, `delete table bridge ${table}`, `table bridge ${table} {`, `  comment "${digest}"`, ...body, "}"].join("\n");
   return [`if ! nft list table bridge ${table} 2>/dev/null | grep -qF 'comment "${digest}"'; then`, heredoc("  nft -f -", payload), "fi"];
+}
+
+/**
+ * What a guarded port may send, below what iptables sees: untagged IPv4, IPv6 and ARP from its own
+ * MAC and addresses, and none of the messages only routers and servers send. A tagged frame (VID 0
+ * too: the receiver takes a priority tag as untagged) would pass br_netfilter unfiltered.
+ */
+function portGuard(nic: Nic): string[] {
+  const mac = nic.mac.toString();
+  const ll = linkLocal(mac);
+  const own6 = [nic.address, nic.address6].filter((a) => a?.family === 6).map((a) => a!.toString());
+  const targets = [ll, ...own6].map(hex128);
+  const na = "icmpv6 type nd-neighbor-advert";
+  return [
+    "ether type { 8021q, 8021ad } drop",
+    `ether saddr != ${mac} drop`,
+    "ether type != { ip, ip6, arp } drop",
+    `arp saddr ether != ${mac} drop`,
+    ...(nic.address.family === 4 ? [`arp saddr ip != ${nic.address} drop`] : ["ether type arp drop"]),
+    // Routers' and servers' messages: RAs and redirects re-route neighbours, a rogue DHCP server hands out leases.
+    "icmpv6 type { nd-router-advert, nd-redirect } drop",
+    "icmp type { redirect, router-advertisement } drop",
+    "udp sport 67 udp dport 68 drop",
+    "udp sport 547 udp dport 546 drop",
+    // A neighbour advertisement speaks only for the guest's own addresses and MAC: the target (bytes
+    // 8-23 of the ICMPv6 message) is one of them, and the only option, if any, is its own link-layer address.
+    `${na} @th,64,128 != { ${targets.join(", ")} } drop`,
+    `${na} ip6 length != { 24, 32 } drop`,
+    `${na} ip6 length 32 @th,192,16 != 0x0201 drop`,
+    `${na} ip6 length 32 @th,208,48 != 0x${mac.replace(/:/g, "")} drop`,
+  ];
+}
+
+/** An IPv6 address as the 128-bit number nft compares raw payload with. */
+function hex128(address: string): string {
+  return `0x${IpAddress.parse(address).toBigInt().toString(16).padStart(32, "0")}`;
 }
 
 /** The lab's nftables table (prefixes are a-z0-9, so this is a valid nft identifier). */

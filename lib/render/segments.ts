@@ -6,7 +6,7 @@ import { hasSecurityGroups } from "./security";
 import { Owned, Stage } from "./stage";
 import { HOST_STATE_HELPERS } from "./host-state";
 
-const VXLAN_PORT = 4789;
+export const VXLAN_PORT = 4789;
 
 export function networkStageId(host: string): string {
   return `network/${host}`;
@@ -26,6 +26,12 @@ export const NETWORK_HELPERS = [
   "  for dst in \"$@\"; do",
   "    case \"$have\" in *\" $dst \"*) ;; *) bridge fdb append 00:00:00:00:00:00 dev \"$dev\" dst \"$dst\" ;; esac",
   "  done",
+  "}",
+  "# cn_vxlan_is DEV VNI LOCAL: whether DEV is the VXLAN device with that VNI and local address, not learning.",
+  "cn_vxlan_is() {",
+  "  local d",
+  "  d=$(ip -o -d link show dev \"$1\") || return 1",
+  "  [[ \"$d\" == *\" vxlan id $2 local $3 \"* && \"$d\" == *\" nolearning \"* ]]",
   "}",
   "# cn_vni_free DEV VNI PREFIX: removes the lab's other VXLAN devices that hold VNI (left by a segment",
   "# that moved to another VNI or off this host), so that DEV can take it.",
@@ -129,19 +135,29 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean
   const owns: Owned[] = [{ kind: "link", name: s.bridge }];
   if (s.vni !== undefined && s.overlayDev) {
     const remotes = s.hosts.filter((h) => h !== host.name).map((r) => lab.hosts.find((h) => h.name === r)!.underlay.toString());
+    const remoteMacs = l2Population(lab, host, s);
     apply.push(
-      // A VNI or underlay address is fixed when the device is made: one that differs is made again.
-      `if ! cn_link_missing ${sh`${s.overlayDev}`} && ! ip -o -d link show dev ${sh`${s.overlayDev}`} | grep -q " vxlan id ${sh`${s.vni}`} local ${sh`${host.underlay.toString()}`} "; then ip link del dev ${sh`${s.overlayDev}`}; fi`,
-      sh`if cn_link_missing ${s.overlayDev}; then cn_vni_free ${s.overlayDev} ${s.vni} ${lab.prefix}; ip link add ${s.overlayDev} mtu ${s.mtu} type vxlan id ${s.vni} local ${host.underlay.toString()} dstport ${VXLAN_PORT}; fi`,
+      // A VNI or underlay address is fixed when the device is made (and a learning one is an older version's): one that differs is made again.
+      sh`if ! cn_link_missing ${s.overlayDev} && ! cn_vxlan_is ${s.overlayDev} ${s.vni} ${host.underlay.toString()}; then ip link del dev ${s.overlayDev}; fi`,
+      // nolearning: the device never learns where a MAC lives from the wire (a forged inner source would poison it).
+      sh`if cn_link_missing ${s.overlayDev}; then cn_vni_free ${s.overlayDev} ${s.vni} ${lab.prefix}; ip link add ${s.overlayDev} mtu ${s.mtu} type vxlan id ${s.vni} local ${host.underlay.toString()} dstport ${VXLAN_PORT} nolearning; fi`,
       sh`ip link set dev ${s.overlayDev} mtu ${s.mtu} master ${s.bridge} up`,
+      sh`bridge link set dev ${s.overlayDev} learning off`,
       [sh`cn_flood ${s.overlayDev}`, ...remotes.map((d) => sh`${d}`)].join(" "),
+      // L2 population: the lab knows where every MAC lives, so the tunnel and the bridge are told, not taught.
+      [sh`cn_fdb_only - ${s.overlayDev} self`, ...remoteMacs.map((m) => sh`${`${m.mac}@${m.underlay}`}`)].join(" "),
+      [sh`cn_fdb_only - ${s.overlayDev} master`, ...remoteMacs.map((m) => sh`${m.mac}`)].join(" "),
     );
     owns.push({ kind: "link", name: s.overlayDev });
   } else if (s.vlan !== undefined && s.overlayDev) {
+    const remoteMacs = l2Population(lab, host, s);
     apply.push(
       `if ! cn_link_missing ${sh`${s.overlayDev}`} && ! ip -o -d link show dev ${sh`${s.overlayDev}`} | grep -q "@${sh`${host.uplink}`}: .* vlan protocol 802.1Q id ${sh`${s.vlan}`} "; then ip link del dev ${sh`${s.overlayDev}`}; fi`,
       sh`if cn_link_missing ${s.overlayDev}; then ip link add link ${host.uplink} name ${s.overlayDev} mtu ${s.mtu} type vlan id ${s.vlan}; fi`,
       sh`ip link set dev ${s.overlayDev} mtu ${s.mtu} master ${s.bridge} up`,
+      // The uplink's switch delivers the frames; where each MAC lives is the lab's to say, not the wire's.
+      sh`bridge link set dev ${s.overlayDev} learning off`,
+      [sh`cn_fdb_only - ${s.overlayDev} master`, ...remoteMacs.map((m) => sh`${m.mac}`)].join(" "),
     );
     owns.push({ kind: "link", name: s.overlayDev });
   } else if (s.mode === "bridged" && host.lanPort) {
@@ -176,7 +192,7 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean
 function routerLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[]; owns: Owned[] } {
   const gw = s.gateway!;
   const r = gw.router;
-  const mac = MacAddress.derive(`${lab.name}/router/${s.name}`).toString();
+  const mac = routerMac(lab, s);
   const start = linkNumber(r.hostLinkAddress.toString());
   const apply = [
     `# router of segment ${s.name}: namespace ${r.netns}`,
@@ -185,6 +201,7 @@ function routerLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[
     sh`ip -n ${r.netns} link set lo up`,
     sh`if cn_link_missing ${r.bridgePort}; then ip link add ${r.bridgePort} mtu ${s.mtu} type veth peer name gw0 netns ${r.netns} address ${mac} mtu ${s.mtu}; fi`,
     sh`ip link set dev ${r.bridgePort} mtu ${s.mtu} master ${s.bridge} up`,
+    sh`cn_fdb_only - ${r.bridgePort} master ${mac}`,
     sh`ip -n ${r.netns} link set dev gw0 mtu ${s.mtu}`,
     // A subnet or gateway that changed leaves no old address behind (removed first: removing a
     // primary address would take a new secondary one with it).
@@ -211,6 +228,20 @@ function routerLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[
       { kind: "route", to: s.cidr.toString() },
     ],
   };
+}
+
+/** The MAC of a segment's router (`gw0`), the same wherever it runs. */
+export function routerMac(lab: ResolvedLab, s: Segment): string {
+  return MacAddress.derive(`${lab.name}/router/${s.name}`).toString();
+}
+
+/** The MACs of a segment that live on its other hosts (guests' NICs, the router), with those hosts' underlay addresses. */
+export function l2Population(lab: ResolvedLab, host: Host, s: Segment): Array<{ mac: string; underlay: string }> {
+  const underlay = (name: string) => lab.hosts.find((h) => h.name === name)!.underlay.toString();
+  const out = lab.guests.filter((g) => g.host !== host.name && s.hosts.includes(g.host)).flatMap((g) =>
+    g.nics.filter((n) => n.segment === s.name).map((n) => ({ mac: n.mac.toString(), underlay: underlay(g.host) })));
+  if (s.gateway && s.gateway.host !== host.name) out.push({ mac: routerMac(lab, s), underlay: underlay(s.gateway.host) });
+  return out.sort((a, b) => a.mac.localeCompare(b.mac));
 }
 
 /** The number of a router link in 169.254.0.0/16 (4 addresses each) from its host address. */

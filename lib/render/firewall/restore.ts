@@ -21,16 +21,15 @@ export function restorePayload(rs: Ruleset): string {
 
 /**
  * Apply: one restore (atomic per table, so a failure keeps the previous rules), then the hooks
- * (each inserted once, first in its built-in chain), then chains of this lab that the new rules no
- * longer name are removed. Applying the same ruleset twice changes nothing.
+ * (each made the first rule of its built-in chain again, in case another tool inserted above it),
+ * then chains of this lab that the new rules no longer name are removed. Applying the same ruleset
+ * twice changes nothing.
  */
 export function applyRuleset(rs: Ruleset): string[] {
   const t = TOOLS[rs.family];
   const ns = rs.netns ?? "-";
   const lines = rs.isEmpty ? [] : [heredoc(sh`cn_in ${ns} ${t.restore} -w --noflush`, restorePayload(rs))];
-  for (const h of rs.hooks) {
-    lines.push(sh`cn_in ${ns} ${t.cmd} -w -t ${h.table} -C ${h.builtin} -j ${h.chain} 2>/dev/null || cn_in ${ns} ${t.cmd} -w -t ${h.table} -I ${h.builtin} 1 -j ${h.chain}`);
-  }
+  for (const h of rs.hooks) lines.push(sh`cn_hook_first ${ns} ${t.cmd} ${h.table} ${h.builtin} ${h.chain}`);
   // Every table, also those the rules no longer use (e.g. a router whose last service went away).
   const tables = new Map(rs.tables().map((x) => [x.table, x.chains.map((c) => c.name).join(",")]));
   for (const table of TABLES) {
@@ -51,6 +50,18 @@ export const TABLES = ["raw", "mangle", "nat", "filter"] as const;
  */
 export const FIREWALL_HELPERS = [
   "cn_in() { local ns=$1; shift; if [ \"$ns\" = - ]; then \"$@\"; else ip netns exec \"$ns\" \"$@\"; fi; }",
+  "# cn_hook_first NETNS CMD TABLE BUILTIN CHAIN: the jump to CHAIN is BUILTIN's first rule, and its only one. A copy",
+  "# that another tool pushed down is replaced by a new one on top, inserted before the old one goes (no gap).",
+  "cn_hook_first() {",
+  "  local ns=$1 cmd=$2 table=$3 builtin=$4 chain=$5 n",
+  "  local rule=\"-A $builtin -j $chain\"",
+  "  [ \"$(cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -S \"$builtin\" 1 2>/dev/null)\" = \"$rule\" ] && [ \"$(cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -S \"$builtin\" | grep -cxF -- \"$rule\")\" = 1 ] && return 0",
+  "  cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -I \"$builtin\" 1 -j \"$chain\"",
+  // Rule n is line n + 1 of -S (its first line is the policy); the copies go from the bottom up.
+  "  for n in $(cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -S \"$builtin\" | awk -v r=\"$rule\" 'NR > 2 && $0 == r { print NR - 1 }' | sort -rn); do",
+  "    cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -D \"$builtin\" \"$n\"",
+  "  done",
+  "}",
   "cn_fw_prune() {",
   "  local ns=$1 cmd=$2 save=$3 table=$4 marker=$5 keep=,$6, chain b",
   "  command -v \"$save\" >/dev/null 2>&1 || return 0",

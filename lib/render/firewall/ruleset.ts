@@ -52,8 +52,10 @@ export class Ruleset {
     c.rules.push(spec);
   }
 
-  /** Each hook goes first in its built-in chain when applied, so one declared later sits before earlier ones. */
+  /** The jump into `chain` from a built-in chain, kept first there: one per built-in chain (jump on from it for more). */
   hook(table: Table, builtin: ChainHook["builtin"], chain: string): void {
+    const other = this.hooks.find((h) => h.table === table && h.builtin === builtin);
+    if (other) throw new Error(`${table} ${builtin} already leads to ${other.chain}; jump to ${chain} from there`);
     this.hooks.push({ table, builtin, chain });
   }
 
