@@ -103,6 +103,9 @@ function rulesDrift(inv: Inventory, d: DeclaredState, exec: Run, present: (ns: s
         for (const h of r.hooks) {
           if (exec("ip", ["netns", "exec", ns, t.cmd, "-w", "-t", h.table, "-C", h.builtin, "-j", h.chain]).status !== 0) {
             drift.push({ kind: "missing", what: `hook ${h.builtin} -> ${h.chain} on ${label(h.table)}`, stage: r.stage });
+          } else if (!hookOnTop(exec("ip", ["netns", "exec", ns, t.cmd, "-w", "-t", h.table, "-S", h.builtin]).stdout, h.builtin, h.chain)) {
+            // Another tool inserted above the lab: its rules now decide first.
+            drift.push({ kind: "changed", what: `hook ${h.builtin} -> ${h.chain} on ${label(h.table)} is no longer the first rule`, stage: r.stage });
           }
         }
       }
@@ -111,6 +114,13 @@ function rulesDrift(inv: Inventory, d: DeclaredState, exec: Run, present: (ns: s
     }
   }
   return drift;
+}
+
+/** Whether the jump to `chain` is in `builtin` (an `iptables -S` listing) with only labs' hooks above it, as cn_hook_first leaves it. */
+export function hookOnTop(listing: string, builtin: string, chain: string): boolean {
+  const rules = listing.split("\n").filter((l) => l.startsWith(`-A ${builtin} `));
+  const at = rules.indexOf(`-A ${builtin} -j ${chain}`);
+  return at >= 0 && rules.slice(0, at).every((r) => r.startsWith(`-A ${builtin} -j CN-`));
 }
 
 /** The lab's chain declarations and rules in an iptables-save dump, per table, counters dropped. */

@@ -212,7 +212,8 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
   // The table carries a digest of its contents: a second apply finds it and changes nothing.
   const digest = shortHash(body.join("\n"), 16);
   const payload = [`table bridge ${table}`, `delete table bridge ${table}`, `table bridge ${table} {`, `  comment "${digest}"`, ...body, "}"].join("\n");
-  return [`if ! nft list table bridge ${table} 2>/dev/null | grep -qF 'comment "${digest}"'; then`, heredoc("  nft -f -", payload), "fi"];
+  // Read whole, not piped into `grep -q`: grep would stop at line 2 and nft die of SIGPIPE, which pipefail counts as a miss.
+  return [`if [[ "$(nft list table bridge ${table} 2>/dev/null)" != *'comment "${digest}"'* ]]; then`, heredoc("  nft -f -", payload), "fi"];
 }
 
 /**

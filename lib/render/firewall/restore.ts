@@ -50,12 +50,14 @@ export const TABLES = ["raw", "mangle", "nat", "filter"] as const;
  */
 export const FIREWALL_HELPERS = [
   "cn_in() { local ns=$1; shift; if [ \"$ns\" = - ]; then \"$@\"; else ip netns exec \"$ns\" \"$@\"; fi; }",
-  "# cn_hook_first NETNS CMD TABLE BUILTIN CHAIN: the jump to CHAIN is BUILTIN's first rule, and its only one. A copy",
-  "# that another tool pushed down is replaced by a new one on top, inserted before the old one goes (no gap).",
+  "# cn_hook_first NETNS CMD TABLE BUILTIN CHAIN: the jump to CHAIN is in BUILTIN once, with nothing above it but other",
+  "# labs' hooks (they each guard only their own devices). One that another tool pushed down is replaced by a new one",
+  "# on top, inserted before the old one goes (no gap).",
   "cn_hook_first() {",
   "  local ns=$1 cmd=$2 table=$3 builtin=$4 chain=$5 n",
   "  local rule=\"-A $builtin -j $chain\"",
-  "  [ \"$(cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -S \"$builtin\" 1 2>/dev/null)\" = \"$rule\" ] && [ \"$(cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -S \"$builtin\" | grep -cxF -- \"$rule\")\" = 1 ] && return 0",
+  "  cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -S \"$builtin\" | awk -v r=\"$rule\" -v lab=\"-A $builtin -j CN-\" \\",
+  "    'NR == 1 { next } $0 == r { found++; next } !found && index($0, lab) != 1 { above = 1 } END { exit !(found == 1 && !above) }' && return 0",
   "  cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -I \"$builtin\" 1 -j \"$chain\"",
   // Rule n is line n + 1 of -S (its first line is the policy); the copies go from the bottom up.
   "  for n in $(cn_in \"$ns\" \"$cmd\" -w -t \"$table\" -S \"$builtin\" | awk -v r=\"$rule\" 'NR > 2 && $0 == r { print NR - 1 }' | sort -rn); do",
