@@ -130,6 +130,9 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean
     sh`ip link set dev ${s.bridge} mtu ${s.mtu}`,
     // Security groups see this bridge's frames (br_netfilter, per bridge: the host's own bridges are left as they are).
     sh`ip link set ${s.bridge} type bridge nf_call_iptables ${filter} nf_call_ip6tables ${filter}`,
+    // The bridge is L2 only: it answers no ARP for the host's addresses (the host would otherwise take
+    // guests' packets in through it) and has no IPv6 (no link-local for guests to reach the host by).
+    sh`sysctl -qw net/ipv4/conf/${s.bridge}/arp_ignore=8 net/ipv6/conf/${s.bridge}/disable_ipv6=1`,
     sh`ip link set ${s.bridge} up`,
   ];
   const owns: Owned[] = [{ kind: "link", name: s.bridge }];
