@@ -74,6 +74,19 @@ describe("cloudnet verify (kernel)", () => {
     repair(drift);
   });
 
+  test("a hook that another tool pushed down is found as changed, and re-applying the rules puts it back on top", () => {
+    const fwd = `CN-${p}-FWD`;
+    run("ip", ["netns", "exec", ns("h2"), "iptables", "-I", "FORWARD", "1", "-j", "ACCEPT"]);
+    const drift = verify();
+    expect(drift).toEqual([{ kind: "changed", what: `hook FORWARD -> ${fwd} on host h2 (IPv4 filter) is no longer the first rule`, stage: "firewall/h2" }]);
+    repair(drift);
+    const rules = run("ip", ["netns", "exec", ns("h2"), "iptables", "-S", "FORWARD"]).trim().split("\n");
+    // The lab's hook first and once, the foreign rule still there below it.
+    expect(rules.slice(1, 3)).toEqual([`-A FORWARD -j ${fwd}`, "-A FORWARD -j ACCEPT"]);
+    expect(rules.filter((r) => r === `-A FORWARD -j ${fwd}`)).toHaveLength(1);
+    run("ip", ["netns", "exec", ns("h2"), "iptables", "-D", "FORWARD", "-j", "ACCEPT"]);
+  });
+
   test("a changed rule in an IPv6 security-group chain is found as one missing and one extra", () => {
     const chain = `CN-${p}-I-g2-0`;
     // The last rule is the default DROP: replace it with ACCEPT.
