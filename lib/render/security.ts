@@ -208,6 +208,13 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
     "    type filter hook prerouting priority -200; policy accept;",
     `    iifname vmap { ${chains.map(({ dev, chain }) => `"${dev}" : jump ${chain}`).join(", ")} }`,
     "  }",
+    // Towards a guarded port too, whoever sends (an unguarded guest, another host through the tunnel):
+    // a tagged or non-IP frame would reach the guest past its ingress rules, which br_netfilter never shows it to.
+    "  chain to_guarded {",
+    "    type filter hook forward priority -200; policy accept;",
+    `    oifname { ${chains.map(({ dev }) => `"${dev}"`).join(", ")} } ether type { 8021q, 8021ad } drop`,
+    `    oifname { ${chains.map(({ dev }) => `"${dev}"`).join(", ")} } ether type != { ip, ip6, arp } drop`,
+    "  }",
   ];
   // The table carries a digest of its contents: a second apply finds it and changes nothing.
   const digest = shortHash(body.join("\n"), 16);
