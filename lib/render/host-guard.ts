@@ -84,7 +84,8 @@ function tunnelInput(lab: ResolvedLab, host: Host, rs: Ruleset, chain: string, s
   const len = rs.family === 4 ? 32 : 128;
   for (const peer of s.hosts.filter((h) => h !== host.name)) {
     const address = lab.hosts.find((h) => h.name === peer)!.underlay.toString();
-    rs.rule(chain, `${sh`-s ${address}/${len}`} ${match} -j ACCEPT`);
+    // From the uplink only: a guest forging a peer's address reaches the host over its bridge or router link.
+    rs.rule(chain, `${sh`-i ${host.uplink} -s ${address}/${len}`} ${match} -j ACCEPT`);
   }
   rs.rule(chain, `${match} -j DROP`);
 }

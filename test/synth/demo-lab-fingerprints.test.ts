@@ -33,8 +33,8 @@ describe("hook fingerprints", () => {
     expect(changed(base, fingerprints({ webAddress: "10.10.0.21" }))).toEqual(["guest/web", "inventory"]);
   });
 
-  it("a new VNI replaces the network stages only: not the guests plugged into them (they converge in place), the hosts, converge or the inventory (which holds no VNI)", () => {
-    expect(changed(base, fingerprints({ vni: 4242 }))).toEqual(["network/h1", "network/h2"]);
+  it("a new VNI replaces the network stages, the rules (their VXLAN filter names the VNI) and the inventory (which declares the rules); not the guests plugged in (they converge in place), the hosts or converge", () => {
+    expect(changed(base, fingerprints({ vni: 4242 }))).toEqual(["firewall/h1", "firewall/h2", "inventory", "network/h1", "network/h2"]);
   });
 
   it("each hook carries the fingerprint stageFingerprints gives its stage", () => {

@@ -14,19 +14,21 @@ const DEMO_AFTER: Record<string, string[]> = {
   "owner/h2": ["host/h2"],
   "network/h1": ["owner/h1"],
   "network/h2": ["owner/h2"],
+  // Every host with a segment gets the host guard; its guests wait for it.
   "firewall/h1": ["network/h1"],
+  "firewall/h2": ["network/h2"],
   "external/internet": ["fabric"],
   "guest/web": ["network/h1", "firewall/h1"],
-  "guest/db": ["network/h2"],
-  "guest/red1": ["network/h2"],
+  "guest/db": ["network/h2", "firewall/h2"],
+  "guest/red1": ["network/h2", "firewall/h2"],
   "inventory": [
-    "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "external/internet",
+    "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "firewall/h2", "external/internet",
     "guest/web", "guest/db", "guest/red1",
   ],
   "converge/h1": ["owner/h1", "network/h1", "firewall/h1"],
-  "converge/h2": ["owner/h2", "network/h2"],
+  "converge/h2": ["owner/h2", "network/h2", "firewall/h2"],
   "converge": [
-    "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "external/internet",
+    "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "firewall/h2", "external/internet",
     "guest/web", "guest/db", "guest/red1", "inventory", "converge/h1", "converge/h2",
   ],
 };
@@ -49,7 +51,7 @@ describe("demo lab synth", () => {
 
   it("has one hook per stage", () => {
     expect(Object.keys(hooks).sort()).toEqual(Object.keys(DEMO_AFTER).sort());
-    expect(Object.keys(hooksOf(json))).toHaveLength(16);
+    expect(Object.keys(hooksOf(json))).toHaveLength(17);
   });
 
   it("depends_on edges follow the stage order", () => {

@@ -24,8 +24,9 @@ describe("a container on a real host becomes Docker resources", () => {
     });
   });
 
-  it("the network waits for the host's network hook", () => {
-    expect(network.body.depends_on).toEqual([`terraform_data.${hooksByStage(json)["network/h2"].name}`]);
+  it("the network waits for the host's network hook and its rules (the host guard)", () => {
+    const hooks = hooksByStage(json);
+    expect(network.body.depends_on).toEqual([`terraform_data.${hooks["network/h2"].name}`, `terraform_data.${hooks["firewall/h2"].name}`]);
   });
 
   it("the container joins the network with its static address", () => {

@@ -1,3 +1,4 @@
+import { linkLocal } from "../../lib/render";
 import { synthJson } from "../support/labs";
 import { realLab, SSH_KEY, VM_IMAGE } from "./support/real-lab";
 import { hooksByStage, resourcesOf, theResource } from "./support/terraform-json";
@@ -41,9 +42,10 @@ describe("a VM on a real host becomes libvirt resources", () => {
     expect(user).toContain(`    ssh_authorized_keys:\n      - ${JSON.stringify(SSH_KEY)}\n`);
   });
 
-  it("cloud-init network config with the static address and MTU, matched by MAC", () => {
+  it("cloud-init network config with the static address and MTU, matched by MAC; the link-local address the lab's filters name, no RA", () => {
     expect(seed.body.network_config).toBe(
-      `version: 2\nethernets:\n  eth0:\n    match:\n      macaddress: "${mac}"\n    set-name: eth0\n    addresses:\n      - 10.20.0.21/24\n    mtu: 1450\n`,
+      `version: 2\nethernets:\n  eth0:\n    match:\n      macaddress: "${mac}"\n    set-name: eth0\n    addresses:\n      - 10.20.0.21/24\n      - "${linkLocal(mac)}/64"\n` +
+      "    link-local: []\n    accept-ra: false\n    mtu: 1450\n",
     );
   });
 
@@ -57,7 +59,8 @@ describe("a VM on a real host becomes libvirt resources", () => {
     expect(mac).toMatch(/^52:54:00:/);
   });
 
-  it("the domain waits for the host's network hook, which builds the bridge", () => {
-    expect(domain.body.depends_on).toEqual([`terraform_data.${hooksByStage(json)["network/h1"].name}`]);
+  it("the domain waits for the host's network hook, which builds the bridge, and its rules (the host guard)", () => {
+    const hooks = hooksByStage(json);
+    expect(domain.body.depends_on).toEqual([`terraform_data.${hooks["network/h1"].name}`, `terraform_data.${hooks["firewall/h1"].name}`]);
   });
 });

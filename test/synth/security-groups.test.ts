@@ -11,7 +11,7 @@ import { hooksByStage, provisionersOf } from "./support/terraform-json";
  * warnings as cdktf annotations on the group's construct.
  */
 
-/** An isolated network over h1 and h2 (no gateway, so firewall stages exist only for security groups); h3 has an unguarded guest. */
+/** An isolated network over h1, h2 and h3 (no gateway: the firewall stages hold the host guard and the security groups); h3 has an unguarded guest. */
 function build(scope: Construct): { lab: Lab; web: SecurityGroup; db: SecurityGroup } {
   const lab = new Lab(scope, "lab");
   const [h1, h2, h3] = ["h1", "h2", "h3"].map((h) => lab.addHost(h));
@@ -39,16 +39,21 @@ describe("a lab with security groups synthesizes", () => {
   const applyOf = (stage: string) => provisionersOf(hooks[stage].body)[0].body.environment.CLOUDNET_SCRIPT_0 as string;
   const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
 
-  it("one firewall hook exactly for each host with guarded NICs", () => {
-    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall/h1", "firewall/h2"]);
+  it("one firewall hook for each host on the network (the host guard); security group chains only where NICs are guarded", () => {
+    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall/h1", "firewall/h2", "firewall/h3"]);
+    expect(applyOf("firewall/h1")).toContain("\n:CN-lab-SG - [0:0]\n");
+    expect(applyOf("firewall/h2")).toContain("\n:CN-lab-SG - [0:0]\n");
+    const h3 = applyOf("firewall/h3");
+    expect(h3).not.toContain("CN-lab-SG");
+    expect(h3).toContain("\n-A CN-lab-FWD -i labb-app -o labb-app -j ACCEPT\n");
+    expect(h3).not.toContain("nft -f -");
   });
 
   it("the rules wait for the host's network; the host's converge waits for the rules", () => {
-    for (const h of ["h1", "h2"]) {
+    for (const h of ["h1", "h2", "h3"]) {
       expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`network/${h}`)]);
       expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref(`owner/${h}`), ref(`network/${h}`), ref(`firewall/${h}`)]);
     }
-    expect(hooks["converge/h3"].body.depends_on).toEqual([ref("owner/h3"), ref("network/h3")]);
   });
 
   it("h2's rules stage carries db1's chains, web's member set and the ARP guard; h1's carries web1's", () => {
@@ -71,7 +76,7 @@ describe("a lab with security groups synthesizes", () => {
       expect(teardown).toContain("cn_fw_prune - ip6tables ip6tables-save filter CN-lab- -\n");
       expect(teardown).toContain("cn_ipset_prune cn-lab- -\ncn_ipset_prune ct-lab- -\nnft delete table bridge cn_lab 2>/dev/null || true\n");
     }
-    for (const h of ["h1", "h2"]) {
+    for (const h of ["h1", "h2", "h3"]) {
       const teardown = teardownOf(`firewall/${h}`);
       expect(teardown.endsWith("\ncn_log 'remove firewall rules on " + h + "'\n: # kept: the lab's owner stage removes it on destroy, the converge stage once it is no longer declared\n")).toBe(true);
       expect(teardown).not.toMatch(/^(cn_fw_prune|cn_ipset_prune|nft|ipset|iptables)/m);

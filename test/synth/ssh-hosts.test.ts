@@ -21,20 +21,22 @@ const CONNECTION = {
 };
 
 describe("Backend.hosts() with SSH targets", () => {
-  it("renders an owner, a network and a converge hook per host and none of the emulated stages", () => {
+  it("renders an owner, a network, a rules (host guard) and a converge hook per host and none of the emulated stages", () => {
     expect(Object.keys(hooks).sort()).toEqual([
-      "converge/h1", "converge/h2", "converge/h3", "network/h1", "network/h2", "network/h3", "owner/h1", "owner/h2", "owner/h3",
+      "converge/h1", "converge/h2", "converge/h3", "firewall/h1", "firewall/h2", "firewall/h3",
+      "network/h1", "network/h2", "network/h3", "owner/h1", "owner/h2", "owner/h3",
     ]);
     const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
     for (const h of ["h1", "h2", "h3"]) {
       expect(hooks[`owner/${h}`].body.depends_on).toEqual([]);
       expect(hooks[`network/${h}`].body.depends_on).toEqual([ref(`owner/${h}`)]);
-      expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref(`owner/${h}`), ref(`network/${h}`)]);
+      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`network/${h}`)]);
+      expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref(`owner/${h}`), ref(`network/${h}`), ref(`firewall/${h}`)]);
     }
   });
 
   it("SSH hosts apply and tear down with remote-exec; the connection reads self.input.ssh only", () => {
-    for (const id of ["owner/h1", "network/h1", "converge/h1", "owner/h2", "network/h2", "converge/h2"]) {
+    for (const id of ["owner/h1", "network/h1", "firewall/h1", "converge/h1", "owner/h2", "network/h2", "firewall/h2", "converge/h2"]) {
       const [apply, destroy, ...rest] = provisionersOf(hooks[id].body);
       expect(rest).toEqual([]);
       expect(apply.kind).toBe("remote-exec");

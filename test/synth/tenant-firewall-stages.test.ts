@@ -4,9 +4,10 @@ import { synthJson } from "../support/labs";
 import { hooksByStage, provisionersOf } from "./support/terraform-json";
 
 /**
- * An emulated tenant lab with an external, a port forward and a service: the gateway host h1 gets one
- * firewall stage (the rules, re-applied with the network stage) whose destroy removes nothing; h1's
- * owner stage removes the chains on destroy, and the network stage holds the uplink's forwarding.
+ * An emulated tenant lab with an external, a port forward and a service: each host gets one firewall
+ * stage (the rules, re-applied with the network stage) whose destroy removes nothing, the gateway
+ * host h1's with the NAT; h1's owner stage removes the chains on destroy, and the network stage holds
+ * the uplink's forwarding.
  */
 function build(scope: Construct): void {
   const lab = new Lab(scope, "lab", { backend: Backend.emulated() });
@@ -26,15 +27,20 @@ describe("firewall stages of a tenant lab's gateway host", () => {
   const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
   const applyScript = (stage: string) => provisionersOf(hooks[stage].body)[0].body.environment.CLOUDNET_SCRIPT_0 as string;
 
-  it("h1 (the gateway) gets firewall/h1; h2 gets none", () => {
-    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall/h1"]);
+  it("h1 (the gateway) and h2 (on the network) each get their firewall stage; only h1's has NAT", () => {
+    expect(Object.keys(hooks).filter((id) => id.startsWith("firewall")).sort()).toEqual(["firewall/h1", "firewall/h2"]);
+    expect(applyScript("firewall/h1")).toContain("\n*nat\n");
+    expect(applyScript("firewall/h2")).not.toContain("\n*nat\n");
+    expect(applyScript("firewall/h2")).toContain("\n-A CN-lab-IN -i labb-acme-web -j DROP\n");
   });
 
-  it("the rules wait for h1's network stage, and h1's converge and the guests on h1 wait for the rules", () => {
-    expect(hooks["firewall/h1"].body.depends_on).toEqual([ref("network/h1")]);
-    expect(hooks["converge/h1"].body.depends_on).toContain(ref("firewall/h1"));
+  it("the rules wait for their host's network stage, and each host's converge and guests wait for its rules", () => {
+    for (const h of ["h1", "h2"]) {
+      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`network/${h}`)]);
+      expect(hooks[`converge/${h}`].body.depends_on).toContain(ref(`firewall/${h}`));
+    }
     expect(hooks["guest/a1"].body.depends_on).toEqual([ref("network/h1"), ref("firewall/h1")]);
-    expect(hooks["guest/a2"].body.depends_on).toEqual([ref("network/h2")]);
+    expect(hooks["guest/a2"].body.depends_on).toEqual([ref("network/h2"), ref("firewall/h2")]);
   });
 
   it("the rules stage restores the port forward, node port and service chains atomically", () => {

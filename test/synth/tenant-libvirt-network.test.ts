@@ -22,7 +22,8 @@ describe("VMs on tenant networks", () => {
     expect(networks.map(([, body]) => body.name).sort()).toEqual(["lab-acme-dual", "lab-acme-web"]);
     expect(networkNamed("lab-acme-web")[1]).toEqual({
       provider: "libvirt.libvirt_h2", name: "lab-acme-web", mode: "bridge", bridge: "labb-acme-web", autostart: true,
-      depends_on: [`terraform_data.${hooksByStage(json)["network/h2"].name}`],
+      // The bridge is the network stage's; guests join it only once the host guard is in force.
+      depends_on: [`terraform_data.${hooksByStage(json)["network/h2"].name}`, `terraform_data.${hooksByStage(json)["firewall/h2"].name}`],
     });
   });
 

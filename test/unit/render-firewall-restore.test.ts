@@ -79,11 +79,11 @@ describe("applyRuleset", () => {
     expect(lines.join("\n").match(/<<'/g)).toHaveLength(1);
   });
 
-  it("then inserts each hook once: checked with -C before it is inserted with -I at position 1", () => {
+  it("then keeps each hook first in its built-in chain (cn_hook_first), in the order they were declared", () => {
     expect(lines.slice(1, 4)).toEqual([
-      "cn_in - iptables -w -t nat -C PREROUTING -j CN-t-DNAT 2>/dev/null || cn_in - iptables -w -t nat -I PREROUTING 1 -j CN-t-DNAT",
-      "cn_in - iptables -w -t filter -C FORWARD -j CN-t-FWD 2>/dev/null || cn_in - iptables -w -t filter -I FORWARD 1 -j CN-t-FWD",
-      "cn_in - iptables -w -t raw -C PREROUTING -j CN-t-ZONE 2>/dev/null || cn_in - iptables -w -t raw -I PREROUTING 1 -j CN-t-ZONE",
+      "cn_hook_first - iptables nat PREROUTING CN-t-DNAT",
+      "cn_hook_first - iptables filter FORWARD CN-t-FWD",
+      "cn_hook_first - iptables raw PREROUTING CN-t-ZONE",
     ]);
   });
 
@@ -98,12 +98,12 @@ describe("applyRuleset", () => {
 
   it("runs inside the ruleset's namespace, and with the IPv6 tools for family 6", () => {
     const inRouter = applyRuleset(sample("t-rt.web"));
-    expect(inRouter.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([...Array(4).fill("cn_in t-rt.web"), ...Array(4).fill("cn_fw_prune t-rt.web")]);
+    expect(inRouter.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual(["cn_in t-rt.web", ...Array(3).fill("cn_hook_first t-rt.web"), ...Array(4).fill("cn_fw_prune t-rt.web")]);
     const v6 = new Ruleset(6, "t");
     rs6(v6);
     const six = applyRuleset(v6);
     expect(six[0].startsWith("cn_in - ip6tables-restore -w --noflush <<'CLOUDNET_EOF'\n")).toBe(true);
-    expect(six[1]).toBe("cn_in - ip6tables -w -t filter -C FORWARD -j CN-t-FWD 2>/dev/null || cn_in - ip6tables -w -t filter -I FORWARD 1 -j CN-t-FWD");
+    expect(six[1]).toBe("cn_hook_first - ip6tables filter FORWARD CN-t-FWD");
     expect(six.slice(2)).toEqual(["raw", "mangle", "nat"].map((t) => `cn_fw_prune - ip6tables ip6tables-save ${t} CN-t- -`).concat("cn_fw_prune - ip6tables ip6tables-save filter CN-t- CN-t-FWD"));
   });
 });

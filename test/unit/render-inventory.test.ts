@@ -65,7 +65,7 @@ describe("inventory", () => {
   });
 
   it("runs after exactly the stages it declares (not itself, not the converge stages that follow)", () => {
-    expect(inventory.after).toEqual(["fabric", "host/h1", "owner/h1", "network/h1", "host/h2", "owner/h2", "network/h2", "guest/web", "guest/db"]);
+    expect(inventory.after).toEqual(["fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "firewall/h2", "guest/web", "guest/db"]);
     expect(writtenJson(inventory.apply).declared.stages).toEqual(inventory.after);
     expect(stages.slice(stages.indexOf(inventory) + 1).map((s) => s.id)).toEqual(["converge/h1", "converge/h2", "converge"]);
   });
@@ -92,8 +92,18 @@ describe("inventory", () => {
         { netns: "demo-h2", name: "demov-blue", stage: "network/h2" },
         { netns: "demo-h2", name: "demot-db-0", stage: "network/h2" },
       ],
-      rules: [], ipsets: [], nftTables: [], routes: [],
+      // The host guard on each host with a segment, both families: conntrack zones, FORWARD and INPUT.
+      rules: ["h1", "h2"].flatMap((h) => [4, 6].map((family) => ({
+        netns: `demo-${h}`, family, stage: `firewall/${h}`, payload: expect.stringMatching(/^\*raw\n:CN-demo-ZONE - \[0:0\]\n[\s\S]*\*filter\n:CN-demo-FWD - \[0:0\]\n:CN-demo-IN - \[0:0\]\n/),
+        hooks: [
+          { table: "raw", builtin: "PREROUTING", chain: "CN-demo-ZONE" },
+          { table: "filter", builtin: "FORWARD", chain: "CN-demo-FWD" },
+          { table: "filter", builtin: "INPUT", chain: "CN-demo-IN" },
+        ],
+      }))),
+      ipsets: [], nftTables: [], routes: [],
     });
+    for (const r of writtenJson(inventory.apply).declared.rules) expect(stages.find((s) => s.id === r.stage)!.apply).toContain(r.payload);
   });
 
   it("with no stages it declares nothing", () => {
@@ -170,15 +180,14 @@ describe("declared state of the two-tier security lab (routed shop-app, gateway 
       expect(stage(r.stage).apply).toContain(r.payload);
       expect(r.payload).toMatch(/^\*(raw|filter)\n/);
     }
+    // The host guard everywhere (its FWD jumps to the security groups' SG, which has no hook of its own).
+    const guard = ["raw PREROUTING CN-sg-ZONE", "filter FORWARD CN-sg-FWD", "filter INPUT CN-sg-IN"];
     expect(declared.rules.map((r: any) => r.hooks.map((h: any) => `${h.table} ${h.builtin} ${h.chain}`))).toEqual([
-      // h1 is the gateway: its IPv4 payload holds the gateway rules as well as the security groups'.
-      [
-        "raw PREROUTING CN-sg-ZONE", "nat PREROUTING CN-sg-DNAT", "nat OUTPUT CN-sg-DNAT", "nat POSTROUTING CN-sg-SNAT",
-        "filter FORWARD CN-sg-FWD", "filter FORWARD CN-sg-SG",
-      ],
-      ["filter FORWARD CN-sg-SG"],
-      ["filter FORWARD CN-sg-SG"],
-      ["filter FORWARD CN-sg-SG"],
+      // h1 is the gateway: its IPv4 payload holds the gateway's NAT as well.
+      ["nat PREROUTING CN-sg-DNAT", "nat OUTPUT CN-sg-DNAT", "nat POSTROUTING CN-sg-SNAT", ...guard],
+      guard,
+      guard,
+      guard,
     ]);
   });
 });
@@ -191,9 +200,12 @@ describe("declared rules outside the stage's own namespace (tenant lab: acme-web
   it("a router's rules are at the router's namespace, a guest's interception at the guest's, each with its stage", () => {
     expect(declared.rules.map((r: any) => [r.netns, r.family, r.stage, r.hooks.map((h: any) => `${h.table} ${h.builtin} ${h.chain}`)])).toEqual([
       ["tl-h1", 4, "firewall/h1", [
-        "raw PREROUTING CN-tl-ZONE", "nat PREROUTING CN-tl-DNAT", "nat OUTPUT CN-tl-DNAT", "nat POSTROUTING CN-tl-SNAT", "filter FORWARD CN-tl-FWD",
+        "nat PREROUTING CN-tl-DNAT", "nat OUTPUT CN-tl-DNAT", "nat POSTROUTING CN-tl-SNAT", "raw PREROUTING CN-tl-ZONE", "filter FORWARD CN-tl-FWD", "filter INPUT CN-tl-IN",
       ]],
+      ["tl-h1", 6, "firewall/h1", ["raw PREROUTING CN-tl-ZONE", "filter FORWARD CN-tl-FWD", "filter INPUT CN-tl-IN"]],
       ["tl-rt.acme-web.h1", 4, "firewall/h1", ["nat PREROUTING CN-tl-DNAT", "nat OUTPUT CN-tl-DNAT", "nat POSTROUTING CN-tl-SNAT"]],
+      ["tl-h2", 4, "firewall/h2", ["raw PREROUTING CN-tl-ZONE", "filter FORWARD CN-tl-FWD", "filter INPUT CN-tl-IN"]],
+      ["tl-h2", 6, "firewall/h2", ["raw PREROUTING CN-tl-ZONE", "filter FORWARD CN-tl-FWD", "filter INPUT CN-tl-IN"]],
       ["tl-m1", 4, "firewall/guest.m1", ["nat OUTPUT CN-tl-MESH-OUT", "nat PREROUTING CN-tl-MESH-IN"]],
       ["tl-m1", 6, "firewall/guest.m1", ["nat OUTPUT CN-tl-MESH-OUT", "nat PREROUTING CN-tl-MESH-IN"]],
     ]);

@@ -59,13 +59,51 @@ describe("network stage", () => {
     }
   });
 
-  it("creates the VXLAN device with the segment's VNI and MTU, local to the host's underlay address", () => {
+  it("creates the VXLAN device with the segment's VNI and MTU, local to the host's underlay address, learning nothing from the wire", () => {
     const apply = renderHostNetwork(lab, lab.hosts[1], [])!.apply;
-    expect(apply).toContain("if cn_link_missing netv-red; then cn_vni_free netv-red 5001 net; ip link add netv-red mtu 1450 type vxlan id 5001 local 198.18.0.2 dstport 4789; fi");
+    expect(apply).toContain("if cn_link_missing netv-red; then cn_vni_free netv-red 5001 net; ip link add netv-red mtu 1450 type vxlan id 5001 local 198.18.0.2 dstport 4789 nolearning; fi");
     expect(apply).toContain("if cn_link_missing netb-red; then ip link add netb-red mtu 1450 type bridge; fi");
     expect(apply).toContain("ip link set dev netv-red mtu 1450 master netb-red up");
-    // A device made for another VNI or underlay address is made again.
-    expect(apply).toContain('if ! cn_link_missing netv-red && ! ip -o -d link show dev netv-red | grep -q " vxlan id 5001 local 198.18.0.2 "; then ip link del dev netv-red; fi');
+    expect(apply).toContain("bridge link set dev netv-red learning off");
+    // A device made for another VNI or underlay address, or a learning one, is made again.
+    expect(apply).toContain("if ! cn_link_missing netv-red && ! cn_vxlan_is netv-red 5001 198.18.0.2; then ip link del dev netv-red; fi");
+  });
+
+  it("L2 population: the tunnel and the bridge are told where each of the segment's remote MACs lives, and nothing else", () => {
+    const mac = (g: string) => lab.guests.find((x) => x.name === g)!.nics[0].mac.toString();
+    const lines = renderHostNetwork(lab, lab.hosts[1], [])!.apply.split("\n").filter((l) => l.startsWith("cn_fdb_only "));
+    // h2's red: a lives on h1, c on h3 (b is h2's own); green has no guest anywhere else.
+    const remote = [{ mac: mac("a"), at: "198.18.0.1" }, { mac: mac("c"), at: "198.18.0.3" }].sort((x, y) => x.mac.localeCompare(y.mac));
+    expect(lines).toEqual([
+      ["cn_fdb_only - netv-red self", ...remote.map((r) => `${r.mac}@${r.at}`)].join(" "),
+      ["cn_fdb_only - netv-red master", ...remote.map((r) => r.mac)].join(" "),
+      "cn_fdb_only - netv-green self",
+      "cn_fdb_only - netv-green master",
+    ]);
+  });
+
+  it("cn_vxlan_is: true only for the device with that VNI and local address that does not learn", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-unit-"));
+    try {
+      const show = (details: string) => fs.writeFileSync(path.join(dir, "ip"), [
+        "#!/bin/sh",
+        `[ "$*" = "-o -d link show dev netv-red" ] || exit 1`,
+        `echo '7: netv-red: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue master netb-red state UNKNOWN mode DEFAULT group default qlen 1000\\    link/ether 5e:1c:11:22:33:44 brd ff:ff:ff:ff:ff:ff promiscuity 1 allmulti 1 minmtu 68 maxmtu 65535 \\    ${details}'`,
+        "",
+      ].join("\n"), { mode: 0o755 });
+      const is = (args: string) => runBash([...NETWORK_HELPERS, `if cn_vxlan_is ${args}; then echo yes; else echo no; fi`].join("\n"), { PATH: `${dir}:${process.env.PATH}` }).stdout;
+      show("vxlan id 5001 local 198.18.0.2 dev eth0 srcport 0 0 dstport 4789 nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx ");
+      expect(is("netv-red 5001 198.18.0.2")).toBe("yes\n");
+      expect(is("netv-red 5002 198.18.0.2")).toBe("no\n");
+      expect(is("netv-red 500 198.18.0.2")).toBe("no\n");
+      expect(is("netv-red 5001 198.18.0.22")).toBe("no\n");
+      expect(is("netv-blue 5001 198.18.0.2")).toBe("no\n");
+      // An older version's device learns: it is not the one wanted.
+      show("vxlan id 5001 local 198.18.0.2 dev eth0 srcport 0 0 dstport 4789 ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx ");
+      expect(is("netv-red 5001 198.18.0.2")).toBe("no\n");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("touches only the segments the host is on", () => {

@@ -18,7 +18,7 @@ describe("routerRules (acme-web, service api at 10.96.0.10:80 over a1, a2, a3 we
     expect(acme.gateway!.host).toBe("h1");
     expect(rs.netns).toBe("tr-rt.acme-web.h1");
     expect(rs.netns).toBe(acme.gateway!.router.netns);
-    expect(applyRuleset(rs).map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([...Array(4).fill("cn_in tr-rt.acme-web.h1"), ...Array(4).fill("cn_fw_prune tr-rt.acme-web.h1")]);
+    expect(applyRuleset(rs).map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual(["cn_in tr-rt.acme-web.h1", ...Array(3).fill("cn_hook_first tr-rt.acme-web.h1"), ...Array(4).fill("cn_fw_prune tr-rt.acme-web.h1")]);
   });
 
   it("send the VIP:port into the service chain, from PREROUTING and OUTPUT", () => {

@@ -47,9 +47,12 @@ describe("rendered scripts", () => {
       "owner/h1": [":"],
       // A failed network apply keeps what was live: the next deploy converges from there.
       "network/h1": [":"],
+      // A failed rules apply keeps the previous rules (each table's restore is atomic).
+      "firewall/h1": [":"],
       "host/h2": [fresh("demo-h2", " eth0")],
       "owner/h2": [":"],
       "network/h2": [":"],
+      "firewall/h2": [":"],
       "guest/web": [fresh("demo-web", " eth0")],
       "guest/db": [fresh("demo-db", " eth0")],
       "inventory": ["rm -f /run/cloudnet/labs/demo.json.tmp"],

@@ -3,12 +3,13 @@ import { GuestSpec, LabSpec, ResolvedLab, SecurityGroupSpec, SecurityRuleSpec, f
 import { IPeer, IpAddress, MacAddress, PeerSpec, Peer, Port } from "../../lib/net";
 import { IPSET_HELPERS, Stage, chainName, linkLocal, renderLab } from "../../lib/render";
 import { securityLab } from "../kernel/fixtures/security-lab";
+import { HEREDOC, applyHooks, hookLinesOf } from "./support/firewall-stage";
 import { Packet, Tables, World, parseRestore, verdict } from "./support/iptables";
 import { LAB_PATH, emulatedLab, guest, host, pathOf, resolveOk, segment } from "./support/lab-specs";
 
 /**
  * Security group rules as a host receives them: the `firewall/<host>` stage's iptables-restore
- * payloads, its hook lines (applied to built-in chains the way `-C || -I 1` does) and its ipset
+ * payloads, its hook lines (applied to built-in chains the way `cn_hook_first` does) and its ipset
  * restores, read back and traced packet by packet through the host's FORWARD chain.
  */
 
@@ -22,22 +23,6 @@ interface Shipped {
   readonly hookLines: Record<4 | 6, string[]>;
   /** Live ipsets after the script's ipset commands ran, by name. */
   readonly world: World;
-}
-
-const HEREDOC = /^(.*) <<'CLOUDNET_EOF'\n([\s\S]*?)\nCLOUDNET_EOF$/gm;
-const HOOK = /^cn_in - (iptables|ip6tables) -w -t (\S+) -C (\S+) -j (\S+) 2>\/dev\/null \|\| cn_in - (\S+) -w -t (\S+) -I (\S+) 1 -j (\S+)$/;
-
-/** Runs the hook lines against built-in chains that already hold `foreign` jumps (top first). */
-function applyHooks(lines: readonly string[], foreign: Record<string, string[]> = {}): Map<string, string[]> {
-  const chains = new Map(Object.entries(foreign).map(([k, v]) => [k, [...v]]));
-  for (const line of lines) {
-    const [table, builtin, chain] = line.split(" ");
-    const key = `${table} ${builtin}`;
-    const list = chains.get(key) ?? [];
-    if (!list.includes(chain)) list.unshift(chain);
-    chains.set(key, list);
-  }
-  return chains;
 }
 
 type LiveSets = Map<string, { type: string; members: string[] }>;
@@ -132,25 +117,22 @@ function shipped(stages: readonly Stage[], hostName: string, foreign: Record<str
     if (found.length !== 1) throw new Error(`expected one ${tool} payload on ${hostName}, found ${found.length}`);
     return parseRestore(found[0].body + "\n");
   };
-  const hookLines: Record<4 | 6, string[]> = { 4: [], 6: [] };
-  for (const line of stage.apply.split("\n")) {
-    if (!/^cn_in - ip6?tables -w/.test(line)) continue;
-    const m = HOOK.exec(line);
-    if (!m || m[1] !== m[5] || m[2] !== m[6] || m[3] !== m[7] || m[4] !== m[8]) throw new Error(`unexpected hook line: ${line}`);
-    hookLines[m[1] === "iptables" ? 4 : 6].push(`${m[2]} ${m[3]} ${m[4]}`);
-  }
+  const hookLines = hookLinesOf(stage.apply);
   const sets = runIpset(stage.apply);
   const tables = { 4: payload("iptables-restore"), 6: payload("ip6tables-restore") };
   const builtins = { 4: applyHooks(hookLines[4], foreign), 6: applyHooks(hookLines[6], foreign) };
-  // The built-in FORWARD (policy ACCEPT) as a chain the tracer can enter: the jumps the hooks left there.
+  // The built-in FORWARD (policy ACCEPT) as a chain the tracer can enter: the lab's jumps the hooks left there.
   for (const f of [4, 6] as const) {
     const filter = tables[f].get("filter");
-    if (filter) filter.set("FORWARD", (builtins[f].get("filter FORWARD") ?? []).map((c) => ["-j", c]));
+    if (filter) filter.set("FORWARD", (builtins[f].get("filter FORWARD") ?? []).filter((c) => filter.has(c)).map((c) => ["-j", c]));
   }
   return { tables, builtins, hookLines, world: { sets: new Map([...sets].map(([k, v]) => [k, v.members])) } };
 }
 
-/** What FORWARD does with a packet on a host: DROP, or END (falls through to the ACCEPT policy) / ACCEPT. */
+/**
+ * What FORWARD does with a packet on a host: ACCEPT or DROP by the lab's rules, or END (not the lab's:
+ * it falls through to the host's own rules and policy).
+ */
 function forward(s: Shipped, family: 4 | 6, pkt: Packet): string {
   return verdict(s.tables[family], "filter", "FORWARD", pkt, s.world).target;
 }
@@ -232,9 +214,12 @@ describe("security group rules of the two-tier lab", () => {
       expect(nicChains(h1.tables[f])).toEqual(want("web1"));
       expect(nicChains(h2.tables[f])).toEqual(want("web2", "db1"));
     }
-    expect([...h1.tables[4].get("filter")!.keys()].filter((c) => c !== "FORWARD")).toEqual(["CN-sec-FWD", "CN-sec-SG", ...["O", "E", "I"].map((k) => chain(`${k}-web1-0`))]);
-    // The IPv6 payload has only the filter table (no gateway rules for IPv6 here).
-    expect([...h2.tables[6].keys()]).toEqual(["filter"]);
+    // The security groups' chains, then the host guard's (h1 is the gateway: its routers' tunnel filter too).
+    expect([...h1.tables[4].get("filter")!.keys()].filter((c) => c !== "FORWARD")).toEqual(["CN-sec-SG", ...["O", "E", "I"].map((k) => chain(`${k}-web1-0`)), "CN-sec-FWD", "CN-sec-TUNNEL", "CN-sec-IN"]);
+    expect([...h2.tables[4].get("filter")!.keys()].filter((c) => c !== "FORWARD")).toEqual(["CN-sec-SG", ...["O-web2-0", "E-web2-0", "O-db1-0", "E-db1-0", "I-web2-0", "I-db1-0"].map(chain), "CN-sec-FWD", "CN-sec-IN"]);
+    // The IPv6 payload has the host guard's conntrack zones and the filter table (no NAT for IPv6).
+    expect([...h2.tables[6].keys()]).toEqual(["raw", "filter"]);
+    expect([...h1.tables[4].keys()]).toEqual(["raw", "nat", "filter"]);
   });
 
   it("SG sends frames from a guarded port to its O- chain and frames to it to its I- chain, every O- before any I-", () => {
@@ -249,20 +234,25 @@ describe("security group rules of the two-tier lab", () => {
     }
   });
 
-  it("SG is hooked into FORWARD in both families; on the gateway host it is declared after FWD, so it sits before it", () => {
-    expect(h1.hookLines[4].filter((l) => l.startsWith("filter FORWARD"))).toEqual(["filter FORWARD CN-sec-FWD", "filter FORWARD CN-sec-SG"]);
-    expect(h1.builtins[4].get("filter FORWARD")).toEqual(["CN-sec-SG", "CN-sec-FWD"]);
-    expect(h1.builtins[6].get("filter FORWARD")).toEqual(["CN-sec-SG"]);
-    expect(h2.builtins[4].get("filter FORWARD")).toEqual(["CN-sec-SG"]);
-    expect(h2.builtins[6].get("filter FORWARD")).toEqual(["CN-sec-SG"]);
+  it("SG is not hooked itself: FWD (the host guard) is FORWARD's one lab hook in both families on every host, and its first rule sends bridged frames to SG", () => {
+    for (const s of [h1, h2]) {
+      for (const f of [4, 6] as const) {
+        expect(s.hookLines[f].filter((l) => l.startsWith("filter FORWARD"))).toEqual(["filter FORWARD CN-sec-FWD"]);
+        expect(s.builtins[f].get("filter FORWARD")).toEqual(["CN-sec-FWD"]);
+        expect(rulesOf(s.tables[f], "CN-sec-FWD")[0]).toBe("-m physdev --physdev-is-bridged -j CN-sec-SG");
+      }
+    }
   });
 
-  it("a second apply leaves the built-in chains as they are, and a foreign jump stays below the lab's", () => {
+  it("a second apply leaves the built-in chains as they are; a foreign jump stays below the lab's, and one inserted above it is put below again", () => {
     const foreign = { "filter FORWARD": ["DOCKER-USER", "DOCKER-FORWARD"] };
     const once = shipped(stages, "h1", foreign).builtins[4];
-    expect(once.get("filter FORWARD")).toEqual(["CN-sec-SG", "CN-sec-FWD", "DOCKER-USER", "DOCKER-FORWARD"]);
+    expect(once.get("filter FORWARD")).toEqual(["CN-sec-FWD", "DOCKER-USER", "DOCKER-FORWARD"]);
     const twice = applyHooks(h1.hookLines[4], Object.fromEntries(once));
     expect(twice).toEqual(once);
+    // Docker restarted and inserted its jump on top: the next apply puts the lab's back above it, once.
+    const pushed = { ...Object.fromEntries(once), "filter FORWARD": ["DOCKER-USER", "CN-sec-FWD", "DOCKER-FORWARD"] };
+    expect(applyHooks(h1.hookLines[4], pushed).get("filter FORWARD")).toEqual(["CN-sec-FWD", "DOCKER-USER", "DOCKER-FORWARD"]);
   });
 
   it("O- (IPv4): a wrong MAC is dropped, a DHCP discover returns, the NIC's own address goes (-g) to E-, the rest is dropped", () => {
@@ -334,11 +324,12 @@ describe("security group rules of the two-tier lab", () => {
 
   describe("traced packets", () => {
     it("web1 -> db1:3306 is allowed (h1 lets it out, h2's I-db1-0 accepts it from web's set)", () => {
-      expect(fates(between("web1", "db1", { dport: 3306 }))).toEqual(["END", "ACCEPT"]);
+      // h1's egress lets it out (and the host guard accepts it on the bridge), h2's ingress accepts it.
+      expect(fates(between("web1", "db1", { dport: 3306 }))).toEqual(["ACCEPT", "ACCEPT"]);
     });
 
     it("web1 -> db1:22 is dropped on h2", () => {
-      expect(fates(between("web1", "db1", { dport: 22 }))).toEqual(["END", "DROP"]);
+      expect(fates(between("web1", "db1", { dport: 22 }))).toEqual(["ACCEPT", "DROP"]);
     });
 
     it("web2 -> db1 on the same bridge: 3306 accepted, 22 and 8080 dropped", () => {
@@ -378,9 +369,9 @@ describe("security group rules of the two-tier lab", () => {
 
     it("the established reply db1:3306 -> web1 is accepted, the same packet as NEW is not", () => {
       const reply = (ctstate: string[]) => between("db1", "web1", { sport: 3306, dport: 40000, ctstate });
-      expect(fates(reply(["ESTABLISHED"]))).toEqual(["END", "ACCEPT"]);
-      expect(fates(reply(["RELATED"]))).toEqual(["END", "ACCEPT"]);
-      expect(fates(reply(["NEW"]))).toEqual(["END", "DROP"]);
+      expect(fates(reply(["ESTABLISHED"]))).toEqual(["ACCEPT", "ACCEPT"]);
+      expect(fates(reply(["RELATED"]))).toEqual(["ACCEPT", "ACCEPT"]);
+      expect(fates(reply(["NEW"]))).toEqual(["ACCEPT", "DROP"]);
     });
 
     it("INVALID is dropped both on the way out and on the way in", () => {
@@ -388,16 +379,18 @@ describe("security group rules of the two-tier lab", () => {
     });
 
     it("a DHCP discover leaves web1's port; a DHCP offer reaches it", () => {
-      const discover: Packet = { src: "0.0.0.0", dst: "255.255.255.255", proto: "udp", sport: 68, dport: 67, physIn: nicOf("web1").hostDev, physOut: overlay, srcMac: nicOf("web1").mac.toString() };
-      expect(forward(h1, 4, discover)).toBe("END");
+      const discover: Packet = { src: "0.0.0.0", dst: "255.255.255.255", proto: "udp", sport: 68, dport: 67, in: app.bridge, out: app.bridge, physIn: nicOf("web1").hostDev, physOut: overlay, srcMac: nicOf("web1").mac.toString() };
+      expect(forward(h1, 4, discover)).toBe("ACCEPT");
       expect(forward(h1, 4, { ...discover, srcMac: "52:54:00:12:34:56" })).toBe("DROP");
       expect(forward(h1, 4, { ...discover, proto: "tcp" })).toBe("DROP");
-      const offer: Packet = { src: "10.20.0.1", dst: "255.255.255.255", proto: "udp", sport: 67, dport: 68, physIn: router.bridgePort, physOut: nicOf("web1").hostDev };
+      const offer: Packet = { src: "10.20.0.1", dst: "255.255.255.255", proto: "udp", sport: 67, dport: 68, in: app.bridge, out: app.bridge, physIn: router.bridgePort, physOut: nicOf("web1").hostDev };
       expect(forward(h1, 4, offer)).toBe("ACCEPT");
     });
 
-    it("frames between ports no group guards are not touched (the router's own traffic on h1)", () => {
-      expect(forward(h1, 4, { src: "10.20.0.1", dst: "10.20.0.50", proto: "tcp", dport: 22, physIn: router.bridgePort, physOut: overlay })).toBe("END");
+    it("frames between ports no group guards are not touched by SG (the router's own traffic on h1): the host guard accepts them on their bridge", () => {
+      const frame: Packet = { src: "10.20.0.1", dst: "10.20.0.50", proto: "tcp", dport: 22, in: app.bridge, out: app.bridge, physIn: router.bridgePort, physOut: overlay };
+      expect(verdict(h1.tables[4], "filter", "CN-sec-SG", frame, h1.world).target).toBe("END");
+      expect(forward(h1, 4, frame)).toBe("ACCEPT");
     });
   });
 });
@@ -444,15 +437,16 @@ describe("restricted egress, IPv6 and descriptions (dual-stack spec lab)", () =>
   const nic = (g: string) => lab.guests.find((x) => x.name === g)!.nics[0];
   const chain = (purpose: string) => chainName("lab", purpose);
   const overlay = lab.segments[0].overlayDev!;
+  const bridge = lab.segments[0].bridge;
   const out = (g: string, p: Partial<Packet>): Packet => ({
-    src: nic(g).address.toString(), dst: "10.20.0.200", proto: "tcp", sport: 40000, srcMac: nic(g).mac.toString(), physIn: nic(g).hostDev, physOut: overlay, ...p,
+    src: nic(g).address.toString(), dst: "10.20.0.200", proto: "tcp", sport: 40000, srcMac: nic(g).mac.toString(), in: bridge, out: bridge, physIn: nic(g).hostDev, physOut: overlay, ...p,
   });
   const out6 = (g: string, p: Partial<Packet>): Packet => out(g, { src: nic(g).address6!.toString(), dst: "fd00:20::200", ...p });
 
   it("the guest without groups gets no chains; h1 only has w1's", () => {
     const names = [...h1.tables[4].get("filter")!.keys()];
     expect(names.filter((c) => c.includes("free"))).toEqual([]);
-    expect(names).toEqual(["CN-lab-SG", chain("O-w1-0"), chain("E-w1-0"), chain("I-w1-0"), "FORWARD"]);
+    expect(names).toEqual(["CN-lab-SG", chain("O-w1-0"), chain("E-w1-0"), chain("I-w1-0"), "CN-lab-FWD", "CN-lab-IN", "FORWARD"]);
   });
 
   it("restricted E- returns only on DHCP renewals and the egress rules (group peer as `dst`), then drops", () => {
@@ -474,22 +468,22 @@ describe("restricted egress, IPv6 and descriptions (dual-stack spec lab)", () =>
   });
 
   it("restricted egress, traced: allowed destinations pass, others are dropped, replies always leave", () => {
-    expect(forward(h1, 4, out("w1", { dst: "10.20.0.21", dport: 3306 }))).toBe("END");
+    expect(forward(h1, 4, out("w1", { dst: "10.20.0.21", dport: 3306 }))).toBe("ACCEPT");
     expect(forward(h1, 4, out("w1", { dst: "10.20.0.21", dport: 22 }))).toBe("DROP");
     expect(forward(h1, 4, out("w1", { dst: "10.20.0.200", dport: 3306 }))).toBe("DROP");
-    expect(forward(h1, 4, out("w1", { dst: "10.20.0.53", proto: "udp", dport: 53 }))).toBe("END");
+    expect(forward(h1, 4, out("w1", { dst: "10.20.0.53", proto: "udp", dport: 53 }))).toBe("ACCEPT");
     expect(forward(h1, 4, out("w1", { dst: "10.20.0.54", proto: "udp", dport: 53 }))).toBe("DROP");
-    expect(forward(h1, 4, out("w1", { sport: 80, dport: 40000, ctstate: ["ESTABLISHED"] }))).toBe("END");
+    expect(forward(h1, 4, out("w1", { sport: 80, dport: 40000, ctstate: ["ESTABLISHED"] }))).toBe("ACCEPT");
     expect(forward(h1, 4, out("w1", { sport: 80, dport: 40000 }))).toBe("DROP");
-    expect(forward(h1, 6, out6("w1", { dst: "fd00:20::21", dport: 3306 }))).toBe("END");
+    expect(forward(h1, 6, out6("w1", { dst: "fd00:20::21", dport: 3306 }))).toBe("ACCEPT");
     expect(forward(h1, 6, out6("w1", { dst: "fd00:20::21", dport: 22 }))).toBe("DROP");
-    expect(forward(h1, 6, out6("w1", { dst: "2001:db8::1", proto: "ipv6-icmp", dport: undefined, icmpType: 128, icmpCode: 0 }))).toBe("END");
+    expect(forward(h1, 6, out6("w1", { dst: "2001:db8::1", proto: "ipv6-icmp", dport: undefined, icmpType: 128, icmpCode: 0 }))).toBe("ACCEPT");
     expect(forward(h1, 6, out6("w1", { dst: "2001:db8::1", proto: "ipv6-icmp", dport: undefined, icmpType: 129, icmpCode: 0 }))).toBe("DROP");
   });
 
   it("a NIC in a restricted and an open group has open egress (rules are a union)", () => {
     expectChain(rulesOf(h2.tables[4], chain("E-w2-0")), { first: STATE_OUT, middle: [], last: ["-j RETURN"] });
-    expect(forward(h2, 4, { ...out("w2", { dst: "10.20.0.200", dport: 22 }), physOut: overlay })).toBe("END");
+    expect(forward(h2, 4, { ...out("w2", { dst: "10.20.0.200", dport: 22 }), physOut: overlay })).toBe("ACCEPT");
   });
 
   it("O- (IPv6) lets the link-local and the global address through to E-, DAD from :: returns, anything else is dropped", () => {
@@ -500,8 +494,8 @@ describe("restricted egress, IPv6 and descriptions (dual-stack spec lab)", () =>
       last: ["-j DROP"],
     });
     const ns = { proto: "ipv6-icmp" as const, dport: undefined, icmpType: 135, icmpCode: 0 };
-    expect(forward(h1, 6, out6("w1", { src: ll, dst: "ff02::1:ff00:21", ...ns }))).toBe("END");
-    expect(forward(h1, 6, out6("w1", { src: "::", dst: "ff02::1:ff00:11", ...ns }))).toBe("END");
+    expect(forward(h1, 6, out6("w1", { src: ll, dst: "ff02::1:ff00:21", ...ns }))).toBe("ACCEPT");
+    expect(forward(h1, 6, out6("w1", { src: "::", dst: "ff02::1:ff00:11", ...ns }))).toBe("ACCEPT");
     expect(forward(h1, 6, out6("w1", { src: "::", dport: 3306 }))).toBe("DROP");
     expect(forward(h1, 6, out6("w1", { src: "fd00:20::12", dst: "fd00:20::21", dport: 3306 }))).toBe("DROP");
     expect(forward(h1, 6, out6("w1", { src: "fe80::1", dst: "fd00:20::21", dport: 3306 }))).toBe("DROP");
@@ -509,7 +503,7 @@ describe("restricted egress, IPv6 and descriptions (dual-stack spec lab)", () =>
   });
 
   it("I- (IPv6) accepts neighbour discovery and the group rule from web's IPv6 set; echo requests are not allowed", () => {
-    const into = (p: Partial<Packet>): Packet => ({ src: "fd00:20::11", dst: "fd00:20::21", proto: "tcp", sport: 40000, dport: 3306, physIn: overlay, physOut: nic("d1").hostDev, ...p });
+    const into = (p: Partial<Packet>): Packet => ({ src: "fd00:20::11", dst: "fd00:20::21", proto: "tcp", sport: 40000, dport: 3306, in: bridge, out: bridge, physIn: overlay, physOut: nic("d1").hostDev, ...p });
     expect(forward(h2, 6, into({}))).toBe("ACCEPT");
     expect(forward(h2, 6, into({ src: "fd00:20::99" }))).toBe("DROP");
     expect(forward(h2, 6, into({ proto: "ipv6-icmp", dport: undefined, icmpType: 135, icmpCode: 0 }))).toBe("ACCEPT");
@@ -523,7 +517,7 @@ describe("restricted egress, IPv6 and descriptions (dual-stack spec lab)", () =>
     const s = shipped(renderLab(l), "h2");
     const rule = s.tables[4].get("filter")!.get(chain("I-d1-0"))!.find((w) => w.includes("--comment"))!;
     expect(rule).toEqual(["-m", "set", "--match-set", "cn-lab-web-4", "src", "-p", "tcp", "--dport", "3306", "-m", "comment", "--comment", tricky, "-j", "ACCEPT"]);
-    const into = (p: Partial<Packet>): Packet => ({ src: "10.20.0.11", dst: "10.20.0.21", proto: "tcp", sport: 40000, dport: 3306, physIn: overlay, physOut: l.guests[2].nics[0].hostDev, ...p });
+    const into = (p: Partial<Packet>): Packet => ({ src: "10.20.0.11", dst: "10.20.0.21", proto: "tcp", sport: 40000, dport: 3306, in: bridge, out: bridge, physIn: overlay, physOut: l.guests[2].nics[0].hostDev, ...p });
     expect(forward(s, 4, into({}))).toBe("ACCEPT");
     expect(forward(s, 4, into({ dport: 22 }))).toBe("DROP");
     expect(forward(s, 4, into({ src: "10.20.0.99" }))).toBe("DROP");
@@ -566,7 +560,7 @@ describe("every kind of port and peer renders to a match that judges packets rig
   const s = shipped(renderLab(l), "h1");
   const dev = l.guests[0].nics[0].hostDev;
   const into = (family: 4 | 6, p: Partial<Packet>) =>
-    forward(s, family, { src: family === 4 ? "192.0.2.7" : "2001:db9::7", dst: family === 4 ? "10.20.0.11" : "fd00:20::11", proto: "tcp", sport: 40000, physIn: "uplink-port", physOut: dev, ...p });
+    forward(s, family, { src: family === 4 ? "192.0.2.7" : "2001:db9::7", dst: family === 4 ? "10.20.0.11" : "fd00:20::11", proto: "tcp", sport: 40000, in: l.segments[0].bridge, out: l.segments[0].bridge, physIn: "uplink-port", physOut: dev, ...p });
   const icmp = (type: number, code: number) => ({ proto: "icmp" as const, dport: undefined, icmpType: type, icmpCode: code });
 
   it("all traffic from a CIDR: any protocol from inside it, nothing from outside", () => {
@@ -630,7 +624,7 @@ describe("a group peer is one rule per group rule, whatever its members", () => 
   it("while the set holds every member (one `add` per member) and a member's packet is accepted", () => {
     expect(small.world.sets!.get("cn-lab-web-4")).toHaveLength(10);
     expect(big.world.sets!.get("cn-lab-web-4")).toHaveLength(1000);
-    const into: Packet = { src: big.world.sets!.get("cn-lab-web-4")![999], dst: "10.0.15.200", proto: "tcp", sport: 40000, dport: 3306, physIn: bigLab.segments[0].overlayDev!, physOut: bigLab.guests[0].nics[0].hostDev };
+    const into: Packet = { src: big.world.sets!.get("cn-lab-web-4")![999], dst: "10.0.15.200", proto: "tcp", sport: 40000, dport: 3306, in: bigLab.segments[0].bridge, out: bigLab.segments[0].bridge, physIn: bigLab.segments[0].overlayDev!, physOut: bigLab.guests[0].nics[0].hostDev };
     expect(forward(big, 4, into)).toBe("ACCEPT");
     expect(forward(big, 4, { ...into, src: "10.0.15.201" })).toBe("DROP");
   }, 60_000);

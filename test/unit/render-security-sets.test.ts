@@ -5,9 +5,11 @@ import * as os from "os";
 import * as path from "path";
 import { Lab, SecurityGroup } from "../../lib/constructs";
 import { ResolvedLab, formatIssues } from "../../lib/model";
-import { IPSET_HELPERS, Stage, arpGuard, arpGuardRemove, ipsetApply, ipsetRemoveAll, nftTable, renderLab, tempSetName } from "../../lib/render";
+import { IpAddress } from "../../lib/net";
+import { IPSET_HELPERS, Stage, arpGuard, arpGuardRemove, ipsetApply, ipsetRemoveAll, linkLocal, nftTable, renderLab, tempSetName } from "../../lib/render";
 import { securityLab } from "../kernel/fixtures/security-lab";
 import { parseRestore } from "./support/iptables";
+import { Frame, nftGuard } from "./support/nft-guard";
 import { runBash } from "./support/bash";
 
 /**
@@ -242,14 +244,14 @@ describe("ipsetApply", () => {
   });
 
   it("membership changes without rewriting rules: a new member on another host changes h2's set, not h2's iptables payload", () => {
-    const grown = securityLab("sec");
-    const h3 = grown.addHost("h3");
-    grown.addGuest("web3", { host: h3, nics: [{ segment: "shop-app", address: "10.20.0.13" }], securityGroups: [grown.node.findChild("web") as SecurityGroup] });
-    const bigger = resolved(grown);
     const payloads = (l: ResolvedLab) => {
       const s = renderLab(l).find((x: Stage) => x.id === "firewall/h2")!.apply;
       return [...s.matchAll(/^cn_in - ip6?tables-restore -w --noflush <<'CLOUDNET_EOF'\n([\s\S]*?)\nCLOUDNET_EOF$/gm)].map((m) => m[1]);
     };
+    // web3 joins on h1, a host the segment spans already: h2's rules stay as they are.
+    const grown = securityLab("sec");
+    grown.addGuest("web3", { host: "h1", nics: [{ segment: "shop-app", address: "10.20.0.13" }], securityGroups: [grown.node.findChild("web") as SecurityGroup] });
+    const bigger = resolved(grown);
     expect(payloads(bigger)).toEqual(payloads(lab));
     expect(payloads(lab)).toHaveLength(2);
     const f = fake();
@@ -258,6 +260,25 @@ describe("ipsetApply", () => {
     applySets(f, bigger, "h2");
     expect(liveMembers(f)["cn-sec-web-4"]).toEqual(["10.20.0.11", "10.20.0.12", "10.20.0.13"]);
     expect(Object.keys(f.sets())).toEqual(Object.keys(before));
+  });
+
+  it("a member on a new host changes h2's rules only by that host's tunnel: its VXLAN is accepted like h1's", () => {
+    const payloads = (l: ResolvedLab) => {
+      const s = renderLab(l).find((x: Stage) => x.id === "firewall/h2")!.apply;
+      return [...s.matchAll(/^cn_in - ip6?tables-restore -w --noflush <<'CLOUDNET_EOF'\n([\s\S]*?)\nCLOUDNET_EOF$/gm)].map((m) => m[1].split("\n"));
+    };
+    const grown = securityLab("sec");
+    const h3 = grown.addHost("h3");
+    grown.addGuest("web3", { host: h3, nics: [{ segment: "shop-app", address: "10.20.0.13" }], securityGroups: [grown.node.findChild("web") as SecurityGroup] });
+    const bigger = resolved(grown);
+    const [was4, was6] = payloads(lab);
+    const [now4, now6] = payloads(bigger);
+    expect(now6).toEqual(was6);
+    const vni = lab.segments[0].vni!.toString(16);
+    const fromH1 = `-A CN-sec-IN -i ${hostOf(lab, "h2").uplink} -s 198.18.0.1/32 -p udp -m udp --dport 4789 -m u32 --u32 "0x0>>0x16&0x3c@0xc>>0x8=0x${vni}" -j ACCEPT`;
+    expect(was4).toContain(fromH1);
+    expect(now4.filter((l) => !was4.includes(l))).toEqual([fromH1.replace("198.18.0.1/32", `${hostOf(bigger, "h3").underlay}/32`)]);
+    expect(was4.filter((l) => !now4.includes(l))).toEqual([]);
   });
 
   it("maxelem follows the group's size, and a set larger than the live one's maxelem still swaps in", () => {
@@ -403,85 +424,9 @@ describe("pruning sets", () => {
 
 // ---- the ARP / Ethernet guard ------------------------------------------------------------------
 
-/** A frame as the bridge's prerouting hook sees it; `arp` for ARP frames (sender MAC and IP). */
-interface Frame {
-  readonly iif: string;
-  readonly saddr: string;
-  readonly arp?: { readonly ether: string; readonly ip: string };
-}
-
-/**
- * Reads the guard back and judges a frame. The guard is three lines: `if ! nft list table bridge T
- * 2>/dev/null | grep -qF 'comment "D"'; then`, the nft heredoc (indented by two), `fi`; the payload
- * declares, deletes and defines T, whose first line is `comment "D"`, D being the first 16 hex of the
- * SHA-256 of the rest of the table. The chain hooked at prerouting runs, with `iifname "X"`-guarded
- * drops and `iifname vmap { "X" : jump C }` dispatch; a jumped-to chain returns unless it drops.
- * Anything else in the payload is refused.
- */
-function nftGuard(cmds: readonly string[]): { table: string; digest: string; payload: string; head: string[]; judge: (f: Frame) => "drop" | "accept"; drops: string[] } {
-  if (cmds.length !== 3 || cmds[2] !== "fi") throw new Error(`not an if ... fi guard: ${JSON.stringify(cmds)}`);
-  const check = /^if ! nft list table bridge (\S+) 2>\/dev\/null \| grep -qF 'comment "([0-9a-f]{16})"'; then$/.exec(cmds[0]);
-  if (!check) throw new Error(`unexpected guard check: ${cmds[0]}`);
-  const m = /^ {2}nft -f - <<'CLOUDNET_EOF'\n([\s\S]*)\nCLOUDNET_EOF$/.exec(cmds[1]);
-  if (!m) throw new Error(`not an nft heredoc: ${cmds[1]}`);
-  const lines = m[1].split("\n");
-  const t = /^table bridge (\S+)$/.exec(lines[0]);
-  if (!t || lines[1] !== `delete table bridge ${t[1]}` || lines[2] !== `table bridge ${t[1]} {` || lines.at(-1) !== "}") throw new Error(`unexpected table framing:\n${m[1]}`);
-  if (t[1] !== check[1]) throw new Error(`checks table ${check[1]} but defines ${t[1]}`);
-  if (lines[3] !== `  comment "${check[2]}"`) throw new Error(`the table's comment is not the checked digest ${check[2]}: ${lines[3]}`);
-  const digest = createHash("sha256").update(lines.slice(4, -1).join("\n")).digest("hex").slice(0, 16);
-  if (digest !== check[2]) throw new Error(`digest ${check[2]} is not that of the table's body (${digest})`);
-  const chains = new Map<string, { hook: boolean; rules: string[] }>();
-  let current: { hook: boolean; rules: string[] } | undefined;
-  for (const line of lines.slice(4, -1)) {
-    const open = /^ {2}chain (\S+) \{$/.exec(line);
-    if (open) {
-      if (current) throw new Error("nested chain");
-      current = { hook: false, rules: [] };
-      chains.set(open[1], current);
-    } else if (line === "  }") {
-      if (!current) throw new Error("stray }");
-      current = undefined;
-    } else if (!current) throw new Error(`line outside a chain: ${line}`);
-    else if (line === "    type filter hook prerouting priority -200; policy accept;") current.hook = true;
-    else current.rules.push(line.trim());
-  }
-  if (current) throw new Error("unterminated chain");
-  const hooked = [...chains].filter(([, c]) => c.hook);
-  if (hooked.length !== 1) throw new Error(`expected one hooked chain, got ${hooked.length}`);
-  const run = (name: string, f: Frame, depth: number): "drop" | "continue" => {
-    if (depth > 4) throw new Error("jump loop");
-    const c = chains.get(name);
-    if (!c) throw new Error(`jump to missing chain ${name}`);
-    for (const rule of c.rules) {
-      let r: RegExpExecArray | null;
-      if ((r = /^(?:iifname "([^"]+)" )?(ether saddr|arp saddr ether|arp saddr ip) != (\S+) drop$/.exec(rule))) {
-        if (r[1] !== undefined && r[1] !== f.iif) continue;
-        const value = r[2] === "ether saddr" ? f.saddr : r[2] === "arp saddr ether" ? f.arp?.ether : f.arp?.ip;
-        if (value !== undefined && value !== r[3]) return "drop";
-      } else if ((r = /^iifname vmap \{ (.+) \}$/.exec(rule))) {
-        for (const entry of r[1].split(", ")) {
-          const e = /^"([^"]+)" : jump (\S+)$/.exec(entry);
-          if (!e) throw new Error(`unexpected vmap entry: ${entry}`);
-          if (e[1] === f.iif && run(e[2], f, depth + 1) === "drop") return "drop";
-        }
-      } else throw new Error(`unexpected nft rule: ${rule}`);
-    }
-    return "continue";
-  };
-  return {
-    table: t[1],
-    digest: check[2],
-    payload: m[1],
-    head: lines.slice(0, 4),
-    judge: (f) => (run(hooked[0][0], f, 0) === "drop" ? "drop" : "accept"),
-    drops: [...chains.values()].flatMap((c) => c.rules.filter((r) => r.endsWith(" drop"))),
-  };
-}
-
 describe("the nft reader itself", () => {
   const wrap = (body: string[], digest = createHash("sha256").update(body.join("\n")).digest("hex").slice(0, 16)) => [
-    `if ! nft list table bridge cn_t 2>/dev/null | grep -qF 'comment "${digest}"'; then`,
+    `if [[ "$(nft list table bridge cn_t 2>/dev/null)" != *'comment "${digest}"'* ]]; then`,
     ["  nft -f - <<'CLOUDNET_EOF'", "table bridge cn_t", "delete table bridge cn_t", "table bridge cn_t {", `  comment "${digest}"`, ...body, "}", "CLOUDNET_EOF"].join("\n"),
     "fi",
   ];
@@ -522,7 +467,7 @@ describe("arpGuard", () => {
     expect(h2lines).toHaveLength(3);
     expect(guard.table).toBe(nftTable("sec"));
     expect(nftTable("sec")).toBe("cn_sec");
-    expect(h2lines[0]).toBe(`if ! nft list table bridge cn_sec 2>/dev/null | grep -qF 'comment "${guard.digest}"'; then`);
+    expect(h2lines[0]).toBe(`if [[ "$(nft list table bridge cn_sec 2>/dev/null)" != *'comment "${guard.digest}"'* ]]; then`);
     expect(guard.head).toEqual(["table bridge cn_sec", "delete table bridge cn_sec", "table bridge cn_sec {", `  comment "${guard.digest}"`]);
   });
 
@@ -570,14 +515,33 @@ describe("arpGuard", () => {
     }
   });
 
-  it("has three drop rules per guarded NIC of the host: Ethernet source, ARP sender MAC, ARP sender IP", () => {
-    const of = (n: typeof web2) => guard.drops.filter((r) => r.includes(n.mac.toString()) || r.includes(` ${n.address} `));
-    expect(guard.drops).toHaveLength(6);
-    for (const n of [web2, db1]) {
-      expect(of(n).map((r) => r.replace(/^iifname "[^"]+" /, "")).sort()).toEqual([
-        `arp saddr ether != ${n.mac} drop`, `arp saddr ip != ${n.address} drop`, `ether saddr != ${n.mac} drop`,
-      ]);
+  it("each guarded NIC of the host has its own port chain, and every drop there is about that port (none names another port)", () => {
+    const portChain = (n: typeof web2) => `port_${n.hostDev.replace(/-/g, "_")}`;
+    expect([...guard.chains.keys()].sort()).toEqual([portChain(web2), portChain(db1), "guard", "to_guarded"].sort());
+    expect(guard.hooks).toEqual(new Map([["guard", "prerouting"], ["to_guarded", "forward"]]));
+    expect(guard.chains.get("guard")).toEqual([`iifname vmap { "${web2.hostDev}" : jump ${portChain(web2)}, "${db1.hostDev}" : jump ${portChain(db1)} }`]);
+    for (const [n, other] of [[web2, db1], [db1, web2]]) {
+      const rules = guard.chains.get(portChain(n))!;
+      expect(rules.every((r) => r.endsWith(" drop"))).toBe(true);
+      // Its own identity: source MAC, ARP sender MAC and address, and the link-layer address of its NAs.
+      expect(rules).toEqual(expect.arrayContaining([
+        `ether saddr != ${n.mac} drop`, `arp saddr ether != ${n.mac} drop`, `arp saddr ip != ${n.address} drop`,
+        `icmpv6 type nd-neighbor-advert ip6 length 32 @th,208,48 != 0x${n.mac.toString().replace(/:/g, "")} drop`,
+      ]));
+      expect(rules.filter((r) => r.includes(other.mac.toString()) || r.includes(` ${other.address} `))).toEqual([]);
     }
+    expect(guard.drops).toHaveLength(2 * guard.chains.get(portChain(web2))!.length + guard.chains.get("to_guarded")!.length);
+  });
+
+  it("towards a guarded port, whoever sends (the overlay, an unguarded port), only untagged IPv4, IPv6 and ARP pass", () => {
+    for (const n of [web2, db1]) {
+      const to = (f: Partial<Frame>) => guard.judge({ iif: overlay, oif: n.hostDev, saddr: "52:54:00:12:34:56", ...f });
+      for (const type of ["ip", "ip6", "arp"]) expect(to({ type })).toBe("accept");
+      for (const type of ["8021q", "8021ad", "0x88cc"]) expect(to({ type })).toBe("drop");
+    }
+    // Towards an unguarded port (the overlay, the router) nothing changes.
+    expect(guard.judge({ iif: web2.hostDev, oif: overlay, saddr: web2.mac.toString(), type: "ip" })).toBe("accept");
+    expect(guard.judge({ iif: "secr-shop-app", oif: overlay, saddr: "52:54:00:12:34:56", type: "0x88cc" })).toBe("accept");
   });
 
   it("a guarded port may send only from its own MAC, and ARP only for its own MAC and address", () => {
@@ -595,6 +559,42 @@ describe("arpGuard", () => {
     expect(guard.judge({ iif: web2.hostDev, saddr: web2.mac.toString(), arp: { ether: web2.mac.toString(), ip: db1.address.toString() } })).toBe("drop");
   });
 
+  it("a guarded port sends untagged IPv4, IPv6 and ARP only: 802.1Q / 802.1ad tags (a priority tag too) and other ethertypes are dropped", () => {
+    const mac = web2.mac.toString();
+    for (const type of ["ip", "ip6", "arp"]) expect(guard.judge({ iif: web2.hostDev, saddr: mac, type, arp: type === "arp" ? { ether: mac, ip: web2.address.toString() } : undefined })).toBe("accept");
+    for (const type of ["8021q", "8021ad", "0x88cc", "0x8863"]) expect(guard.judge({ iif: web2.hostDev, saddr: mac, type })).toBe("drop");
+  });
+
+  it("a guarded port sends none of routers' and servers' messages: RAs, redirects, DHCP offers (v4 and v6)", () => {
+    const mac = web2.mac.toString();
+    const from = (f: Partial<Frame>) => guard.judge({ iif: web2.hostDev, saddr: mac, ...f });
+    expect(from({ icmpv6: { type: "nd-router-advert" } })).toBe("drop");
+    expect(from({ icmpv6: { type: "nd-redirect" } })).toBe("drop");
+    expect(from({ icmp: "redirect" })).toBe("drop");
+    expect(from({ icmp: "router-advertisement" })).toBe("drop");
+    expect(from({ udp: { sport: 67, dport: 68 } })).toBe("drop");
+    expect(from({ type: "ip6", udp: { sport: 547, dport: 546 } })).toBe("drop");
+    // What a client sends passes: router solicitations, echo requests, DHCP discovers and DHCPv6 solicits.
+    expect(from({ icmpv6: { type: "nd-router-solicit" } })).toBe("accept");
+    expect(from({ icmp: "echo-request" })).toBe("accept");
+    expect(from({ udp: { sport: 68, dport: 67 } })).toBe("accept");
+    expect(from({ type: "ip6", udp: { sport: 546, dport: 547 } })).toBe("accept");
+  });
+
+  it("a guarded port's neighbour advertisements speak only for its own link-local address and MAC", () => {
+    const mac = web2.mac.toString();
+    const ll = linkLocal(mac);
+    const na = (icmpv6: Frame["icmpv6"]) => guard.judge({ iif: web2.hostDev, saddr: mac, icmpv6 });
+    expect(na({ type: "nd-neighbor-advert", target: ll })).toBe("accept");
+    expect(na({ type: "nd-neighbor-advert", target: ll, tlla: mac })).toBe("accept");
+    // Another guest's address or the router's as the target; another MAC as its link-layer address; an option more.
+    expect(na({ type: "nd-neighbor-advert", target: linkLocal(db1.mac.toString()) })).toBe("drop");
+    expect(na({ type: "nd-neighbor-advert", target: "fe80::1" })).toBe("drop");
+    expect(na({ type: "nd-neighbor-advert", target: ll, tlla: db1.mac.toString() })).toBe("drop");
+    expect(na({ type: "nd-neighbor-advert", target: ll, tlla: mac, options: [14, 1, 0, 0, 0, 0, 0, 0] })).toBe("drop");
+    expect(na({ type: "nd-neighbor-advert", target: ll, options: [1, 1, ...mac.split(":").map((x) => parseInt(x, 16))] })).toBe("drop");
+  });
+
   it("frames from ports no group guards pass, whatever their source (the overlay, the router)", () => {
     expect(guard.judge({ iif: overlay, saddr: "52:54:00:12:34:56", arp: { ether: "52:54:00:12:34:56", ip: "10.20.0.99" } })).toBe("accept");
   });
@@ -602,7 +602,12 @@ describe("arpGuard", () => {
   it("guards only the host's own guarded NICs", () => {
     const h1 = nftGuard(arpGuard(lab, hostOf(lab, "h1")));
     const web1 = nicOf(lab, "web1");
-    expect(h1.drops).toHaveLength(3);
+    expect([...h1.chains.keys()]).toEqual([`port_${web1.hostDev.replace(/-/g, "_")}`, "guard", "to_guarded"]);
+    expect(h1.chains.get("to_guarded")!.every((r) => r.startsWith(`oifname { "${web1.hostDev}" } `))).toBe(true);
+    expect(h1.chains.get(`port_${web1.hostDev.replace(/-/g, "_")}`)).toEqual(guard.chains.get(`port_${web2.hostDev.replace(/-/g, "_")}`)!.map((r) =>
+      r.replaceAll(web2.mac.toString(), web1.mac.toString()).replace(web2.address.toString(), web1.address.toString())
+        .replace(/@th,64,128 != \{ 0x[0-9a-f]+ \}/, `@th,64,128 != { 0x${IpAddress.parse(linkLocal(web1.mac.toString())).toBigInt().toString(16)} }`)
+        .replace(web2.mac.toString().replace(/:/g, ""), web1.mac.toString().replace(/:/g, ""))));
     expect(h1.judge({ iif: web1.hostDev, saddr: "52:54:00:12:34:56" })).toBe("drop");
     expect(h1.judge({ iif: db1.hostDev, saddr: "52:54:00:12:34:56" })).toBe("accept");
   });
@@ -656,7 +661,8 @@ describe("the state of a host with guarded NICs: held by the network stage, decl
     // The lab's sets, chains and bridge table are declared, so converge keeps them; h1 names no set.
     const h2 = body(stage("converge/h2").apply);
     expect(h2).toContain("cn_ipset_prune cn-sec- cn-sec-web-4,cn-sec-web-6");
-    expect(h2).toContain("cn_fw_prune - iptables iptables-save filter CN-sec- CN-sec-E-db1-0,CN-sec-E-web2-0,CN-sec-I-db1-0,CN-sec-I-web2-0,CN-sec-O-db1-0,CN-sec-O-web2-0,CN-sec-SG");
+    expect(h2).toContain("cn_fw_prune - iptables iptables-save filter CN-sec- CN-sec-E-db1-0,CN-sec-E-web2-0,CN-sec-FWD,CN-sec-I-db1-0,CN-sec-I-web2-0,CN-sec-IN,CN-sec-O-db1-0,CN-sec-O-web2-0,CN-sec-SG");
+    expect(h2).toContain("cn_fw_prune - iptables iptables-save raw CN-sec- CN-sec-ZONE");
     expect(h2.filter((l) => l.startsWith("nft "))).toEqual([]);
     expect(body(stage("converge/h1").apply)).toContain("cn_ipset_prune cn-sec- -");
   });
@@ -691,13 +697,21 @@ describe("the state of a host with guarded NICs: held by the network stage, decl
     ]));
   });
 
-  it("a lab whose guests join no group gets no firewall stage on hosts that are not gateways, and unfiltered bridges", () => {
+  it("a lab whose guests join no group gets only the host guard in its firewall stage (no group chains, sets or bridge table), and unfiltered bridges", () => {
     const l = securityLab("sec");
     const plain = new Lab(new TerraformStack(new App(), "s2"), "plain");
     plain.addHost("h1");
     plain.addGuest("g1", { host: "h1", nics: [{ segment: plain.addSegment("net", { cidr: "10.0.0.0/24" }) }] });
     const plainStages = renderLab(resolved(plain));
-    expect(plainStages.filter((s) => s.id.startsWith("firewall"))).toEqual([]);
+    const rules = plainStages.filter((s) => s.id.startsWith("firewall"));
+    expect(rules.map((s) => s.id)).toEqual(["firewall/h1"]);
+    // It owns the host guard's chains, in both families, and no set or bridge table.
+    expect((rules[0].owns ?? []).map((o) => ("table" in o ? `${o.kind} ${o.family} ${o.table} ${o.name}` : o.kind)).sort()).toEqual(
+      [4, 6].flatMap((f) => [`chain ${f} filter CN-plain-FWD`, `chain ${f} filter CN-plain-IN`, `chain ${f} raw CN-plain-ZONE`]).sort());
+    const payloads = [...rules[0].apply.matchAll(/^cn_in - ip6?tables-restore -w --noflush <<'CLOUDNET_EOF'\n([\s\S]*?)\nCLOUDNET_EOF$/gm)].map((m) => m[1]);
+    expect(payloads).toHaveLength(2);
+    for (const p of payloads) expect([...p.matchAll(/^:(\S+) /gm)].map((m) => m[1])).toEqual(["CN-plain-ZONE", "CN-plain-FWD", "CN-plain-IN"]);
+    expect(body(rules[0].apply).filter((x) => /^\s*(ipset|nft) /.test(x))).toEqual(["nft delete table bridge cn_plain 2>/dev/null || true"]);
     const net = body(plainStages.find((s) => s.id === "network/h1")!.apply);
     expect(net).toContain("ip link set plainb-net type bridge nf_call_iptables 0 nf_call_ip6tables 0");
     expect(net.filter((l) => l.includes("cn_brnf_hold"))).toEqual([]);

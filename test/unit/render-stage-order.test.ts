@@ -6,31 +6,34 @@ const afterOf = (stages: Stage[]) => Object.fromEntries(stages.map((s) => [s.id,
 describe("renderLab stages and their order", () => {
   const stages = renderLab(resolveOk(demoSpec()));
 
-  it("renders fabric, each host with its owner and network, the guests, the inventory, then the converge stages", () => {
+  it("renders fabric, each host with its owner, network and rules (the host guard), the guests, the inventory, then the converge stages", () => {
     expect(stages.map((s) => s.id)).toEqual([
-      "fabric", "host/h1", "owner/h1", "network/h1", "host/h2", "owner/h2", "network/h2", "guest/web", "guest/db", "inventory",
+      "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "firewall/h2", "guest/web", "guest/db", "inventory",
       "converge/h1", "converge/h2", "converge",
     ]);
   });
 
-  it("orders fabric -> host/* -> owner/* -> network/* -> guest/* -> inventory -> converge/* -> converge through `after`", () => {
+  it("orders fabric -> host/* -> owner/* -> network/* -> firewall/* -> guest/* -> inventory -> converge/* -> converge through `after`", () => {
     expect(afterOf(stages)).toEqual({
       "fabric": [],
       "host/h1": ["fabric"],
       "owner/h1": ["host/h1"],
       "network/h1": ["owner/h1"],
+      "firewall/h1": ["network/h1"],
       "host/h2": ["fabric"],
       "owner/h2": ["host/h2"],
       "network/h2": ["owner/h2"],
-      "guest/web": ["network/h1"],
-      "guest/db": ["network/h2"],
-      "inventory": ["fabric", "host/h1", "owner/h1", "network/h1", "host/h2", "owner/h2", "network/h2", "guest/web", "guest/db"],
+      "firewall/h2": ["network/h2"],
+      // A guest comes up only once its host's guard is in force.
+      "guest/web": ["network/h1", "firewall/h1"],
+      "guest/db": ["network/h2", "firewall/h2"],
+      "inventory": ["fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "firewall/h2", "guest/web", "guest/db"],
       // A host's converge comes after every stage that runs on that host, and only those.
-      "converge/h1": ["owner/h1", "network/h1"],
-      "converge/h2": ["owner/h2", "network/h2"],
+      "converge/h1": ["owner/h1", "network/h1", "firewall/h1"],
+      "converge/h2": ["owner/h2", "network/h2", "firewall/h2"],
       // The controller's converge comes after everything.
       "converge": [
-        "fabric", "host/h1", "owner/h1", "network/h1", "host/h2", "owner/h2", "network/h2", "guest/web", "guest/db", "inventory",
+        "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "firewall/h2", "guest/web", "guest/db", "inventory",
         "converge/h1", "converge/h2",
       ],
     });
@@ -40,6 +43,8 @@ describe("renderLab stages and their order", () => {
     const replacedWith = Object.fromEntries(stages.map((s) => [s.id, s.replacedWith === undefined ? "after" : [...s.replacedWith]]));
     expect(replacedWith).toEqual({
       "fabric": "after", "host/h1": "after", "host/h2": "after", "network/h1": "after", "network/h2": "after",
+      // The rules are re-applied with their host's network (a rebuilt router namespace gets its rules back).
+      "firewall/h1": ["network/h1"], "firewall/h2": ["network/h2"],
       "owner/h1": [], "owner/h2": [],
       // A guest that owns its namespace converges in place: a changed network below it does not replace it.
       "guest/web": [], "guest/db": [],
@@ -62,6 +67,8 @@ describe("renderLab stages and their order", () => {
       "host/h1": { kind: "controller" },
       "owner/h1": { kind: "host", host: "h1" },
       "network/h1": { kind: "host", host: "h1" },
+      "firewall/h1": { kind: "host", host: "h1" },
+      "firewall/h2": { kind: "host", host: "h2" },
       "guest/web": { kind: "controller" },
       "inventory": { kind: "controller" },
       "converge/h1": { kind: "host", host: "h1" },
@@ -77,19 +84,19 @@ describe("renderLab stages and their order", () => {
     expect(afterOf(s)["converge/h1"]).toEqual(["owner/h1"]);
   });
 
-  it("renders only owner, network and converge stages for real hosts, each host's owner first and with no dependencies", () => {
+  it("renders only owner, network, rules and converge stages for real hosts, each host's owner first and with no dependencies", () => {
     const s = renderLab(resolveOk(hostsLab({
       hosts: [sshHost("h1", "192.0.2.10"), sshHost("h2", "192.0.2.11"), sshHost("h3", "192.0.2.12")],
       segments: [segment("blue", "10.10.0.0/24", { hosts: ["h1", "h2"] })],
       guests: [guest("web", "h1", [{ segment: "blue" }])],
     })));
-    expect(s.map((x) => x.id)).toEqual(["owner/h1", "network/h1", "owner/h2", "network/h2", "owner/h3", "converge/h1", "converge/h2", "converge/h3"]);
+    expect(s.map((x) => x.id)).toEqual(["owner/h1", "network/h1", "firewall/h1", "owner/h2", "network/h2", "firewall/h2", "owner/h3", "converge/h1", "converge/h2", "converge/h3"]);
     expect(afterOf(s)).toEqual({
-      "owner/h1": [], "network/h1": ["owner/h1"],
-      "owner/h2": [], "network/h2": ["owner/h2"],
-      // h3 takes part in nothing, yet has an owner (to remove what an older version put there) and a converge.
+      "owner/h1": [], "network/h1": ["owner/h1"], "firewall/h1": ["network/h1"],
+      "owner/h2": [], "network/h2": ["owner/h2"], "firewall/h2": ["network/h2"],
+      // h3 takes part in nothing, yet has an owner (to remove what an older version put there) and a converge; no segment, no guard.
       "owner/h3": [],
-      "converge/h1": ["owner/h1", "network/h1"], "converge/h2": ["owner/h2", "network/h2"], "converge/h3": ["owner/h3"],
+      "converge/h1": ["owner/h1", "network/h1", "firewall/h1"], "converge/h2": ["owner/h2", "network/h2", "firewall/h2"], "converge/h3": ["owner/h3"],
     });
     expect(s.every((x) => x.runOn.kind === "host")).toBe(true);
   });
