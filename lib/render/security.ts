@@ -210,9 +210,9 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
     "  }",
     // Towards a guarded port too, whoever sends (an unguarded guest, another host through the tunnel):
     // a tagged or non-IP frame would reach the guest past its ingress rules, which br_netfilter never shows it to.
+    // The allow-list takes tags with it: 8021q and 8021ad are ethertypes outside it.
     "  chain to_guarded {",
     "    type filter hook forward priority -200; policy accept;",
-    `    oifname { ${chains.map(({ dev }) => `"${dev}"`).join(", ")} } ether type { 8021q, 8021ad } drop`,
     `    oifname { ${chains.map(({ dev }) => `"${dev}"`).join(", ")} } ether type != { ip, ip6, arp } drop`,
     "  }",
   ];
@@ -231,15 +231,15 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
 function portGuard(nic: Nic): string[] {
   const mac = nic.mac.toString();
   const ll = linkLocal(mac);
-  const own6 = [nic.address, nic.address6].filter((a) => a?.family === 6).map((a) => a!.toString());
-  const targets = [ll, ...own6].map(hex128);
+  // Guarded NICs always have an IPv4 address (the model refuses IPv6-only ones), and maybe an IPv6 one.
+  const targets = [ll, ...(nic.address6 ? [nic.address6.toString()] : [])].map(hex128);
   const na = "icmpv6 type nd-neighbor-advert";
   return [
     "ether type { 8021q, 8021ad } drop",
     `ether saddr != ${mac} drop`,
     "ether type != { ip, ip6, arp } drop",
     `arp saddr ether != ${mac} drop`,
-    ...(nic.address.family === 4 ? [`arp saddr ip != ${nic.address} drop`] : ["ether type arp drop"]),
+    `arp saddr ip != ${nic.address} drop`,
     // Routers' and servers' messages: RAs and redirects re-route neighbours, a rogue DHCP server hands out leases.
     "icmpv6 type { nd-router-advert, nd-redirect } drop",
     "icmp type { redirect, router-advertisement } drop",
