@@ -5,12 +5,15 @@ import { rulesView } from "../support/kernel-state";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { connect, holdConnection, probe, startEchoServer, startServer, stopServers } from "../support/tcp";
+import { dockerHost, forwardPolicies } from "./fixtures/docker-host";
 import { securityLab } from "./fixtures/security-lab";
 
 /**
  * Security groups on a real kernel, with real TCP connects: the two-tier case tried pair by pair,
  * filtering between guests on one bridge, spoofed sources dropped, a rule change applied under an
- * open connection and a prober, and foreign chains left byte for byte.
+ * open connection and a prober, and foreign chains left byte for byte; on hosts set up as Docker
+ * sets them up (FORWARD policy DROP, Docker's chains), so every allowed flow is one the lab's own
+ * chains accept.
  */
 const p = uniquePrefix("s");
 function resolved(extraWebPort?: number): ResolvedLab {
@@ -47,15 +50,14 @@ describe("security groups (kernel)", () => {
   beforeAll(async () => {
     requireRoot();
     stages.filter(isProvisioning).forEach((s) => apply(lab, s));
-    // Another tool's chain on h2, present before the lab's rules.
-    run("ip", ["netns", "exec", ns("h2"), "iptables", "-N", "DOCKER-USER"]);
-    run("ip", ["netns", "exec", ns("h2"), "iptables", "-A", "DOCKER-USER", "-j", "RETURN"]);
-    run("ip", ["netns", "exec", ns("h2"), "iptables", "-I", "FORWARD", "-j", "DOCKER-USER"]);
-    // A foreign IPv6 chain too, and one on the other host.
-    run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-N", "DOCKER-USER"]);
-    run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-A", "DOCKER-USER", "-s", "2001:db8::/32", "-j", "RETURN"]);
-    run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-I", "FORWARD", "-j", "DOCKER-USER"]);
-    run("ip", ["netns", "exec", ns("h1"), "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"]);
+    // Both hosts are Docker hosts before the lab's rules come: FORWARD policy DROP in both families,
+    // Docker 28's chains on h1 (the gateway) and Docker 27's on h2, and docker0. Allowed flows must
+    // pass all the same (accepted by the lab's own chains), forbidden ones not.
+    dockerHost(ns("h1"), 28);
+    dockerHost(ns("h2"), 27);
+    // A foreign IPv6 rule of the host's own.
+    run("ip", ["netns", "exec", ns("h2"), "ip6tables", "-I", "DOCKER-USER", "-s", "2001:db8::/32", "-j", "RETURN"]);
+    expect([forwardPolicies(ns("h1")), forwardPolicies(ns("h2"))]).toEqual(["DROP DROP", "DROP DROP"]);
     dockerUserBefore = dockerUser();
     foreignBefore = foreignRules();
     stages.filter((s) => !isProvisioning(s)).forEach((s) => apply(lab, s));

@@ -5,12 +5,14 @@ import { rulesIn, withoutTimers } from "../support/kernel-state";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { connect, connectMany, startServer, stopServers } from "../support/tcp";
+import { dockerHost, forwardPolicies } from "./fixtures/docker-host";
 import { tenantLab } from "./fixtures/tenant-lab";
 
 /**
  * Tenant networks on a real kernel: isolation between tenants sharing a subnet, NAT egress,
  * floating IPs, port forwards, a weighted service, Docker's network modes and sidecar
- * interception, and a teardown that leaves the hosts' foreign state as it was.
+ * interception, and a teardown that leaves the hosts' foreign state as it was; on hosts set up
+ * as Docker sets them up (FORWARD policy DROP, Docker's chains), none with security groups.
  */
 const p = uniquePrefix("n");
 const resolution = tenantLab(p).resolve();
@@ -25,9 +27,9 @@ function apply(s: Stage): void {
   if (r.status !== 0) throw new Error(`apply of ${s.id} failed:\n${r.output}`);
 }
 
-/** Foreign state on h1 as a host's own tools would leave it; counters and dates left out. */
+/** Foreign state on the hosts as their own tools would leave it; counters and dates left out. */
 function foreignView(): string {
-  return [rulesIn(ns("h1")), withoutTimers(run("ip", ["-n", ns("h1"), "-d", "link", "show"])), run("ip", ["-n", ns("h1"), "route"])].join("\n==\n");
+  return ["h1", "h2"].map((h) => [rulesIn(ns(h)), withoutTimers(run("ip", ["-n", ns(h), "-d", "link", "show"])), run("ip", ["-n", ns(h), "route"])].join("\n==\n")).join("\n====\n");
 }
 
 let foreignBefore = "";
@@ -36,14 +38,15 @@ describe("tenant networks (kernel)", () => {
   beforeAll(async () => {
     requireRoot();
     stages.filter(isProvisioning).forEach(apply);
-    // Another tool's state on h1 before the lab's: it must survive deploy and destroy byte for byte.
+    // Both hosts are Docker hosts before the lab's rules come (FORWARD policy DROP in both families,
+    // Docker 27's chains on h1, the gateway, and Docker 28's on h2, docker0 with 172.17.0.1/16), and h1
+    // has a rule of its own: all of it must survive deploy and destroy byte for byte, and every flow
+    // below is one the lab's own chains accept (on hosts without security groups too).
     const h1 = ns("h1");
-    run("ip", ["netns", "exec", h1, "iptables", "-N", "DOCKER-USER"]);
-    run("ip", ["netns", "exec", h1, "iptables", "-A", "DOCKER-USER", "-s", "192.0.2.0/24", "-j", "RETURN"]);
-    run("ip", ["netns", "exec", h1, "iptables", "-A", "FORWARD", "-j", "DOCKER-USER"]);
-    run("ip", ["netns", "exec", h1, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"]);
-    run("ip", ["-n", h1, "link", "add", "docker0", "type", "bridge"]);
-    run("ip", ["-n", h1, "addr", "add", "172.17.0.1/16", "dev", "docker0"]);
+    dockerHost(h1, 27);
+    dockerHost(ns("h2"), 28);
+    run("ip", ["netns", "exec", h1, "iptables", "-I", "DOCKER-USER", "-s", "192.0.2.0/24", "-j", "RETURN"]);
+    expect([forwardPolicies(h1), forwardPolicies(ns("h2"))]).toEqual(["DROP DROP", "DROP DROP"]);
     foreignBefore = foreignView();
     stages.filter((s) => !isProvisioning(s)).forEach(apply);
     for (const g of ["a1", "a2", "a3", "m1", "g1", "g2"]) await startServer(ns(g), 8080, g);
