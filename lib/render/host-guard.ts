@@ -29,7 +29,8 @@ export function conntrackZones(lab: ResolvedLab): Map<string, number> {
  * `CN-<lab>-IN` in INPUT, `CN-<lab>-ZONE` in raw PREROUTING); traffic that is not the lab's returns
  * from them to the host's rules untouched.
  * - raw: frames of each lab bridge get their segment's conntrack zone.
- * - FORWARD: bridged frames pass the security groups (`sg`), then are accepted on their own bridge;
+ * - FORWARD: bridged frames of accepted connections are accepted on their own bridge at once, the
+ *   others pass the security groups (`sg`) first;
  *   a gateway's routers get only the uplink and their own tenant (see gatewayForwardRules).
  * - INPUT: tunnel packets are accepted only from the lab's endpoints of that segment (VXLAN, by VNI)
  *   and dropped from anywhere else; guests reach no address of the host, neither through a bridge
@@ -46,7 +47,12 @@ export function hostGuard(lab: ResolvedLab, host: Host, rs: Ruleset, sg: string 
 
   const fwd = rs.chain("filter", "FWD");
   rs.hook("filter", "FORWARD", fwd);
-  if (sg) rs.rule(fwd, sh`-m physdev --physdev-is-bridged -j ${sg}`);
+  if (sg) {
+    // Replies and packets of accepted connections skip the security groups' chains (the verdict they
+    // would reach anyway): the bridge-family port guard has checked their MAC and address already.
+    for (const s of segments) rs.rule(fwd, sh`-i ${s.bridge} -o ${s.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+    rs.rule(fwd, sh`-m physdev --physdev-is-bridged -j ${sg}`);
+  }
   for (const s of segments) rs.rule(fwd, sh`-i ${s.bridge} -o ${s.bridge} -j ACCEPT`);
   if (rs.family === 4 && gatewayed.length > 0) {
     const tunnel = rs.chain("filter", "TUNNEL");

@@ -193,8 +193,9 @@ export function ipsetRemoveAll(prefix: string): string[] {
 }
 
 /**
- * L2 anti-spoofing that iptables cannot see: ARP and the Ethernet source of frames from a guarded
- * NIC, in a bridge-family nftables table the lab owns whole and replaces atomically.
+ * Anti-spoofing before conntrack, and what iptables cannot see: the Ethernet and IP sources, ARP and
+ * tags of frames from a guarded NIC, in a bridge-family nftables table the lab owns whole and
+ * replaces atomically.
  */
 export function arpGuard(lab: ResolvedLab, host: Host): string[] {
   const nics = guardedNics(lab, host);
@@ -235,9 +236,15 @@ function portGuard(nic: Nic): string[] {
   const targets = [ll, ...(nic.address6 ? [nic.address6.toString()] : [])].map(hex128);
   const na = "icmpv6 type nd-neighbor-advert";
   return [
-    "ether type { 8021q, 8021ad } drop",
-    `ether saddr != ${mac} drop`,
+    // An allow-list: 802.1Q and 802.1ad tags (a priority tag too) are ethertypes outside it.
     "ether type != { ip, ip6, arp } drop",
+    `ether saddr != ${mac} drop`,
+    // Its own addresses (unspecified for DHCP and DAD) before conntrack sees the packet: iptables
+    // accepts packets of established connections without looking at their source again.
+    `ip saddr != { ${nic.address}, 0.0.0.0 } drop`,
+    `ip6 saddr != { ${[ll, ...(nic.address6 ? [nic.address6.toString()] : []), "::"].join(", ")} } drop`,
+    // TCP needs nothing of the checks below (ARP, ICMP, DHCP, neighbour discovery): done early.
+    "meta l4proto tcp accept",
     `arp saddr ether != ${mac} drop`,
     `arp saddr ip != ${nic.address} drop`,
     // Routers' and servers' messages: RAs and redirects re-route neighbours, a rogue DHCP server hands out leases.

@@ -13,8 +13,9 @@ import { GUARDED, guardedLab } from "./fixtures/guarded-lab";
  * a member of a permissive group (fixtures/guarded-lab.ts): priority-tagged (VID 0), VLAN-tagged and
  * 802.1ad frames (a SYN to a closed port, UDP, an ARP spoof), foreign ethertypes, neighbour
  * advertisements for another guest's address or with another MAC, router advertisements and
- * redirects, DHCP server replies, and IPv6 from a link-local that is not the guest's; and the
- * guest's link-local is exactly the lab's EUI-64 one, also after someone added another.
+ * redirects, DHCP server replies, IPv6 from a link-local that is not the guest's, and another
+ * node's address on a frame of that node's established flow; and the guest's link-local is exactly
+ * the lab's EUI-64 one, also after someone added another.
  *
  * Each attack is sent 20 times and must arrive 0 times, while in the same test: the attacker's own
  * host-side port counts the frames (they did leave the guest); a legitimate frame from the attacker
@@ -355,6 +356,33 @@ describe("guarded ports drop what security groups cannot see (kernel)", () => {
     expect(c.victim.open).toBeGreaterThanOrEqual(ENOUGH);
     expect(c.third.open).toBeGreaterThanOrEqual(ENOUGH);
     expect(c.victim.direct).toBeGreaterThanOrEqual(ENOUGH);
+  }, 20_000);
+
+  test("i: a guest cannot ride another node's established flow with its address: the port guard checks IP sources before conntrack, which iptables' fast path trusts", () => {
+    // A flow the victim starts with `plain` (an unguarded port): victim 6000 -> plain 7777, and plain's reply.
+    const datagram = (src: string, sport: number, dport: number, name: string, srcMac: string, dstMac: string, dst: string) =>
+      F.ether(dstMac, srcMac, F.ETH_IP, F.udp4(src, dst, sport, dport, F.marker(name)));
+    const toVictim = (name: string, srcMac: string, sport = 7777) => datagram(V4.plain, sport, 6000, name, srcMac, MAC.victim, V4.victim);
+    const c = F.exchange({
+      captures: { victim: guest("victim"), sent: hostEnd("attacker") },
+      sends: [
+        { from: guest("victim"), frames: [datagram(V4.victim, 6000, 7777, "open-flow", MAC.victim, MAC.plain, V4.plain)], count: 3 },
+        { from: guest("plain"), frames: [toVictim("reply", MAC.plain)], count: N },
+        // The attack: the reply's addresses and ports, from the attacker's port with its own MAC.
+        { from: guest("attacker"), frames: [toVictim("ride", MAC.attacker)], count: N },
+        // Controls, from the unguarded port: the attack's frame (the attacker's MAC too) rides the flow
+        // and arrives; off the flow (another source port), the victim's ingress rules drop it.
+        { from: guest("plain"), frames: [toVictim("ride-unguarded", MAC.attacker), toVictim("off-flow", MAC.plain, 7778)], count: N },
+        { from: guest("plain"), frames: [toVictim("reply-after", MAC.plain)], count: N },
+      ],
+      signatures: Object.fromEntries(["reply", "ride", "ride-unguarded", "off-flow", "reply-after"].map((k) => [k, F.marker(k)])),
+      until: [{ capture: "victim", signature: "reply-after", atLeast: N }, { capture: "victim", signature: "ride-unguarded", atLeast: N }],
+    });
+    expect(c.sent.ride).toBeGreaterThanOrEqual(ENOUGH);
+    expect({ ride: c.victim.ride, offFlow: c.victim["off-flow"] }).toEqual({ ride: 0, offFlow: 0 });
+    expect(c.victim.reply).toBeGreaterThanOrEqual(ENOUGH);
+    expect(c.victim["ride-unguarded"]).toBeGreaterThanOrEqual(ENOUGH);
+    expect(c.victim["reply-after"]).toBeGreaterThanOrEqual(ENOUGH);
   }, 20_000);
 
   const linkLocals = (g: Name) => run("ip", ["-n", ns(g), "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"]).split("\n").filter(Boolean).map((l) => l.split(/\s+/)[3]);

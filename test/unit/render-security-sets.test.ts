@@ -522,15 +522,18 @@ describe("arpGuard", () => {
     expect(guard.chains.get("guard")).toEqual([`iifname vmap { "${web2.hostDev}" : jump ${portChain(web2)}, "${db1.hostDev}" : jump ${portChain(db1)} }`]);
     for (const [n, other] of [[web2, db1], [db1, web2]]) {
       const rules = guard.chains.get(portChain(n))!;
-      expect(rules.every((r) => r.endsWith(" drop"))).toBe(true);
-      // Its own identity: source MAC, ARP sender MAC and address, and the link-layer address of its NAs.
+      // Drops only, but for TCP's early accept, after the tag, ethertype and source checks.
+      expect(rules.filter((r) => !r.endsWith(" drop"))).toEqual(["meta l4proto tcp accept"]);
+      expect(rules.indexOf("meta l4proto tcp accept")).toBeGreaterThan(Math.max(...rules.map((r, i) => (/^(ether|ip6?) (saddr|type)/.test(r) ? i : -1))));
+      // Its own identity: source MAC, IP source, ARP sender MAC and address, and the link-layer address of its NAs.
       expect(rules).toEqual(expect.arrayContaining([
-        `ether saddr != ${n.mac} drop`, `arp saddr ether != ${n.mac} drop`, `arp saddr ip != ${n.address} drop`,
+        `ether saddr != ${n.mac} drop`, `ip saddr != { ${n.address}, 0.0.0.0 } drop`,
+        `arp saddr ether != ${n.mac} drop`, `arp saddr ip != ${n.address} drop`,
         `icmpv6 type nd-neighbor-advert ip6 length 32 @th,208,48 != 0x${n.mac.toString().replace(/:/g, "")} drop`,
       ]));
       expect(rules.filter((r) => r.includes(other.mac.toString()) || r.includes(` ${other.address} `))).toEqual([]);
     }
-    expect(guard.drops).toHaveLength(2 * guard.chains.get(portChain(web2))!.length + guard.chains.get("to_guarded")!.length);
+    expect(guard.drops).toHaveLength(2 * (guard.chains.get(portChain(web2))!.length - 1) + guard.chains.get("to_guarded")!.length);
   });
 
   it("towards a guarded port, whoever sends (the overlay, an unguarded port), only untagged IPv4, IPv6 and ARP pass", () => {
@@ -557,6 +560,28 @@ describe("arpGuard", () => {
     // One guarded NIC may not use the other's identity either.
     expect(guard.judge({ iif: web2.hostDev, saddr: db1.mac.toString() })).toBe("drop");
     expect(guard.judge({ iif: web2.hostDev, saddr: web2.mac.toString(), arp: { ether: web2.mac.toString(), ip: db1.address.toString() } })).toBe("drop");
+  });
+
+  it("a guarded port sends IP only from its own addresses (unspecified ones for DHCP and DAD): checked before conntrack, since iptables accepts packets of established connections at once", () => {
+    for (const n of [web2, db1]) {
+      const mac = n.mac.toString();
+      const from = (src: string, f: Partial<Frame> = {}) => guard.judge({ iif: n.hostDev, saddr: mac, src, ...f });
+      const other = n === web2 ? db1 : web2;
+      for (const tcp of [undefined, { dport: 3306 }]) {
+        expect(from(n.address.toString(), { tcp })).toBe("accept");
+        expect(from(other.address.toString(), { tcp })).toBe("drop");
+        // Outside the subnet too, where the ARP guard would not help.
+        expect(from("192.0.2.7", { tcp })).toBe("drop");
+        expect(from(linkLocal(mac), { type: "ip6", tcp })).toBe("accept");
+        expect(from(linkLocal(other.mac.toString()), { type: "ip6", tcp })).toBe("drop");
+        expect(from("2001:db8::7", { type: "ip6", tcp })).toBe("drop");
+      }
+      expect(from("0.0.0.0", { udp: { sport: 68, dport: 67 } })).toBe("accept");
+      expect(from("::", { icmpv6: { type: "nd-neighbor-solicit" } })).toBe("accept");
+      // TCP's early accept comes after the tag and source checks: a tagged TCP frame, or one from another MAC, is dropped still.
+      expect(from(n.address.toString(), { tcp: { dport: 80 }, type: "8021q" })).toBe("drop");
+      expect(guard.judge({ iif: n.hostDev, saddr: other.mac.toString(), src: n.address.toString(), tcp: { dport: 80 } })).toBe("drop");
+    }
   });
 
   it("a guarded port sends untagged IPv4, IPv6 and ARP only: 802.1Q / 802.1ad tags (a priority tag too) and other ethertypes are dropped", () => {
@@ -606,6 +631,7 @@ describe("arpGuard", () => {
     expect(h1.chains.get("to_guarded")!.every((r) => r.startsWith(`oifname { "${web1.hostDev}" } `))).toBe(true);
     expect(h1.chains.get(`port_${web1.hostDev.replace(/-/g, "_")}`)).toEqual(guard.chains.get(`port_${web2.hostDev.replace(/-/g, "_")}`)!.map((r) =>
       r.replaceAll(web2.mac.toString(), web1.mac.toString()).replace(web2.address.toString(), web1.address.toString())
+        .replace(linkLocal(web2.mac.toString()), linkLocal(web1.mac.toString()))
         .replace(/@th,64,128 != \{ 0x[0-9a-f]+ \}/, `@th,64,128 != { 0x${IpAddress.parse(linkLocal(web1.mac.toString())).toBigInt().toString(16)} }`)
         .replace(web2.mac.toString().replace(/:/g, ""), web1.mac.toString().replace(/:/g, ""))));
     expect(h1.judge({ iif: web1.hostDev, saddr: "52:54:00:12:34:56" })).toBe("drop");

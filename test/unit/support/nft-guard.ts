@@ -5,7 +5,8 @@ import { IpAddress } from "../../../lib/net";
  * A frame as the bridge's prerouting hook sees it. `type` is its EtherType by nft's name (`ip`,
  * `ip6`, `arp`, `8021q`, `8021ad`) or a number (`0x88cc`); by default `arp` with `arp`, `ip6` with
  * `icmpv6`, else `ip`. An IP frame may carry one of `icmp` (its type by nft's name), `icmpv6` or
- * `udp`; an ICMPv6 neighbour advertisement has a target and options (`tlla`: a target link-layer
+ * `udp` or `tcp`, and `src`, its IP source address (without it, `ip saddr` / `ip6 saddr` terms do not
+ * match); an ICMPv6 neighbour advertisement has a target and options (`tlla`: a target link-layer
  * address option with that MAC; `options`: further raw option bytes).
  */
 export interface Frame {
@@ -14,10 +15,12 @@ export interface Frame {
   readonly oif?: string;
   readonly saddr: string;
   readonly type?: string;
+  readonly src?: string;
   readonly arp?: { readonly ether: string; readonly ip: string };
   readonly icmp?: string;
   readonly icmpv6?: { readonly type: string; readonly target?: string; readonly tlla?: string; readonly options?: readonly number[] };
   readonly udp?: { readonly sport: number; readonly dport: number };
+  readonly tcp?: { readonly dport: number };
 }
 
 export interface NftGuard {
@@ -76,6 +79,11 @@ function field(f: Frame, name: string): string | bigint | undefined {
     case "udp sport": return f.udp && (type === "ip" || type === "ip6") ? BigInt(f.udp.sport) : undefined;
     case "udp dport": return f.udp && (type === "ip" || type === "ip6") ? BigInt(f.udp.dport) : undefined;
     case "ip6 length": return type === "ip6" ? BigInt(th?.length ?? 0) : undefined;
+    case "ip saddr": return type === "ip" && f.src ? IpAddress.parse(f.src).toString() : undefined;
+    case "ip6 saddr": return type === "ip6" && f.src ? IpAddress.parse(f.src).toString() : undefined;
+    case "meta l4proto":
+      if (type !== "ip" && type !== "ip6") return undefined;
+      return f.tcp ? "tcp" : f.udp ? "udp" : f.icmp ? "icmp" : f.icmpv6 ? "ipv6-icmp" : undefined;
   }
   if ((m = /^@th,(\d+),(\d+)$/.exec(name))) {
     const [off, len] = [Number(m[1]), Number(m[2])];
@@ -86,7 +94,7 @@ function field(f: Frame, name: string): string | bigint | undefined {
   throw new Error(`unknown nft field ${name}`);
 }
 
-const FIELDS = ["ether saddr", "ether type", "arp saddr ether", "arp saddr ip", "icmp type", "icmpv6 type", "udp sport", "udp dport", "ip6 length"];
+const FIELDS = ["ether saddr", "ether type", "arp saddr ether", "arp saddr ip", "ip saddr", "ip6 saddr", "meta l4proto", "icmp type", "icmpv6 type", "udp sport", "udp dport", "ip6 length"];
 
 /** Whether a field's value is one of `values` (words of the rule: names, MACs, addresses, numbers). */
 function equals(name: string, value: string | bigint, values: readonly string[]): boolean {
@@ -95,17 +103,17 @@ function equals(name: string, value: string | bigint, values: readonly string[])
       if (!/^(0x[0-9a-f]+|\d+)$/.test(v)) throw new Error(`${name}: '${v}' is not a number`);
       return BigInt(v) === value;
     }
-    if (name === "arp saddr ip") return IpAddress.parse(v).toString() === value;
+    if (name === "arp saddr ip" || name === "ip saddr" || name === "ip6 saddr") return IpAddress.parse(v).toString() === value;
     return v.toLowerCase() === value;
   });
 }
 
 /**
- * Whether a `... drop` rule matches the frame: `iifname "X"` and terms `FIELD [!=] VALUE`,
- * VALUE a word or a set `{ a, b }`. Anything else is refused.
+ * Whether a `... drop` or `... accept` rule matches the frame: `iifname "X"` and terms
+ * `FIELD [!=] VALUE`, VALUE a word or a set `{ a, b }`. Anything else is refused.
  */
 function matches(rule: string, f: Frame): boolean {
-  const words = rule.slice(0, -" drop".length).match(/\{[^}]*\}|"[^"]*"|\S+/g) ?? [];
+  const words = rule.slice(0, rule.lastIndexOf(" ")).match(/\{[^}]*\}|"[^"]*"|\S+/g) ?? [];
   let ok = true;
   for (let i = 0; i < words.length;) {
     if (words[i] === "iifname" || words[i] === "oifname") {
@@ -134,8 +142,9 @@ function matches(rule: string, f: Frame): boolean {
  * T 2>/dev/null)" != *'comment "D"'* ]]; then`, the nft heredoc (indented by two), `fi`; the payload
  * declares, deletes and defines T, whose first line is `comment "D"`, D being the first 16 hex of the
  * SHA-256 of the rest of the table. The chain hooked at prerouting runs, then (for a frame with an
- * `oif`) those hooked at forward, with `... drop` rules (see `matches`) and `iifname vmap { "X" : jump C }`
- * dispatch; a jumped-to chain returns unless it drops. Anything else in the payload is refused.
+ * `oif`) those hooked at forward, with `... drop` and `... accept` rules (see `matches`) and
+ * `iifname vmap { "X" : jump C }` dispatch; a jumped-to chain returns unless it drops or accepts, and
+ * an accept ends its hook (the other hook still runs). Anything else in the payload is refused.
  */
 export function nftGuard(cmds: readonly string[]): NftGuard {
   if (cmds.length !== 3 || cmds[2] !== "fi") throw new Error(`not an if ... fi guard: ${JSON.stringify(cmds)}`);
@@ -171,7 +180,7 @@ export function nftGuard(cmds: readonly string[]): NftGuard {
   const hooked = [...chains].filter(([, c]) => c.hook === "prerouting");
   if (hooked.length !== 1) throw new Error(`expected one hooked chain, got ${hooked.length}`);
   const forwarding = [...chains].filter(([, c]) => c.hook === "forward").map(([name]) => name);
-  const run = (name: string, f: Frame, depth: number): "drop" | "continue" => {
+  const run = (name: string, f: Frame, depth: number): "drop" | "accept" | "continue" => {
     if (depth > 4) throw new Error("jump loop");
     const c = chains.get(name);
     if (!c) throw new Error(`jump to missing chain ${name}`);
@@ -181,10 +190,12 @@ export function nftGuard(cmds: readonly string[]): NftGuard {
         for (const entry of r[1].split(", ")) {
           const e = /^"([^"]+)" : jump (\S+)$/.exec(entry);
           if (!e) throw new Error(`unexpected vmap entry: ${entry}`);
-          if (e[1] === f.iif && run(e[2], f, depth + 1) === "drop") return "drop";
+          if (e[1] !== f.iif) continue;
+          const verdict = run(e[2], f, depth + 1);
+          if (verdict !== "continue") return verdict;
         }
-      } else if (rule.endsWith(" drop")) {
-        if (matches(rule, f)) return "drop";
+      } else if (rule.endsWith(" drop") || rule.endsWith(" accept")) {
+        if (matches(rule, f)) return rule.endsWith(" drop") ? "drop" : "accept";
       } else throw new Error(`unexpected nft rule: ${rule}`);
     }
     return "continue";
