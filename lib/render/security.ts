@@ -214,7 +214,11 @@ export function arpGuard(lab: ResolvedLab, host: Host): string[] {
     // The allow-list takes tags with it: 8021q and 8021ad are ethertypes outside it.
     "  chain to_guarded {",
     "    type filter hook forward priority -200; policy accept;",
-    `    oifname { ${chains.map(({ dev }) => `"${dev}"`).join(", ")} } ether type != { ip, ip6, arp } drop`,
+    // Plain comparisons first: every frame passes here, and a set lookup costs more than three compares.
+    "    ether type ip accept",
+    "    ether type ip6 accept",
+    "    ether type arp accept",
+    `    oifname { ${chains.map(({ dev }) => `"${dev}"`).join(", ")} } drop`,
     "  }",
   ];
   // The table carries a digest of its contents: a second apply finds it and changes nothing.
@@ -236,6 +240,8 @@ function portGuard(nic: Nic): string[] {
   const targets = [ll, ...(nic.address6 ? [nic.address6.toString()] : [])].map(hex128);
   const na = "icmpv6 type nd-neighbor-advert";
   return [
+    // The common case first, by plain compares (no set lookup): TCP over IPv4 from its own MAC and address.
+    `ether type ip ether saddr ${mac} ip saddr ${nic.address} meta l4proto tcp accept`,
     // An allow-list: 802.1Q and 802.1ad tags (a priority tag too) are ethertypes outside it.
     "ether type != { ip, ip6, arp } drop",
     `ether saddr != ${mac} drop`,
@@ -243,7 +249,7 @@ function portGuard(nic: Nic): string[] {
     // accepts packets of established connections without looking at their source again.
     `ip saddr != { ${nic.address}, 0.0.0.0 } drop`,
     `ip6 saddr != { ${[ll, ...(nic.address6 ? [nic.address6.toString()] : []), "::"].join(", ")} } drop`,
-    // TCP needs nothing of the checks below (ARP, ICMP, DHCP, neighbour discovery): done early.
+    // TCP needs nothing of the checks below (ARP, ICMP, DHCP, neighbour discovery): done early (IPv6).
     "meta l4proto tcp accept",
     `arp saddr ether != ${mac} drop`,
     `arp saddr ip != ${nic.address} drop`,

@@ -25,15 +25,15 @@ const chainOf = (g: string) => guard.chains.get(`port_${nic(g).hostDev.replace(/
 const hex = (address: string) => `0x${IpAddress.parse(address).toBigInt().toString(16).padStart(32, "0")}`;
 
 describe("portGuard (through arpGuard)", () => {
-  it("allows only the IPv4, IPv6 and ARP ethertypes first, before any other check: 802.1Q and 802.1ad tags are other ethertypes", () => {
-    for (const g of ["w1", "v1"]) expect(chainOf(g)[0]).toBe("ether type != { ip, ip6, arp } drop");
+  it("accepts TCP over IPv4 from the guest's own MAC and address first, by compares only", () => {
+    for (const g of ["w1", "v1"]) expect(chainOf(g)[0]).toBe(`ether type ip ether saddr ${nic(g).mac} ip saddr ${nic(g).address} meta l4proto tcp accept`);
   });
 
-  it("then the source MAC, then the IPv4 and IPv6 sources", () => {
+  it("then allows only the IPv4, IPv6 and ARP ethertypes (802.1Q and 802.1ad tags are other ethertypes), then the source MAC, then the IPv4 and IPv6 sources", () => {
     for (const g of ["w1", "v1"]) {
       const rules = chainOf(g);
-      expect(rules.slice(1, 3)).toEqual([`ether saddr != ${nic(g).mac} drop`, `ip saddr != { ${nic(g).address}, 0.0.0.0 } drop`]);
-      expect(rules[3]).toMatch(/^ip6 saddr != \{ fe80::\S+, (\S+, )?:: \} drop$/);
+      expect(rules.slice(1, 4)).toEqual(["ether type != { ip, ip6, arp } drop", `ether saddr != ${nic(g).mac} drop`, `ip saddr != { ${nic(g).address}, 0.0.0.0 } drop`]);
+      expect(rules[4]).toMatch(/^ip6 saddr != \{ fe80::\S+, (\S+, )?:: \} drop$/);
     }
   });
 

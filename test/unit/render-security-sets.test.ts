@@ -522,9 +522,12 @@ describe("arpGuard", () => {
     expect(guard.chains.get("guard")).toEqual([`iifname vmap { "${web2.hostDev}" : jump ${portChain(web2)}, "${db1.hostDev}" : jump ${portChain(db1)} }`]);
     for (const [n, other] of [[web2, db1], [db1, web2]]) {
       const rules = guard.chains.get(portChain(n))!;
-      // Drops only, but for TCP's early accept, after the tag, ethertype and source checks.
-      expect(rules.filter((r) => !r.endsWith(" drop"))).toEqual(["meta l4proto tcp accept"]);
-      expect(rules.indexOf("meta l4proto tcp accept")).toBeGreaterThan(Math.max(...rules.map((r, i) => (/^(ether|ip6?) (saddr|type)/.test(r) ? i : -1))));
+      // Drops only, but for TCP's early accepts: first IPv4 from its own MAC and address (compares only,
+      // `ether type ip` excludes tagged frames), then any TCP after the tag, ethertype and source checks.
+      const lane = `ether type ip ether saddr ${n.mac} ip saddr ${n.address} meta l4proto tcp accept`;
+      expect(rules.filter((r) => !r.endsWith(" drop"))).toEqual([lane, "meta l4proto tcp accept"]);
+      expect(rules[0]).toBe(lane);
+      expect(rules.indexOf("meta l4proto tcp accept")).toBeGreaterThan(Math.max(...rules.map((r, i) => (/^(ether|ip6?) (saddr|type)/.test(r) && !r.endsWith(" accept") ? i : -1))));
       // Its own identity: source MAC, IP source, ARP sender MAC and address, and the link-layer address of its NAs.
       expect(rules).toEqual(expect.arrayContaining([
         `ether saddr != ${n.mac} drop`, `ip saddr != { ${n.address}, 0.0.0.0 } drop`,
@@ -533,7 +536,9 @@ describe("arpGuard", () => {
       ]));
       expect(rules.filter((r) => r.includes(other.mac.toString()) || r.includes(` ${other.address} `))).toEqual([]);
     }
-    expect(guard.drops).toHaveLength(2 * (guard.chains.get(portChain(web2))!.length - 1) + guard.chains.get("to_guarded")!.length);
+    expect(guard.drops).toHaveLength(2 * (guard.chains.get(portChain(web2))!.length - 2) + 1);
+    // Towards guarded ports: the three allowed ethertypes accepted by compares, then the ports' drop.
+    expect(guard.chains.get("to_guarded")).toEqual(["ether type ip accept", "ether type ip6 accept", "ether type arp accept", expect.stringMatching(/^oifname \{ "[^"]+", "[^"]+" \} drop$/)]);
   });
 
   it("towards a guarded port, whoever sends (the overlay, an unguarded port), only untagged IPv4, IPv6 and ARP pass", () => {
@@ -628,7 +633,7 @@ describe("arpGuard", () => {
     const h1 = nftGuard(arpGuard(lab, hostOf(lab, "h1")));
     const web1 = nicOf(lab, "web1");
     expect([...h1.chains.keys()]).toEqual([`port_${web1.hostDev.replace(/-/g, "_")}`, "guard", "to_guarded"]);
-    expect(h1.chains.get("to_guarded")!.every((r) => r.startsWith(`oifname { "${web1.hostDev}" } `))).toBe(true);
+    expect(h1.chains.get("to_guarded")!.at(-1)).toBe(`oifname { "${web1.hostDev}" } drop`);
     expect(h1.chains.get(`port_${web1.hostDev.replace(/-/g, "_")}`)).toEqual(guard.chains.get(`port_${web2.hostDev.replace(/-/g, "_")}`)!.map((r) =>
       r.replaceAll(web2.mac.toString(), web1.mac.toString()).replace(web2.address.toString(), web1.address.toString())
         .replace(linkLocal(web2.mac.toString()), linkLocal(web1.mac.toString()))
