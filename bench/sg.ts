@@ -5,7 +5,7 @@
  * - time to apply a host's rules with 10,000 member addresses: our stage (ipset restore + swap,
  *   one iptables-restore) vs one `iptables -A` per rule, as a hand-written hook would;
  * - new TCP connections per second through those rules vs no firewall at all, with a generator
- *   of CLIENTS parallel processes (default 8) that saturates the machine: a scan first shows that
+ *   of CLIENTS parallel processes (default 16) that saturates the machine: a scan first shows that
  *   more clients do not raise the no-firewall rate.
  * Needs root (namespaces). Apply timings are wall-clock medians of RUNS (default 3); connection
  * rates alternate RATE_RUNS pairs (default 10, in ABBA order) of 3 s each and report the median pair ratio.
@@ -21,8 +21,8 @@ import { rate, startRateServer } from "./support/tcp-rate";
 const SIZES = [10, 100, 1000, 10000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const RATE_RUNS = Number(process.env.BENCH_RATE_RUNS ?? 10);
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
-const SCAN = [1, 2, 4, 8, 16];
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const SCAN = [1, 2, 4, 8, 16, 32];
 const PREFIX = "bsg";
 
 /**
