@@ -55,7 +55,7 @@ function spec(name: string, members: number): LabSpec {
   };
 }
 
-export function resolved(name: string, members: number): ResolvedLab {
+function resolved(name: string, members: number): ResolvedLab {
   const r = resolveLab(spec(name, members));
   if (!r.lab) throw new Error(formatIssues(r.issues));
   return r.lab;

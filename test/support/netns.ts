@@ -54,6 +54,10 @@ export function cleanupPrefix(prefix: string): void {
       }
     }
   }
+  // Directories the lab's stages made, once no other lab uses them (as converge's rmdir does).
+  for (const dir of [`${root}/labs`, state, root]) {
+    try { fs.rmdirSync(dir); } catch { /* absent, or another lab's files are there */ }
+  }
 }
 
 /** Runs a command inside a namespace. */
