@@ -9,7 +9,7 @@ import {
 } from "./nodes";
 import { RealGuests } from "./real-guests";
 import { SecurityGroup, SecurityGroupProps, SecurityGroupRegistry } from "./security-group";
-import { StageHook } from "./stage-hook";
+import { StageHook, requireTerraformDataSupport } from "./stage-hook";
 
 const LAB_SYMBOL = Symbol.for("cdktf-cloudnet.Lab");
 
@@ -127,6 +127,7 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
       const others = this.node.root.node.findAll().filter((c): c is Lab => Lab.isLab(c) && c !== this).flatMap((l) => l.resolve().issues ?? []);
       throw new Error(invalidLabMessage([...(issues ?? []), ...clashes, ...others]));
     }
+    requireTerraformDataSupport(this);
     const hooks = new Map<string, StageHook>();
     const scope = new Construct(this, "Stages");
     const stages = renderLab(lab);

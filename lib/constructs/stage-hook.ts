@@ -1,8 +1,43 @@
-import { DataResource, ITerraformDependable } from "cdktf";
+import { TerraformResource, TerraformStack } from "cdktf";
+import { ValidateTerraformVersion } from "cdktf/lib/validations/validate-terraform-version";
 import { Construct } from "constructs";
 import { ResolvedLab } from "../model";
 import { Stage } from "../render";
 import { hookFor } from "../targets";
+
+/**
+ * Terraform's built-in `terraform_data` resource. cdktf's own `DataResource` registers a validation
+ * per resource that spawns `terraform version`, which was almost all of a large lab's synth time;
+ * this one leaves that check to `requireTerraformDataSupport`, once per app.
+ */
+export class TerraformData extends TerraformResource {
+  constructor(scope: Construct, id: string, private readonly attributes: { input: Record<string, unknown>; triggersReplace: Record<string, string> },
+    meta: { provisioners: unknown[]; dependsOn: TerraformData[] }) {
+    super(scope, id, {
+      terraformResourceType: "terraform_data",
+      terraformGeneratorMetadata: { providerName: "terraform" },
+      provisioners: meta.provisioners as never,
+    });
+    // Addresses as plain strings: cdktf's dependsOn makes a token per entry, and each token captures
+    // a whole stack trace (about half of a 10,000-guest synth).
+    this.dependsOn = meta.dependsOn.map((r) => `terraform_data.${r.friendlyUniqueId}`);
+  }
+
+  protected synthesizeAttributes(): Record<string, unknown> {
+    return { input: this.attributes.input, triggers_replace: this.attributes.triggersReplace };
+  }
+}
+
+const CHECKED = Symbol.for("cdktf-cloudnet.terraformDataChecked");
+
+/** Checks once per app, at validation, that the Terraform binary has `terraform_data` (1.4 or later). */
+export function requireTerraformDataSupport(scope: Construct): void {
+  const root = scope.node.root as unknown as Record<symbol, boolean>;
+  if (root[CHECKED]) return;
+  root[CHECKED] = true;
+  TerraformStack.of(scope).node.addValidation(new ValidateTerraformVersion(">=1.4",
+    "The lab's stages are Terraform's built-in terraform_data resources, which need Terraform 1.4 or later. Please upgrade Terraform."));
+}
 
 /**
  * A `terraform_data` resource that applies one stage on create and runs its teardown on destroy.
@@ -10,16 +45,14 @@ import { hookFor } from "../targets";
  * plans "No changes".
  */
 export class StageHook extends Construct {
-  readonly resource: DataResource;
+  readonly resource: TerraformData;
 
   constructor(scope: Construct, id: string, lab: ResolvedLab, stage: Stage, readonly fingerprint: string, hooks: ReadonlyMap<string, StageHook>) {
     super(scope, id);
     const hook = hookFor(lab, stage);
-    this.resource = new DataResource(this, "hook", {
-      input: hook.input,
-      triggersReplace: { fingerprint },
-      provisioners: hook.provisioners as never,
-      dependsOn: stage.after.map((a) => hooks.get(a)!.resource as ITerraformDependable),
+    this.resource = new TerraformData(this, "hook", { input: hook.input, triggersReplace: { fingerprint } }, {
+      provisioners: hook.provisioners,
+      dependsOn: stage.after.map((a) => hooks.get(a)!.resource),
     });
   }
 }

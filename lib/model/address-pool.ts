@@ -10,6 +10,8 @@ const SEARCH_LIMIT = 1n << 20n;
 /** The addresses taken in one subnet, and who took them. */
 export class AddressPool {
   private readonly taken = new Map<string, string>();
+  /** Every candidate below this one is taken or unusable (addresses are never released), so allocation resumes here. */
+  private cursor = 0n;
 
   constructor(readonly cidr: Cidr) {}
 
@@ -26,9 +28,10 @@ export class AddressPool {
   allocate(who: string): IpAddress | undefined {
     const limit = this.cidr.size < SEARCH_LIMIT ? this.cidr.size : SEARCH_LIMIT;
     const first = this.cidr.size < SMALL_SUBNET ? 2n : FIRST_AUTO_HOST_OFFSET;
-    for (let n = first; n < limit; n++) {
+    for (let n = this.cursor > first ? this.cursor : first; n < limit; n++) {
       const ip = this.cidr.addressAt(n);
       if (this.cidr.isUsableHost(ip) && !this.taken.has(ip.toString())) {
+        this.cursor = n + 1n;
         this.claim(ip, who);
         return ip;
       }

@@ -34,8 +34,10 @@ export function renderLab(lab: ResolvedLab): Stage[] {
   if (emulated) {
     for (const ext of lab.externals) stages.push(renderExternal(lab, ext, routesToRoutedSegments(lab)));
     const ids = new Set(stages.map((s) => s.id));
+    const owners = new Map(lab.guests.filter((g) => g.ownsNetns).map((g) => [g.netns, g]));
     for (const guest of lab.guests) {
-      const shared = lab.guests.find((g) => g.ownsNetns && g.netns === guest.netns && g.name !== guest.name);
+      const owner = owners.get(guest.netns);
+      const shared = owner && owner.name !== guest.name ? owner : undefined;
       const base = guest.ownsNetns || !shared
         ? [networkStageId(guest.host), ownerId(guest.host)].filter((id) => ids.has(id)).slice(0, 1)
         : [guestStageId(shared.name)];

@@ -1,4 +1,5 @@
 import { sh } from "../net";
+import { usedHelpers } from "./shell-helpers";
 
 /**
  * Helpers every script starts with. Static text: no value from the lab is interpolated here.
@@ -84,9 +85,7 @@ const PRELUDE = [
  * before the error is returned, so a failed apply leaves nothing half-built behind.
  */
 export function applyScript(title: string, body: readonly string[], teardown: readonly string[], helpers: readonly string[] = []): string {
-  return [
-    PRELUDE,
-    ...helpers,
+  return withHelpers(helpers, [
     "cn_rollback() {",
     ...indent(teardown.length ? teardown : [":"]),
     "}",
@@ -94,12 +93,17 @@ export function applyScript(title: string, body: readonly string[], teardown: re
     `cn_log ${quoteTitle(title)}`,
     ...body,
     "",
-  ].join("\n");
+  ].join("\n"));
 }
 
 /** A teardown script: removes only what the lab owns, and succeeds when it is already gone. */
 export function teardownScript(title: string, body: readonly string[], helpers: readonly string[] = []): string {
-  return [PRELUDE, ...helpers, `cn_log ${quoteTitle(`remove ${title}`)}`, ...body, ""].join("\n");
+  return withHelpers(helpers, [`cn_log ${quoteTitle(`remove ${title}`)}`, ...body, ""].join("\n"));
+}
+
+/** `code` after the prelude's and `helpers`' definitions that it uses. */
+function withHelpers(helpers: readonly string[], code: string): string {
+  return `${usedHelpers([PRELUDE, ...helpers].join("\n"), code)}\n${code}`;
 }
 
 /**

@@ -240,11 +240,39 @@ export function routerMac(lab: ResolvedLab, s: Segment): string {
 
 /** The MACs of a segment that live on its other hosts (guests' NICs, the router), with those hosts' underlay addresses. */
 export function l2Population(lab: ResolvedLab, host: Host, s: Segment): Array<{ mac: string; underlay: string }> {
-  const underlay = (name: string) => lab.hosts.find((h) => h.name === name)!.underlay.toString();
-  const out = lab.guests.filter((g) => g.host !== host.name && s.hosts.includes(g.host)).flatMap((g) =>
-    g.nics.filter((n) => n.segment === s.name).map((n) => ({ mac: n.mac.toString(), underlay: underlay(g.host) })));
-  if (s.gateway && s.gateway.host !== host.name) out.push({ mac: routerMac(lab, s), underlay: underlay(s.gateway.host) });
-  return out.sort((a, b) => a.mac.localeCompare(b.mac));
+  const out = (nicsBySegment(lab).get(s.name) ?? []).filter((n) => n.host !== host.name && s.hosts.includes(n.host)).map(({ mac, underlay }) => ({ mac, underlay }));
+  if (s.gateway && s.gateway.host !== host.name) out.push({ mac: routerMac(lab, s), underlay: underlayOf(lab, s.gateway.host) });
+  return out.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+}
+
+interface PlacedNic {
+  readonly host: string;
+  readonly mac: string;
+  readonly underlay: string;
+}
+
+const placedNics = new WeakMap<ResolvedLab, Map<string, PlacedNic[]>>();
+
+/** Every guest NIC by segment, with its host: computed once per lab (each host's every segment asks). */
+function nicsBySegment(lab: ResolvedLab): Map<string, PlacedNic[]> {
+  let bySegment = placedNics.get(lab);
+  if (!bySegment) {
+    bySegment = new Map();
+    const underlays = new Map(lab.hosts.map((h) => [h.name, h.underlay.toString()]));
+    for (const g of lab.guests) {
+      for (const n of g.nics) {
+        const list = bySegment.get(n.segment) ?? [];
+        list.push({ host: g.host, mac: n.mac.toString(), underlay: underlays.get(g.host)! });
+        bySegment.set(n.segment, list);
+      }
+    }
+    placedNics.set(lab, bySegment);
+  }
+  return bySegment;
+}
+
+function underlayOf(lab: ResolvedLab, hostName: string): string {
+  return lab.hosts.find((h) => h.name === hostName)!.underlay.toString();
 }
 
 /** The number of a router link in 169.254.0.0/16 (4 addresses each) from its host address. */

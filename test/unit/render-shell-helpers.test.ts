@@ -1,0 +1,42 @@
+import { renderLab } from "../../lib/render";
+import { CONVERGE_HELPERS } from "../../lib/render/converge";
+import { NETWORK_HELPERS } from "../../lib/render/segments";
+import { usedHelpers } from "../../lib/render/shell-helpers";
+import { securityLab } from "../kernel/fixtures/security-lab";
+import { tenantLab } from "../kernel/fixtures/tenant-lab";
+
+const HELPERS = [
+  "X=${Y:-1}",
+  "# a_one: comments stay in the source",
+  "a_one() { echo one; }",
+  "a_two() {",
+  "  a_one",
+  "}",
+  "a_three() { echo three; }",
+].join("\n");
+
+describe("shell helpers travel only where they are used", () => {
+  test("a helper called through another one comes along, an unused one and the comments stay behind", () => {
+    expect(usedHelpers(HELPERS, "a_two")).toBe(["X=${Y:-1}", "a_one() { echo one; }", "a_two() {", "  a_one", "}"].join("\n"));
+    expect(usedHelpers(HELPERS, "echo nothing")).toBe("X=${Y:-1}");
+  });
+
+  test("a name inside another word does not count as a call", () => {
+    expect(usedHelpers(HELPERS, "xa_three a_three_x")).toBe("X=${Y:-1}");
+  });
+
+  test("every helper any stage of a varied lab calls is defined in that stage's script", () => {
+    const all = [...CONVERGE_HELPERS, ...NETWORK_HELPERS].join("\n");
+    const names = [...all.matchAll(/^([a-z_][a-z0-9_]*)\(\) \{/gm)].map((m) => m[1]);
+    expect(names.length).toBeGreaterThan(20);
+    const stages = [tenantLab("hx"), securityLab("hy")].flatMap((lab) => renderLab(lab.resolve().lab!));
+    expect(stages.length).toBeGreaterThan(20);
+    for (const s of stages) {
+      for (const script of [s.apply, s.teardown]) {
+        const defined = new Set([...script.matchAll(/^([a-z_][a-z0-9_]*)\(\) \{/gm)].map((m) => m[1]));
+        const called = names.filter((n) => new RegExp(`(^|[^a-z0-9_])${n}([^a-z0-9_]|$)`, "m").test(script.replace(/^[a-z_0-9]+\(\) \{/gm, "")));
+        expect({ stage: s.id, missing: called.filter((n) => !defined.has(n)) }).toEqual({ stage: s.id, missing: [] });
+      }
+    }
+  });
+});
