@@ -64,7 +64,8 @@ function runIpset(script: string, sets: LiveSets = new Map()): LiveSets {
     return !!live && live.type.split(" ")[4] === maxelem && JSON.stringify(sortedIps(live.members)) === JSON.stringify(sortedIps(members));
   };
   // The helpers' own text (cn_ipset_same's body holds ipset lines) is not part of the update.
-  if (!/^cn_ipset_same\(\) \{$/m.test(script)) throw new Error("expected the ipset helpers in the script");
+  // A script that guards a set carries the helper (scripts carry only the helpers they call).
+  if (/^if ! cn_ipset_same /m.test(script) && !/^cn_ipset_same\(\) \{$/m.test(script)) throw new Error("a set is guarded but the ipset helpers are missing");
   const body = new Map<string, string>();
   const text = withoutFunctions(script).replace(HEREDOC, (_, cmd: string, b: string) => {
     const id = `@@heredoc${body.size}`;
