@@ -3,15 +3,13 @@ import { Construct, IConstruct } from "constructs";
 import { Issue, LabSpec, Resolution, labPrefix, resolveLab } from "../model";
 import { renderLab, stageFingerprints } from "../render";
 import { Backend } from "./backend";
-import {
-  ExternalProps, GuestProps, HostProps, LabExternal, LabGuest, LabHost, LabPortForward, LabRegistry, LabSegment, LabService,
-  SegmentProps, Tenant, guestSpec, segmentSpec,
-} from "./nodes";
+import { Guest, GuestProps } from "./guest";
+import { External, ExternalProps, Host, HostProps } from "./hosts";
+import { LAB_SYMBOL, LabRegistry, PartKind, checkName, nameSpaceOf } from "./lab-registry";
+import { Network, PortForward, Segment, SegmentProps, Service, Tenant } from "./networks";
 import { RealGuests } from "./real-guests";
-import { SecurityGroup, SecurityGroupProps, SecurityGroupRegistry } from "./security-group";
+import { SecurityGroup, SecurityGroupProps } from "./security-group";
 import { StageHook, requireTerraformDataSupport } from "./stage-hook";
-
-const LAB_SYMBOL = Symbol.for("cdktf-cloudnet.Lab");
 
 export interface LabProps {
   /** Lab name: names its namespaces and inventory. @default the construct id */
@@ -23,10 +21,12 @@ export interface LabProps {
 }
 
 /**
- * The root of a lab. Add hosts, tenants and their networks, guests and externals; at synth the lab
- * is validated as a whole, and only a valid lab renders any host script.
+ * The root of a lab. Hosts, tenants and their networks, guests, externals and security groups are
+ * its parts: made with their own constructors anywhere in the construct tree (`new Guest(this, "web1",
+ * { lab, host, nics })`), or with the lab's `addX()` shortcuts. At synth the lab is validated as a
+ * whole, and only a valid lab renders any host script.
  */
-export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry {
+export class Lab extends Construct implements LabRegistry {
   /** True for any Lab, also one from another copy of this package. */
   static isLab(x: unknown): x is Lab {
     return typeof x === "object" && x !== null && LAB_SYMBOL in x;
@@ -34,13 +34,11 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
 
   readonly backend: Backend;
   private readonly props: LabProps;
-  private readonly hosts: LabHost[] = [];
-  private readonly segments: LabSegment[] = [];
-  private readonly guests: LabGuest[] = [];
-  private readonly externals: LabExternal[] = [];
-  private readonly services: LabService[] = [];
-  private readonly portForwards: LabPortForward[] = [];
-  private readonly securityGroups: SecurityGroup[] = [];
+  private readonly parts = new Map<PartKind, Construct[]>();
+  /** Lab-wide names per namespace: name → [kind, part]. */
+  private readonly names = new Map<string, Map<string, [PartKind, Construct]>>();
+  private readonly byPath = new Map<string, Construct>();
+  private readonly shortcutScopes = new Map<string, Construct>();
   private resolved?: Resolution;
   private built = false;
 
@@ -53,59 +51,46 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
     this.node.addValidation({ validate: () => [...this.issuesAt(this.node.path), ...this.clashesWithOtherLabs()] });
   }
 
-  addHost(name: string, props: HostProps = {}): LabHost {
-    this._claim(this, name, "host");
-    const host = new LabHost(this, name, {
-      name, path: "", target: props.target?.spec, underlayAddress: props.underlayAddress, uplink: props.uplink,
-      lanInterface: props.lanInterface, libvirtUri: props.libvirtUri, dockerHost: props.dockerHost,
-    });
-    this.hosts.push(this.adopt(host));
-    return host;
+  /** A host, as a child of the lab (same as `new Host(lab, name, props)`). */
+  addHost(name: string, props: HostProps = {}): Host {
+    return new Host(this, name, { ...props, lab: this });
   }
 
-  /** A tenant, whose networks are isolated from every other tenant's. */
+  /** A tenant, whose networks are isolated from every other tenant's; a child of the lab's "Tenants". */
   addTenant(name: string): Tenant {
-    this._claim(this, name, "tenant");
-    return this.adopt(new Tenant(this, name, this));
+    return new Tenant(this._shortcutScope("tenant"), name, { lab: this });
   }
 
-  /** A network outside any tenant (tenant "default"). */
-  addSegment(name: string, props: SegmentProps): LabSegment {
-    this._claim(this, name, "segment");
-    const seg = new LabSegment(this, name, segmentSpec(name, props));
-    this._registerSegment(seg);
-    return seg;
+  /** A network outside any tenant (tenant "default"); a child of the lab's "Segments". */
+  addSegment(name: string, props: SegmentProps): Segment {
+    return new Segment(this._shortcutScope("segment"), name, { ...props, lab: this });
   }
 
-  addGuest(name: string, props: GuestProps): LabGuest {
-    this._claim(this, name, "guest");
-    const guest = new LabGuest(this, name, guestSpec(name, props));
-    this.guests.push(this.adopt(guest));
-    return guest;
+  /** A guest, as a child of the lab (same as `new Guest(lab, name, props)`). */
+  addGuest(name: string, props: GuestProps): Guest {
+    return new Guest(this, name, { ...props, lab: this });
   }
 
   /** Emulated labs: a node of the outside world on the underlay (a client, an admin host, "the internet"). */
-  addExternal(name: string, props: ExternalProps = {}): LabExternal {
-    this._claim(this, name, "external");
-    const ext = new LabExternal(this, name, { name, path: "", addresses: props.addresses });
-    this.externals.push(this.adopt(ext));
-    return ext;
+  addExternal(name: string, props: ExternalProps = {}): External {
+    return new External(this, name, { ...props, lab: this });
   }
 
-  /** A security group of this lab; guests join it with `securityGroups: [group]`. */
+  /** A security group of this lab, a child of its "SecurityGroups"; guests join it with `securityGroups: [group]`. */
   addSecurityGroup(name: string, props: SecurityGroupProps = {}): SecurityGroup {
-    this._claim(this, name, "security group");
-    return new SecurityGroup(this, name, props);
+    return new SecurityGroup(this._shortcutScope("security group"), name, { ...props, lab: this });
   }
 
   /** The lab as a plain spec, with construct paths for error messages. */
   toSpec(): LabSpec {
+    const all = <T extends Construct>(kind: PartKind) => (this.parts.get(kind) ?? []) as T[];
     const withPath = <T extends { path: string }>(c: Construct & { spec: T }): T => ({ ...c.spec, path: c.node.path });
     return {
       name: this.props.name ?? this.node.id, path: this.node.path, prefix: this.props.prefix, backend: this.backend.spec,
-      hosts: this.hosts.map(withPath), segments: this.segments.map(withPath), guests: this.guests.map(withPath),
-      externals: this.externals.map(withPath), services: this.services.map(withPath), portForwards: this.portForwards.map(withPath),
-      securityGroups: this.securityGroups.map((g) => g._spec()),
+      hosts: all<Host>("host").map(withPath), segments: all<Network>("segment").map(withPath), guests: all<Guest>("guest").map(withPath),
+      externals: all<External>("external").map(withPath), services: all<Service>("service").map(withPath),
+      portForwards: all<PortForward>("port forward").map(withPath),
+      securityGroups: all<SecurityGroup>("security group").map((g) => g._spec()),
     };
   }
 
@@ -119,7 +104,7 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
   _build(): void {
     this.built = true;
     const { lab, warnings, issues } = this.resolve();
-    for (const w of warnings) Annotations.of(this.node.findAll().find((c) => c.node.path === w.path) ?? this).addWarning(w.message);
+    for (const w of warnings) Annotations.of(this.byPath.get(w.path) ?? this).addWarning(w.message);
     const clashes = this.clashesWithOtherLabs().map((message) => ({ path: this.node.path, message }));
     // Fail closed: an invalid lab stops synth here, before cdktf's validation (which skipValidation turns off).
     if (!lab || clashes.length > 0) {
@@ -139,22 +124,35 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
     if (lab.backend.kind === "hosts") new RealGuests(this, "Compute", lab, hooks);
   }
 
-  /**
-   * @internal Before anything is added: the lab must not be rendered yet, and the name must be free
-   * in `scope` (names are construct ids, so a second use would clash in the construct tree).
-   */
-  _claim(scope: Construct, name: string, what: string): void {
+  /** @internal */
+  _claim(kind: PartKind, name: string, path: string): void {
+    const what = kind;
     if (this.built) {
-      throw new Error(`[${this.node.path}] cannot add ${what} '${name}': the lab was already synthesized; add everything before synth.`);
+      throw new Error(`[${path}] cannot add ${what} '${name}' to lab ${this.node.path}: the lab was already synthesized; add everything before synth.`);
     }
-    if (typeof name !== "string" || name === "") {
-      throw new Error(`[${scope.node.path}] ${what} name '' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter, e.g. '${what.replace(/ /g, "-")}1'.`);
+    checkName(this, name, what);
+    const ns = nameSpaceOf(kind);
+    const taken = this.names.get(ns)?.get(name);
+    if (taken) {
+      const [otherKind, other] = taken;
+      const shared = ns === "node" ? " (hosts, guests and externals share one namespace: each is a node)" : "";
+      throw new Error(`[${path}] ${what} name '${name}' is already used by ${otherKind} ${other.node.path} in lab ${this.node.path}${shared}; choose another name, or set { name } to name it apart from its construct id.`);
     }
+  }
+
+  /** @internal */
+  _add(kind: PartKind, name: string | undefined, part: Construct): void {
     this.resolved = undefined;
-    const existing = scope.node.tryFindChild(name);
-    if (existing) {
-      throw new Error(`[${scope.node.path}] ${what} name '${name}' is already used by ${existing.node.path}; choose another name.`);
+    if (name !== undefined) {
+      const ns = nameSpaceOf(kind);
+      if (!this.names.has(ns)) this.names.set(ns, new Map());
+      this.names.get(ns)!.set(name, [kind, part]);
     }
+    if (!this.parts.has(kind)) this.parts.set(kind, []);
+    this.parts.get(kind)!.push(part);
+    this.byPath.set(part.node.path, part);
+    // Each part reports its own issues, so cdktf prints each at the part's construct path.
+    part.node.addValidation({ validate: () => this.issuesAt(part.node.path) });
   }
 
   /** @internal */
@@ -163,25 +161,13 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
     this.resolved = undefined;
   }
 
-  /** @internal */
-  _registerSecurityGroup(group: SecurityGroup): void {
-    this.resolved = undefined;
-    this.securityGroups.push(this.adopt(group));
-  }
-
-  /** @internal */
-  _registerSegment(segment: LabSegment): void {
-    this.segments.push(this.adopt(segment));
-  }
-
-  /** @internal */
-  _registerService(service: LabService): void {
-    this.services.push(this.adopt(service));
-  }
-
-  /** @internal */
-  _registerPortForward(forward: LabPortForward): void {
-    this.portForwards.push(this.adopt(forward));
+  /** @internal Hosts, guests and externals sit right under the lab (their names are unique among them). */
+  _shortcutScope(kind: PartKind): Construct {
+    const id = SHORTCUT_SCOPES[kind];
+    if (!id) return this;
+    let scope = this.shortcutScopes.get(id);
+    if (!scope) this.shortcutScopes.set(id, (scope = new Construct(this, id)));
+    return scope;
   }
 
   /** Two labs with the same prefix would own (and destroy) each other's namespaces and devices. */
@@ -202,13 +188,12 @@ export class Lab extends Construct implements LabRegistry, SecurityGroupRegistry
   private issuesAt(path: string): string[] {
     return (this.resolve().issues ?? []).filter((i) => i.path === path).map((i) => i.message);
   }
-
-  /** Children report their own issues, so cdktf prints each at its construct path. */
-  private adopt<T extends Construct>(child: T): T {
-    child.node.addValidation({ validate: () => this.issuesAt(child.node.path) });
-    return child;
-  }
 }
+
+/** Where the shortcuts put parts whose names may repeat a node's (ids start upper case: never a name). */
+const SHORTCUT_SCOPES: Partial<Record<PartKind, string>> = {
+  tenant: "Tenants", segment: "Segments", "security group": "SecurityGroups",
+};
 
 /** Every issue once, at its construct path, in cdktf's own format. */
 function invalidLabMessage(issues: readonly Issue[]): string {

@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import { SecurityGroupSpec, SecurityRuleSpec } from "../model";
 import { IPeer, PeerSpec, Port, peerText } from "../net";
+import { PartProps } from "./hosts";
+import { LabRegistry, freeIn, labOf } from "./lab-registry";
 
 const SG_SYMBOL = Symbol.for("cdktf-cloudnet.SecurityGroup");
 
@@ -20,13 +22,7 @@ export interface SecurityGroupProps {
   readonly allowAllOutbound?: boolean;
 }
 
-/** What a SecurityGroup needs from its lab. */
-export interface SecurityGroupRegistry {
-  /** @internal */
-  _registerSecurityGroup(group: SecurityGroup): void;
-  /** @internal The lab changed: what it resolved before no longer holds. */
-  _invalidate(): void;
-}
+export interface SecurityGroupConstructProps extends SecurityGroupProps, PartProps {}
 
 /**
  * A cloud security group: stateful, default deny for ingress, egress open unless egress rules are
@@ -40,20 +36,33 @@ export class SecurityGroup extends Construct implements IPeer, IConnectable {
 
   readonly connections: Connections;
   readonly description?: string;
+  /** The group's name in the lab. */
+  readonly name: string;
+  private readonly lab: LabRegistry;
+  private readonly props: SecurityGroupProps;
   private readonly ingress = new Map<string, SecurityRuleSpec>();
   private readonly egress = new Map<string, SecurityRuleSpec>();
 
-  /** A group of `lab` (or use `lab.addSecurityGroup(id, props)`). */
-  constructor(private readonly lab: SecurityGroupRegistry & Construct, id: string, private readonly props: SecurityGroupProps = {}) {
-    super(lab, id);
+  /**
+   * A group of `props.lab`, or of the Lab that encloses `scope` (so `new SecurityGroup(lab, "web")`
+   * works too); or use `lab.addSecurityGroup(name, props)`.
+   */
+  constructor(scope: Construct, id: string, props: SecurityGroupConstructProps = {}) {
+    const lab = labOf(scope, id, props.lab, "security group");
+    const name = props.name ?? id;
+    lab._claim("security group", name, `${scope.node.path}/${id}`);
+    super(freeIn(scope, id, "security group"), id);
     Object.defineProperty(this, SG_SYMBOL, { value: true });
+    this.lab = lab;
+    this.name = name;
+    this.props = props;
     this.description = props.description;
     this.connections = new Connections(this);
-    lab._registerSecurityGroup(this);
+    lab._add("security group", name, this);
   }
 
   get peerSpec(): PeerSpec {
-    return { kind: "group", group: this.node.id, lab: this.lab.node.path };
+    return { kind: "group", group: this.name, lab: this.lab.node.path };
   }
 
   /** Allows traffic from `peer` to the members on `port`. */
@@ -74,13 +83,13 @@ export class SecurityGroup extends Construct implements IPeer, IConnectable {
   /** @internal */
   _spec(): SecurityGroupSpec {
     return {
-      name: this.node.id, path: this.node.path, allowAllOutbound: this.props.allowAllOutbound,
+      name: this.name, path: this.node.path, allowAllOutbound: this.props.allowAllOutbound,
       ingress: [...this.ingress.values()], egress: [...this.egress.values()],
     };
   }
 
   toString(): string {
-    return `group ${this.node.id}`;
+    return `group ${this.name}`;
   }
 
   /** Rules are de-duplicated by peer and port; an explicit rule outranks an implied one. */

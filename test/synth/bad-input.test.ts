@@ -33,7 +33,7 @@ const CASES: Case[] = [
   {
     what: "segment name with a space",
     build: (lab) => lab.addSegment("x y", { cidr: "10.0.0.0/24" }),
-    path: "lab/x y",
+    path: "lab/Segments/x y",
     message: "segment name 'x y' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter. Did you mean 'x-y'?",
   },
   {
@@ -80,31 +80,31 @@ const CASES: Case[] = [
   {
     what: "CIDR without mask",
     build: (lab) => lab.addSegment("blue", { cidr: "10.10.0.1" }),
-    path: "lab/blue",
+    path: "lab/Segments/blue",
     message: "CIDR mask is missing in '10.10.0.1'. Did you mean '10.10.0.1/32'?",
   },
   {
     what: "CIDR with host bits",
     build: (lab) => lab.addSegment("blue", { cidr: "10.10.0.1/24" }),
-    path: "lab/blue",
+    path: "lab/Segments/blue",
     message: "'10.10.0.1/24' has host bits set. Did you mean '10.10.0.0/24'?",
   },
   {
     what: "VNI above 16,777,215",
     build: (lab) => lab.addSegment("blue", { cidr: "10.10.0.0/24", vni: 16_777_216 }),
-    path: "lab/blue",
+    path: "lab/Segments/blue",
     message: "VNI 16777216 is out of range: a VXLAN network identifier is 1-16,777,215.",
   },
   {
     what: "duplicate VNI",
     build: (lab) => { lab.addSegment("red", { cidr: "10.1.0.0/24", vni: 7 }); lab.addSegment("blue", { cidr: "10.2.0.0/24", vni: 7 }); },
-    path: "lab/blue",
-    message: "VNI 7 is already used by stack/lab/red; give each segment its own VNI or leave it out to allocate one.",
+    path: "lab/Segments/blue",
+    message: "VNI 7 is already used by stack/lab/Segments/red; give each segment its own VNI or leave it out to allocate one.",
   },
   {
     what: "MTU too small after encapsulation",
     build: (lab) => lab.addSegment("blue", { cidr: "fd00::/64", underlayMtu: 600 }),
-    path: "lab/blue",
+    path: "lab/Segments/blue",
     message: "MTU 550 after VXLAN encapsulation (600 - 50) is below 1280, the minimum for IPv6; raise underlayMtu to at least 1330.",
   },
   {

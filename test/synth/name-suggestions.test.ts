@@ -44,8 +44,8 @@ describe("name suggestions", () => {
       expect(new Set(paths).size).toBe(paths.length);
       // Construct ids turn '/' into '--'.
       const id = (x: string) => x.replace(/\//g, "--");
-      const t2 = suggestionIn(error, `stack/lab/${id(t)}`) ?? t;
-      const n2 = suggestionIn(error, `stack/lab/${id(t)}/${id(n)}`) ?? n;
+      const t2 = suggestionIn(error, `stack/lab/Tenants/${id(t)}`) ?? t;
+      const n2 = suggestionIn(error, `stack/lab/Tenants/${id(t)}/${id(n)}`) ?? n;
       const g2 = suggestionIn(error, `stack/lab/${id(g)}`) ?? g;
       // Names without a suggestion (nothing usable in them) stay as they were; only test the fixed ones.
       const fixable = [t2, n2, g2].every((x) => /^[a-z]/.test(x));
@@ -70,16 +70,16 @@ describe("name suggestions", () => {
     })!;
     const lines = error.split("\n").filter((l) => l.startsWith("  ["));
     expect(lines).toEqual([
-      "  [stack/lab/Blue] tenant name 'Blue' is not allowed: use 1-30 characters of a-z, 0-9 and '-', starting with a letter. Did you mean 'blue'?",
+      "  [stack/lab/Tenants/Blue] tenant name 'Blue' is not allowed: use 1-30 characters of a-z, 0-9 and '-', starting with a letter. Did you mean 'blue'?",
     ]);
   });
 
   it("a bad network name is a network error in the user's words, with a suggestion that fits next to the tenant", () => {
     const long = "Web_Frontend_Network_For_Customers";
     const error = synthError(build("acme", long, "web"))!;
-    const line = error.split("\n").find((l) => l.includes(`[stack/lab/acme/${long}]`))!;
+    const line = error.split("\n").find((l) => l.includes(`[stack/lab/Tenants/acme/${long}]`))!;
     expect(line).toContain(`network name '${long}' is not allowed: use 1-27 characters`);
-    const suggestion = suggestionIn(error, `stack/lab/acme/${long}`)!;
+    const suggestion = suggestionIn(error, `stack/lab/Tenants/acme/${long}`)!;
     expect(suggestion.length).toBeLessThanOrEqual(27);
     expect(synthError(build("acme", suggestion, "web"))).toBeUndefined();
   });

@@ -43,55 +43,55 @@ const CASES: Case[] = [
   {
     what: "a CIDR without a mask",
     build: onDb(({ db }) => db.addIngressRule(Peer.ipv4("203.0.113.10"), Port.tcp(22))),
-    path: "lab/db",
+    path: "lab/SecurityGroups/db",
     message: "ingress rule 203.0.113.10 tcp/22: CIDR mask is missing in '203.0.113.10'. Did you mean '203.0.113.10/32'?",
   },
   {
     what: "a CIDR with host bits set",
     build: onDb(({ db }) => db.addIngressRule(Peer.ipv4("203.0.113.10/24"), Port.tcp(22))),
-    path: "lab/db",
+    path: "lab/SecurityGroups/db",
     message: "ingress rule 203.0.113.10/24 tcp/22: '203.0.113.10/24' has host bits set. Did you mean '203.0.113.0/24'?",
   },
   {
     what: "Peer.ipv4 given an IPv6 CIDR",
     build: onDb(({ db }) => db.addIngressRule(Peer.ipv4("2001:db8::/32"), Port.tcp(22))),
-    path: "lab/db",
+    path: "lab/SecurityGroups/db",
     message: "ingress rule 2001:db8::/32 tcp/22: '2001:db8::/32' is an IPv6 CIDR; use Peer.ipv6('2001:db8::/32').",
   },
   {
     what: "a port out of range",
     build: onDb(({ web }) => web.addIngressRule(Peer.anyIpv4(), Port.tcp(70000))),
-    path: "lab/web",
+    path: "lab/SecurityGroups/web",
     message: "ingress rule 0.0.0.0/0 tcp/70000: port 70000 is out of range: a port is 1-65535.",
   },
   {
     what: "a range with from > to",
     build: onDb(({ web }) => web.addIngressRule(Peer.anyIpv4(), Port.tcpRange(8080, 8000))),
-    path: "lab/web",
+    path: "lab/SecurityGroups/web",
     message: "ingress rule 0.0.0.0/0 tcp/8080-8000: port range 8080-8000 is reversed; did you mean Port.tcpRange(8000, 8080)?",
   },
   {
     what: "an ICMP type out of range",
     build: onDb(({ web }) => web.addIngressRule(Peer.anyIpv4(), Port.icmpType(300))),
-    path: "lab/web",
+    path: "lab/SecurityGroups/web",
     message: "ingress rule 0.0.0.0/0 icmp/300: ICMP type 300 is out of range 0-255.",
   },
   {
     what: "an ICMP code out of range",
     build: onDb(({ web }) => web.addIngressRule(Peer.anyIpv4(), Port.icmpTypeAndCode(3, 256))),
-    path: "lab/web",
+    path: "lab/SecurityGroups/web",
     message: "ingress rule 0.0.0.0/0 icmp/3:256: ICMP code 256 is out of range 0-255.",
   },
   {
     what: "ICMP with an IPv6 peer",
     build: onDb(({ web }) => web.addIngressRule(Peer.anyIpv6(), Port.icmpType(8))),
-    path: "lab/web",
+    path: "lab/SecurityGroups/web",
     message: "ingress rule ::/0 icmp/8: icmp cannot match an IPv6 peer; use Port.icmpv6Type.",
   },
   {
     what: "ICMPv6 with an IPv4 peer",
     build: onDb(({ web }) => web.addEgressRule(Peer.ipv4("10.0.0.0/8"), Port.icmpv6Type(128))),
-    path: "lab/web",
+    path: "lab/SecurityGroups/web",
     message: "egress rule 10.0.0.0/8 icmpv6/128: icmpv6 cannot match an IPv4 peer; use Port.icmpType.",
   },
   ...[
@@ -102,19 +102,19 @@ const CASES: Case[] = [
   ].map(([what, d]): Case => ({
     what: `a description with ${what}`,
     build: onDb(({ db }) => db.addIngressRule(Peer.anyIpv4(), Port.tcp(22), d)),
-    path: "lab/db",
+    path: "lab/SecurityGroups/db",
     message: `ingress rule 0.0.0.0/0 tcp/22: description '${d}' ${DESCRIPTION_RULE}`,
   })),
   {
     what: "a description over 255 characters",
     build: onDb(({ db }) => db.addIngressRule(Peer.anyIpv4(), Port.tcp(22), "d".repeat(256))),
-    path: "lab/db",
+    path: "lab/SecurityGroups/db",
     message: `ingress rule 0.0.0.0/0 tcp/22: description '${"d".repeat(60)}' ${DESCRIPTION_RULE}`,
   },
   {
     what: "a security group name that is not an identifier",
     build: onDb(({ lab }) => lab.addSecurityGroup("Web_SG")),
-    path: "lab/Web_SG",
+    path: "lab/SecurityGroups/Web_SG",
     message: "security group name 'Web_SG' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter. Did you mean 'web-sg'?",
   },
   {
@@ -140,7 +140,7 @@ function labsOf(build: (scope: Construct) => void): Lab[] {
 
 const stagesOf = (lab: Lab) => lab.node.tryFindChild("Stages");
 
-const OTHER_LAB_WEB_5432 = "[stack/lab/db] ingress rule group web tcp/5432: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab.";
+const OTHER_LAB_WEB_5432 = "[stack/lab/SecurityGroups/db] ingress rule group web tcp/5432: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab.";
 
 /** terraform_data of the lab `id` (logical ids start with the construct path below the stack). */
 const hooksOfLab = (json: any, id: string) => Object.keys(hooksOf(json)).filter((k) => k.startsWith(`${id}_`));
@@ -197,7 +197,7 @@ describe("bad security group input fails synth at its construct, and renders not
       db.addIngressRule(web, Port.tcp(3306));
       db.addIngressRule(foreignWeb, Port.tcp(3306));
     };
-    expectFailsClosed(build, invalidLab("[stack/lab/db] ingress rule group web tcp/3306: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab."));
+    expectFailsClosed(build, invalidLab("[stack/lab/SecurityGroups/db] ingress rule group web tcp/3306: group 'web' belongs to lab stack/other, not to this lab (stack/lab); a rule can only name groups of its own lab."));
   });
 
   it("connections across labs: both sides report their own rule", () => {
@@ -206,7 +206,7 @@ describe("bad security group input fails synth at its construct, and renders not
       const foreignWeb = other.addSecurityGroup("web");
       base(scope).db.connections.allowFrom(foreignWeb, Port.tcp(5432));
     };
-    const otherLine = "[stack/other/web] egress rule group db tcp/5432: group 'db' belongs to lab stack/lab, not to this lab (stack/other); a rule can only name groups of its own lab.";
+    const otherLine = "[stack/other/SecurityGroups/web] egress rule group db tcp/5432: group 'db' belongs to lab stack/lab, not to this lab (stack/other); a rule can only name groups of its own lab.";
     // Each lab holds its own side of the connection as its only issue.
     const [other, lab] = labsOf(build);
     expect(other.resolve().issues.map((i) => `[${i.path}] ${i.message}`)).toEqual([otherLine]);
@@ -231,9 +231,9 @@ describe("bad security group input fails synth at its construct, and renders not
     expectFailsClosed(build, invalidLab("[stack/lab/g1] guest 'g1' joins security group 'web' of lab stack/other; a guest can only join groups of its own lab (stack/lab)."));
   });
 
-  it("a group name used twice in a lab is refused when it is added", () => {
+  it("a group name used twice in a lab is refused when it is added; a guest's name is free for a group", () => {
     const b = base(new TerraformStack(new App(), "stack"));
-    expect(() => b.lab.addSecurityGroup("web")).toThrow("[stack/lab] security group name 'web' is already used by stack/lab/web; choose another name.");
-    expect(() => b.lab.addSecurityGroup("web1")).toThrow("[stack/lab] security group name 'web1' is already used by stack/lab/web1; choose another name.");
+    expect(() => b.lab.addSecurityGroup("web")).toThrow("[stack/lab/SecurityGroups/web] security group name 'web' is already used by security group stack/lab/SecurityGroups/web in lab stack/lab; choose another name, or set { name } to name it apart from its construct id.");
+    expect(b.lab.addSecurityGroup("web1").node.path).toBe("stack/lab/SecurityGroups/web1");
   });
 });

@@ -96,7 +96,7 @@ describe("SecurityGroup", () => {
     expect(SecurityGroup.isSecurityGroup(web)).toBe(true);
     expect(SecurityGroup.isSecurityGroup(Peer.anyIpv4())).toBe(false);
     expect(SecurityGroup.isSecurityGroup({ peerSpec: web.peerSpec })).toBe(false);
-    expect(web.node.path).toBe("stack/lab/web");
+    expect(web.node.path).toBe("stack/lab/SecurityGroups/web");
   });
 
   it("de-duplicates rules by peer and port; the first description stays", () => {

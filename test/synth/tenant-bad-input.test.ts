@@ -31,31 +31,31 @@ const CASES: Case[] = [
       t.addNetwork("web", { cidr: "10.0.0.0/24" });
       t.addNetwork("db", { cidr: "10.0.1.0/24" });
     },
-    path: "lab/Acme_Corp",
+    path: "lab/Tenants/Acme_Corp",
     message: `tenant name 'Acme_Corp' is not allowed: use 1-30 ${NAME_RULE}. Did you mean 'acme-corp'?`,
   },
   {
     what: "bad network name of a tenant network (a run of bad characters becomes one '-')",
     build: (lab) => lab.addTenant("acme").addNetwork("Web  Front", { cidr: "10.0.0.0/24" }),
-    path: "lab/acme/Web  Front",
+    path: "lab/Tenants/acme/Web  Front",
     message: `network name 'Web  Front' is not allowed: use 1-27 ${NAME_RULE} (with tenant 'acme' the name 'acme-…' has at most 32). Did you mean 'web-front'?`,
   },
   {
     what: "VNI out of range on a tenant network",
     build: (lab) => lab.addTenant("acme").addNetwork("web", { cidr: "10.0.0.0/24", segmentation: Segmentation.vxlan({ vni: 16_777_216 }) }),
-    path: "lab/acme/web",
+    path: "lab/Tenants/acme/web",
     message: "VNI 16777216 is out of range: a VXLAN network identifier is 1-16,777,215.",
   },
   {
     what: "VLAN 4095 on a tenant network",
     build: (lab) => lab.addTenant("acme").addNetwork("web", { cidr: "10.0.0.0/24", segmentation: Segmentation.vlan({ id: 4095 }) }),
-    path: "lab/acme/web",
+    path: "lab/Tenants/acme/web",
     message: "VLAN 4095 is out of range: an 802.1Q VLAN id is 1-4,094; for more tenants use segmentation 'vxlan' (16,777,215 ids).",
   },
   {
     what: "service without backends",
     build: (lab) => natWeb(lab).addService("api", { vip: "10.96.0.10", port: 80, backends: [] }),
-    path: "lab/acme/web/api",
+    path: "lab/Tenants/acme/web/api",
     message: "service 'api' has no backends; add at least one with { guest, port }.",
   },
   {
@@ -66,13 +66,13 @@ const CASES: Case[] = [
       lab.addGuest("a1", { host: h1, nics: [{ segment: pub }] });
       pub.addPortForward({ hostPort: 8080, to: "a1", port: 80 });
     },
-    path: "lab/acme/pub/forward-tcp-8080",
+    path: "lab/Tenants/acme/pub/forward-tcp-8080",
     message: "a port forward needs a nat segment (its gateway host applies the NAT), but 'acme-pub' is routed.",
   },
   {
     what: "gateway outside the tenant network's subnet",
     build: (lab) => { lab.addHost("h1"); lab.addTenant("acme").addNetwork("web", { cidr: "10.0.0.0/24", mode: NetworkMode.nat({ gateway: "10.9.0.1" }), hosts: ["h1"] }); },
-    path: "lab/acme/web",
+    path: "lab/Tenants/acme/web",
     message: "gateway 10.9.0.1 is outside subnet 10.0.0.0/24 of segment 'acme-web' (or is its network or broadcast address); pick a host address inside it, e.g. 10.0.0.1.",
   },
   {
@@ -129,10 +129,10 @@ describe("bad tenant-network input fails synth where it was written, and renders
       lab.addTenant("acme");
       lab.addTenant("acme");
     };
-    expect(() => synthJson(build)).toThrow("[stack/lab] tenant name 'acme' is already used by stack/lab/acme; choose another name.");
+    expect(() => synthJson(build)).toThrow("[stack/lab/Tenants/acme] tenant name 'acme' is already used by tenant stack/lab/Tenants/acme in lab stack/lab; choose another name, or set { name } to name it apart from its construct id.");
   });
 
-  // Regression (fixed): lib/constructs/nodes.ts Tenant.addNetwork (~line 150) names the segment `<tenant>-<network>` and the model
+  // Regression (fixed): Tenant.addNetwork (lib/constructs/networks.ts) names the segment `<tenant>-<network>` and the model
   // validates that joined name against the 32-character limit (lib/model/resolve-segments.ts, validateIdentifier),
   // so a valid tenant 'acme-corporation' and a valid network 'frontend-services' fail with "segment name
   // 'acme-corporation-frontend-services' is not allowed ... Did you mean 'acme-corporation-frontend-servic'?",
@@ -147,7 +147,7 @@ describe("bad tenant-network input fails synth where it was written, and renders
     });
     // 32 - 'acme-corporation'.length - 1 = 15 characters for the network; the suggestion fits them.
     expect(error).toBe(invalidLab(
-      `[stack/lab/acme-corporation/frontend-services] network name 'frontend-services' is not allowed: use 1-15 ${NAME_RULE} (with tenant 'acme-corporation' the name 'acme-corporation-…' has at most 32). Did you mean 'frontend-servic'?`,
+      `[stack/lab/Tenants/acme-corporation/frontend-services] network name 'frontend-services' is not allowed: use 1-15 ${NAME_RULE} (with tenant 'acme-corporation' the name 'acme-corporation-…' has at most 32). Did you mean 'frontend-servic'?`,
     ));
   });
 });

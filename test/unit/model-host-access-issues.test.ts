@@ -34,7 +34,7 @@ describe("hostAccess", () => {
     const r = lab.resolve();
     expect(r.lab).toBeUndefined();
     expect(r.issues).toEqual([{
-      path: "stack/lab/acme/web",
+      path: "stack/lab/Tenants/acme/web",
       message: "hostAccess (tcp/53) cannot be enforced on isolated segment 'acme-web': its guests have no router, so no route to their host; make it nat or routed, or remove hostAccess.",
     }]);
     // The same network as nat resolves, with its port.

@@ -250,7 +250,7 @@ describe("ipsetApply", () => {
     };
     // web3 joins on h1, a host the segment spans already: h2's rules stay as they are.
     const grown = securityLab("sec");
-    grown.addGuest("web3", { host: "h1", nics: [{ segment: "shop-app", address: "10.20.0.13" }], securityGroups: [grown.node.findChild("web") as SecurityGroup] });
+    grown.addGuest("web3", { host: "h1", nics: [{ segment: "shop-app", address: "10.20.0.13" }], securityGroups: [grown.node.findChild("SecurityGroups").node.findChild("web") as SecurityGroup] });
     const bigger = resolved(grown);
     expect(payloads(bigger)).toEqual(payloads(lab));
     expect(payloads(lab)).toHaveLength(2);
@@ -269,7 +269,7 @@ describe("ipsetApply", () => {
     };
     const grown = securityLab("sec");
     const h3 = grown.addHost("h3");
-    grown.addGuest("web3", { host: h3, nics: [{ segment: "shop-app", address: "10.20.0.13" }], securityGroups: [grown.node.findChild("web") as SecurityGroup] });
+    grown.addGuest("web3", { host: h3, nics: [{ segment: "shop-app", address: "10.20.0.13" }], securityGroups: [grown.node.findChild("SecurityGroups").node.findChild("web") as SecurityGroup] });
     const bigger = resolved(grown);
     const [was4, was6] = payloads(lab);
     const [now4, now6] = payloads(bigger);
@@ -476,7 +476,7 @@ describe("arpGuard", () => {
     expect(h1.digest).not.toBe(guard.digest);
     expect(nftGuard(arpGuard(resolved(securityLab("sec")), hostOf(lab, "h2"))).digest).toBe(guard.digest);
     const moved = securityLab("sec");
-    moved.addGuest("db2", { host: "h2", nics: [{ segment: "shop-app", address: "10.20.0.22" }], securityGroups: [moved.node.findChild("db") as SecurityGroup] });
+    moved.addGuest("db2", { host: "h2", nics: [{ segment: "shop-app", address: "10.20.0.22" }], securityGroups: [moved.node.findChild("SecurityGroups").node.findChild("db") as SecurityGroup] });
     const l = resolved(moved);
     expect(nftGuard(arpGuard(l, hostOf(l, "h2"))).digest).not.toBe(guard.digest);
   });
