@@ -76,17 +76,18 @@ describe("no gap through changes (kernel)", () => {
     expect(nsExec(ns("g1"), "ping", ["-c", "1", "-W", "1", "10.0.0.1"]).status).toBe(0);
   }, 300_000);
 
-  test("control: the prober does see a gap of one second when there is one", async () => {
+  test("control: the prober does see a gap of two seconds when there is one", async () => {
     const chain = `CN-${p}-I-g3-0`;
     const prober = await flood(ns("g1"), "10.0.0.13", 9000);
     await new Promise((r) => setTimeout(r, 300));
     nsExec(ns("h2"), "iptables", ["-I", chain, "1", "-j", "ACCEPT"]);
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 2000));
     nsExec(ns("h2"), "iptables", ["-D", chain, "1"]);
     await new Promise((r) => setTimeout(r, 300));
     const probed = await prober.stop();
     console.log(`control prober ${JSON.stringify(probed)}`);
-    // Dozens get through a one-second hole (47 through a 300 ms one, measured); none through the deploys above.
+    // Dozens get through a one-second hole on a quiet machine (31 measured), fewer when the other test
+    // tiers load both cores (8 in one CI run), so the hole is two seconds; none got through the deploys above.
     expect(probed.passed).toBeGreaterThan(10);
   }, 60_000);
 });
