@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when the package is built, else the TypeScript source through ts-node.
+// In this repository, runs the TypeScript sources through ts-node (so a dist/ left by a build can
+// never be stale); in an installed package, which ships no sources, the compiled CLI.
 const path = require("path");
 const fs = require("fs");
-const built = path.join(__dirname, "..", "dist", "lib", "cli", "main.js");
+const source = path.join(__dirname, "..", "lib", "cli", "main.ts");
 let cli;
-if (fs.existsSync(built)) {
-  cli = require(built);
-} else {
+if (fs.existsSync(source)) {
   require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "..", "tsconfig.json") });
-  cli = require("../lib/cli/main.ts");
+  cli = require(source);
+} else {
+  cli = require(path.join(__dirname, "..", "dist", "lib", "cli", "main.js"));
 }
 process.exitCode = cli.main(process.argv.slice(2));

@@ -23,11 +23,18 @@ export class CdktfProject {
    * `env` reaches the app; `wrapper` runs cdktf under another command, e.g. nsenter into a network
    * namespace that then plays the machine Terraform runs on.
    */
-  constructor(appFile: string, private readonly env: Record<string, string> = {}, private readonly wrapper: readonly string[] = []) {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-e2e-"));
-    const app = `${TS_NODE} --transpile-only --project ${path.join(REPO, "tsconfig.json")} ${path.resolve(appFile)}`;
-    fs.writeFileSync(path.join(this.dir, "cdktf.json"), JSON.stringify({ language: "typescript", app, sendCrashReports: "false" }));
+  constructor(appFile: string, private readonly env: Record<string, string> = {}, private readonly wrapper: readonly string[] = [], dir?: string) {
+    this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-e2e-"));
+    if (!dir) {
+      const app = `${TS_NODE} --transpile-only --project ${path.join(REPO, "tsconfig.json")} ${path.resolve(appFile)}`;
+      fs.writeFileSync(path.join(this.dir, "cdktf.json"), JSON.stringify({ language: "typescript", app, sendCrashReports: "false" }));
+    }
     fs.writeFileSync(path.join(this.dir, "empty.tfrc"), "");
+  }
+
+  /** A project that has its own cdktf.json (and app), e.g. a copy of examples/team-repo. */
+  static inDir(dir: string, env: Record<string, string> = {}): CdktfProject {
+    return new CdktfProject("", env, [], dir);
   }
 
   /** Sets a variable the app sees from the next command on (e.g. which version of a lab to build). */
