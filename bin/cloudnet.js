@@ -11,4 +11,4 @@ if (fs.existsSync(source)) {
 } else {
   cli = require(path.join(__dirname, "..", "dist", "lib", "cli", "main.js"));
 }
-process.exitCode = cli.main(process.argv.slice(2));
+Promise.resolve(cli.main(process.argv.slice(2))).then((status) => { process.exitCode = status; });

@@ -12,7 +12,7 @@ bash scripts/install-deps.sh
 case "${1:-deploy}" in
   deploy)
     echo "cloudnet: deploying the demo lab (examples/demo-lab) with cdktf deploy"
-    npx cdktf deploy --auto-approve
+    node bin/cloudnet.js deploy .
     cn() { node bin/cloudnet.js "$@"; }
     check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then echo "  ok   $what"; else echo "  FAIL $what"; failed=1; fi; }
     failed=0
@@ -38,7 +38,7 @@ Remove it:
 MSG
     ;;
   destroy)
-    npx cdktf destroy --auto-approve
+    node bin/cloudnet.js destroy .
     echo "cloudnet: the demo lab is removed."
     ;;
   *) echo "usage: scripts/demo.sh [deploy|destroy]" >&2; exit 2 ;;

@@ -1,15 +1,31 @@
 import { spawnSync } from "child_process";
 import { Command } from "commander";
+import { runCdktf } from "./deploy";
 import { InventoryStore } from "./inventory-store";
 import { repairAdvice, verifyLab } from "./verify";
 
-/** `cloudnet list [lab]`, `cloudnet exec <lab> <node> -- <command...>` and `cloudnet verify <lab>` for deployed emulated labs. */
-export function main(argv: readonly string[], store = new InventoryStore()): number {
+/**
+ * `cloudnet deploy|destroy [dir]` (cdktf with one line per stage), and `cloudnet list [lab]`,
+ * `cloudnet exec <lab> <node> -- <command...>` and `cloudnet verify <lab>` for deployed emulated labs.
+ * Deploy and destroy resolve asynchronously; the other commands return at once.
+ */
+export function main(argv: readonly string[], store = new InventoryStore()): number | Promise<number> {
   const program = new Command("cloudnet")
-    .description("Explore emulated cloudnet labs deployed on this machine.")
+    .description("Deploy cloudnet labs with a readable log, and explore emulated labs deployed on this machine.")
     .exitOverride()
     .showHelpAfterError();
   let status = 0;
+  let pending: Promise<number> | undefined;
+
+  for (const verb of ["deploy", "destroy"] as const) {
+    program.command(verb)
+      .argument("[dir]", "the cdktf project (where cdktf.json is)", ".")
+      .argument("[cdktf-args...]", "more arguments for cdktf, after --")
+      .description(`cdktf ${verb} --auto-approve, printing one line per stage and a summary; the full log goes to <dir>/.cloudnet/logs`)
+      .action((dir: string, args: string[]) => {
+        pending = runCdktf(verb, { dir, args });
+      });
+  }
 
   program.command("list")
     .argument("[lab]", "lab name; without it, every deployed lab")
@@ -67,7 +83,7 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
     console.error(`cloudnet: ${err.message}`);
     return 1;
   }
-  return status;
+  return pending ?? status;
 }
 
 function printTable(rows: string[][]): void {

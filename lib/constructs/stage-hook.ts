@@ -3,7 +3,7 @@ import { ValidateTerraformVersion } from "cdktf/lib/validations/validate-terrafo
 import { Construct } from "constructs";
 import { ResolvedLab } from "../model";
 import { Stage } from "../render";
-import { hookFor } from "../targets";
+import { hookFor, sensitiveValue } from "../targets";
 
 /**
  * Terraform's built-in `terraform_data` resource. cdktf's own `DataResource` registers a validation
@@ -42,7 +42,8 @@ export function requireTerraformDataSupport(scope: Construct): void {
 /**
  * A `terraform_data` resource that applies one stage on create and runs its teardown on destroy.
  * It is replaced when the stage's fingerprint changes (see `stageFingerprints`), so an unchanged lab
- * plans "No changes".
+ * plans "No changes". The teardown payload sits next to the fingerprint, marked sensitive: plans show
+ * `(sensitive value)`, not the script.
  */
 export class StageHook extends Construct {
   readonly resource: TerraformData;
@@ -50,7 +51,7 @@ export class StageHook extends Construct {
   constructor(scope: Construct, id: string, lab: ResolvedLab, stage: Stage, readonly fingerprint: string, hooks: ReadonlyMap<string, StageHook>) {
     super(scope, id);
     const hook = hookFor(lab, stage);
-    this.resource = new TerraformData(this, "hook", { input: hook.input, triggersReplace: { fingerprint } }, {
+    this.resource = new TerraformData(this, "hook", { input: hook.input, triggersReplace: { fingerprint, teardown: sensitiveValue(hook.teardown) } }, {
       provisioners: hook.provisioners,
       dependsOn: stage.after.map((a) => hooks.get(a)!.resource),
     });

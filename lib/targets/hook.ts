@@ -31,13 +31,20 @@ export interface RemoteExec {
 export type Provisioner = LocalExec | RemoteExec;
 
 /**
- * How one stage reaches its host in Terraform: the provisioners of a `terraform_data` resource and
- * the `input` they read at destroy time (destroy provisioners may only reference `self`).
+ * How one stage reaches its host in Terraform: the provisioners of a `terraform_data` resource, the
+ * `input` they read (destroy provisioners may only reference `self`), and the teardown payload,
+ * which the resource keeps as `triggers_replace.teardown`, marked sensitive so that plans do not
+ * print whole scripts (and `input`, which Terraform copies to `output`, stays small).
  */
 export interface Hook {
   readonly input: Record<string, unknown>;
+  /** The destroy provisioner's payload: script chunks for local-exec, the inline lines for remote-exec. */
+  readonly teardown: Readonly<Record<string, string>> | readonly string[];
   readonly provisioners: Provisioner[];
 }
+
+/** Where the destroy provisioners read the teardown payload: unmarked, so its output is shown. */
+export const TEARDOWN_REF = "${nonsensitive(self.triggers_replace.teardown)}";
 
 const BASH = ["/bin/bash", "-c"];
 
@@ -69,12 +76,13 @@ export function hookFor(lab: ResolvedLab, stage: Stage): Hook {
 
 function localHook(stage: Stage, runner: string[], netns?: string): Hook {
   return {
-    input: { stage: stage.id, teardown: scriptEnvironment(stage.teardown) },
+    input: { stage: stage.id },
+    teardown: scriptEnvironment(stage.teardown),
     provisioners: [
       { type: "local-exec", interpreter: BASH, command: launcher(runner), environment: scriptEnvironment(stage.apply) },
       {
         type: "local-exec", when: "destroy", interpreter: BASH,
-        command: launcher(runner, { skipIfNetnsGone: netns }), environment: "${self.input.teardown}",
+        command: launcher(runner, { skipIfNetnsGone: netns }), environment: TEARDOWN_REF,
       },
     ],
   };
@@ -108,10 +116,11 @@ function sshHook(stage: Stage, target: SshTarget): Hook {
     privateKey: "${file(self.input.ssh.key)}",
   };
   return {
-    input: { stage: stage.id, teardown: wrap(stage.teardown), ssh },
+    input: { stage: stage.id, ssh },
+    teardown: wrap(stage.teardown),
     provisioners: [
       { type: "remote-exec", inline: wrap(stage.apply), connection },
-      { type: "remote-exec", when: "destroy", inline: "${self.input.teardown}" as unknown as string[], connection },
+      { type: "remote-exec", when: "destroy", inline: TEARDOWN_REF as unknown as string[], connection },
     ],
   };
 }

@@ -20,8 +20,10 @@ let work: string;
 let app: string;
 let project: CdktfProject;
 
-function sh(cmd: string, args: readonly string[], cwd: string): { status: number; output: string } {
-  const r = spawnSync(cmd, args as string[], { cwd, encoding: "utf8", timeout: 300_000, env: { ...process.env, CI: "true", NO_COLOR: "1" } });
+const CDKTF = path.join(REPO, "node_modules", ".bin", "cdktf");
+
+function sh(cmd: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): { status: number; output: string } {
+  const r = spawnSync(cmd, args as string[], { cwd, encoding: "utf8", timeout: 300_000, env: { ...process.env, CI: "true", NO_COLOR: "1", ...env } });
   return { status: r.status ?? 1, output: `${r.stdout ?? ""}${r.stderr ?? ""}` };
 }
 
@@ -31,7 +33,7 @@ describe("the packed library in a fresh team project (e2e)", () => {
     // The project keeps its layout relative to the tarball: <work>/examples/team-repo and <work>/.pack.
     work = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-package-"));
     app = path.join(work, "examples", "team-repo");
-    fs.cpSync(path.join(REPO, "examples", "team-repo"), app, { recursive: true, filter: (src) => !/node_modules|cdktf\.out/.test(src) });
+    fs.cpSync(path.join(REPO, "examples", "team-repo"), app, { recursive: true, filter: (src) => !/node_modules|cdktf\.out|\.cloudnet/.test(src) });
   });
   afterAll(() => {
     stopServers();
@@ -74,9 +76,22 @@ describe("the packed library in a fresh team project (e2e)", () => {
 
   test("the team's lab deploys: its guests answer where their group allows, and only there", async () => {
     project = CdktfProject.inDir(app, { LAB_PREFIX: prefix });
-    const r = project.deploy();
-    expect(r.output).toContain("Apply complete!");
+    // Through the installed CLI: one line per stage and a summary; the whole Terraform output in a log file.
+    const r = sh(path.join(app, "node_modules", ".bin", "cloudnet"), ["deploy", "."], app, { LAB_PREFIX: prefix, CDKTF_BIN: CDKTF });
     expect(r.status).toBe(0);
+    const lines = r.output.trim().split("\n");
+    expect(lines.filter((l) => /^  applied  \S+ +\S+s$/.test(l)).map((l) => l.trim().split(/\s+/)[1]).sort()).toEqual([
+      "converge", "converge/h1", "converge/h2", "fabric", "firewall/h1", "firewall/h2", "guest/web1", "guest/web2",
+      "host/h1", "host/h2", "inventory", "network/h1", "network/h2", "owner/h1", "owner/h2",
+    ]);
+    const summary = /^cloudnet: deploy done in [\d.]+ s, 15 stages applied.*; full log: (\S+)$/.exec(lines[lines.length - 1]);
+    expect(summary).not.toBeNull();
+    const log = fs.readFileSync(path.resolve(app, summary![1]), "utf8");
+    expect(log).toContain("Apply complete!");
+    // The plan shows the teardown payloads as sensitive, never the scripts themselves.
+    expect(log).toContain("teardown    = (sensitive value)");
+    expect(log).not.toContain("CLOUDNET_SCRIPT_0 = <<-EOT");
+    expect(log).not.toContain("set -Eeuo pipefail");
     expect(netnsWithPrefix(prefix)).toEqual(expect.arrayContaining([ns("web1"), ns("web2"), ns("h1"), ns("h2")]));
     // web1 (h1) and web2 (h2) share the WebTier network over VXLAN; the group allows ping among its members.
     expect(canPing(ns("web1"), "10.40.0.11")).toBe(true);

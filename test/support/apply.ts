@@ -23,7 +23,7 @@ export function runStage(lab: ResolvedLab, stage: Stage, phase: "apply" | "teard
   const hook = hookFor(lab, stage);
   const p = hook.provisioners[phase === "apply" ? 0 : 1] as LocalExec;
   if (p.type !== "local-exec") throw new Error(`stage ${stage.id} is not run with local-exec`);
-  const envMap = phase === "apply" ? (p.environment as Record<string, string>) : (hook.input.teardown as Record<string, string>);
+  const envMap = phase === "apply" ? (p.environment as Record<string, string>) : (hook.teardown as Record<string, string>);
   const env: Record<string, string> = { ...process.env } as Record<string, string>;
   for (const [k, v] of Object.entries(envMap)) env[k] = unescape(v);
   const r = spawnSync(p.interpreter[0], [...p.interpreter.slice(1), unescape(p.command)], { env, encoding: "utf8" });

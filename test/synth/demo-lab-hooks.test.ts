@@ -3,7 +3,7 @@ import type {} from "cdktf/lib/testing/adapters/jest";
 import { Testing, TerraformStack } from "cdktf";
 import { demoLab } from "../../examples/demo-lab/lab";
 import { hooksOf, synthJson } from "../support/labs";
-import { hooksByStage, provisionersOf } from "./support/terraform-json";
+import { hooksByStage, provisionersOf, teardownOf } from "./support/terraform-json";
 
 /** What each stage of the demo lab must be applied after. */
 const DEMO_AFTER: Record<string, string[]> = {
@@ -63,11 +63,11 @@ describe("demo lab synth", () => {
 
   it("every hook is replaced by a fingerprint of its scripts, unique per stage", () => {
     const prints = Object.values(hooks).map((h) => h.body.triggers_replace);
-    for (const p of prints) expect(p).toEqual({ fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    for (const p of prints) expect(p).toEqual({ fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/), teardown: expect.stringMatching(/^\$\{sensitive\(/) });
     expect(new Set(prints.map((p) => p.fingerprint)).size).toBe(prints.length);
   });
 
-  it("every hook applies with local-exec and tears down at destroy from self.input.teardown", () => {
+  it("every hook applies with local-exec and tears down at destroy from the sensitive triggers_replace.teardown, unmarked for the provisioner", () => {
     for (const { body } of Object.values(hooks)) {
       const [apply, destroy, ...rest] = provisionersOf(body);
       expect(rest).toEqual([]);
@@ -76,8 +76,9 @@ describe("demo lab synth", () => {
       expect(apply.body.interpreter).toEqual(["/bin/bash", "-c"]);
       expect(Object.keys(apply.body.environment)).toEqual(["CLOUDNET_SCRIPT_0"]);
       expect(destroy.kind).toBe("local-exec");
-      expect(destroy.body).toMatchObject({ when: "destroy", environment: "${self.input.teardown}" });
-      expect(Object.keys(body.input.teardown)).toEqual(["CLOUDNET_SCRIPT_0"]);
+      expect(destroy.body).toMatchObject({ when: "destroy", environment: "${nonsensitive(self.triggers_replace.teardown)}" });
+      expect(Object.keys(teardownOf(body))).toEqual(["CLOUDNET_SCRIPT_0"]);
+      expect(body.input).toEqual({ stage: expect.any(String) });
     }
   });
 

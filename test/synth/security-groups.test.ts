@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { Lab, Peer, Port, SecurityGroup } from "../../lib";
 import { SecurityRuleSpec } from "../../lib/model";
 import { synthJson } from "../support/labs";
-import { hooksByStage, provisionersOf } from "./support/terraform-json";
+import { hooksByStage, provisionersOf, teardownScriptOf } from "./support/terraform-json";
 
 /**
  * SecurityGroup through the constructs: the specs they hand the model (rules de-duplicated, both
@@ -69,7 +69,7 @@ describe("a lab with security groups synthesizes", () => {
   });
 
   it("the rules' destroy removes nothing; the owner's destroy removes the lab's chains, sets and bridge table", () => {
-    const teardownOf = (stage: string) => hooks[stage].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
+    const teardownOf = (stage: string) => teardownScriptOf(hooks[stage].body);
     for (const h of ["h1", "h2", "h3"]) {
       const teardown = teardownOf(`owner/${h}`);
       expect(teardown).toContain("cn_fw_prune - iptables iptables-save filter CN-lab- -\n");

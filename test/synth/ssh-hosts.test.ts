@@ -1,6 +1,6 @@
 import { Backend, Lab, Target } from "../../lib";
 import { synthJson } from "../support/labs";
-import { hooksByStage, provisionersOf } from "./support/terraform-json";
+import { hooksByStage, provisionersOf, teardownOf } from "./support/terraform-json";
 
 /** Three real hosts: two over SSH (one as a sudo user on port 2222), one the local machine. */
 const json = synthJson((s) => {
@@ -42,7 +42,7 @@ describe("Backend.hosts() with SSH targets", () => {
       expect(apply.kind).toBe("remote-exec");
       expect(apply.body.connection).toEqual(CONNECTION);
       expect(destroy.kind).toBe("remote-exec");
-      expect(destroy.body).toEqual({ when: "destroy", inline: "${self.input.teardown}", connection: CONNECTION });
+      expect(destroy.body).toEqual({ when: "destroy", inline: "${nonsensitive(self.triggers_replace.teardown)}", connection: CONNECTION });
     }
   });
 
@@ -59,18 +59,18 @@ describe("Backend.hosts() with SSH targets", () => {
     expect(inline[1].endsWith("\nCLOUDNET_STAGE_EOF")).toBe(true);
     expect(inline[1]).toContain("\ncn_flood labv-blue 192.0.2.10 192.0.2.12\n");
     expect(inline[2]).toBe("sudo -n /bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
-    expect(hooks["network/h2"].body.input.teardown[2]).toBe(inline[2]);
+    expect(teardownOf(hooks["network/h2"].body)[2]).toBe(inline[2]);
     expect(provisionersOf(hooks["network/h1"].body)[0].body.inline[2]).toBe("/bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
   });
 
-  it("the teardown in input is the same program around the teardown script: the owner's removes the lab's objects, the network's nothing", () => {
-    const owner: string[] = hooks["owner/h1"].body.input.teardown;
+  it("the teardown (sensitive, in triggers_replace) is the same program around the teardown script: the owner's removes the lab's objects, the network's nothing", () => {
+    const owner: string[] = teardownOf(hooks["owner/h1"].body);
     expect(owner[0]).toBe("#!/bin/sh");
     // On a real host only the links the lab recorded making are its own.
     expect(owner[1]).toContain("\ncn_log 'remove lab lab on h1'\ncn_netns_prune lab-rt. -\ncn_records_prune host lab links -\n");
     expect(owner[1]).toContain("\ncn_records_prune host lab routes -\ncn_records_prune host lab addresses -\ncn_holds_prune host lab -\ncn_state_tidy host\nCLOUDNET_STAGE_EOF");
     expect(owner[2]).toBe("/bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
-    const network: string[] = hooks["network/h1"].body.input.teardown;
+    const network: string[] = teardownOf(hooks["network/h1"].body);
     expect(network[0]).toBe("#!/bin/sh");
     expect(network[1]).toContain("\ncn_log 'remove network on h1: blue'\n: # kept: the lab's owner stage removes it on destroy, the converge stage once it is no longer declared\nCLOUDNET_STAGE_EOF");
   });
@@ -79,7 +79,7 @@ describe("Backend.hosts() with SSH targets", () => {
     const [apply, destroy] = provisionersOf(hooks["network/h3"].body);
     expect(apply.kind).toBe("local-exec");
     expect(apply.body.command.split("\n").pop()).toBe("/bin/bash \"$f\"");
-    expect(destroy.body).toMatchObject({ when: "destroy", environment: "${self.input.teardown}" });
+    expect(destroy.body).toMatchObject({ when: "destroy", environment: "${nonsensitive(self.triggers_replace.teardown)}" });
     expect(hooks["network/h3"].body.input.ssh).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { Backend, Lab, NetworkMode } from "../../lib";
 import { synthJson } from "../support/labs";
-import { hooksByStage, provisionersOf } from "./support/terraform-json";
+import { hooksByStage, provisionersOf, teardownScriptOf } from "./support/terraform-json";
 
 /**
  * An emulated tenant lab with an external, a port forward and a service: each host gets one firewall
@@ -53,10 +53,10 @@ describe("firewall stages of a tenant lab's gateway host", () => {
   });
 
   it("the owner removes every chain of the lab on destroy; the rules stage removes nothing", () => {
-    const ownerTeardown = hooks["owner/h1"].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
+    const ownerTeardown = teardownScriptOf(hooks["owner/h1"].body);
     expect(ownerTeardown).toContain("cn_fw_prune - iptables iptables-save nat CN-lab- -\n");
     expect(ownerTeardown).toContain("cn_fw_prune - ip6tables ip6tables-save filter CN-lab- -\n");
-    const rulesTeardown = hooks["firewall/h1"].body.input.teardown.CLOUDNET_SCRIPT_0 as string;
+    const rulesTeardown = teardownScriptOf(hooks["firewall/h1"].body);
     expect(rulesTeardown).not.toContain("cn_fw_prune -");
     expect(rulesTeardown).not.toContain("iptables -");
     expect(rulesTeardown).toMatch(/\ncn_log 'remove firewall rules on h1'\n: # [^\n]*\n$/);

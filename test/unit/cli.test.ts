@@ -16,6 +16,7 @@ function cli(dir: string, ...argv: string[]): { status: number; out: string; err
   const stdout = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => { out.push(String(chunk)); return true; });
   try {
     const status = main(argv, new InventoryStore(dir));
+    if (typeof status !== "number") throw new Error("only deploy and destroy are asynchronous");
     return { status, out: out.join("\n"), err: err.join("\n") };
   } finally {
     [log, error, stderr, stdout].forEach((s) => s.mockRestore());

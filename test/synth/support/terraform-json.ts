@@ -26,3 +26,30 @@ export function provisionersOf(resource: any): Array<{ kind: string; body: any }
     return { kind, body };
   });
 }
+
+/**
+ * The value inside `${sensitive(...)}` as `sensitiveValue` writes it: a quoted string, a list of
+ * them, or a map of them, each still a Terraform literal (as in the resource's other attributes).
+ * HCL's quoted-string escapes (\\ \" \n \r \t \uXXXX) are JSON's, so each string reads with JSON.parse.
+ */
+export function readSensitive(expression: string): string | string[] | Record<string, string> {
+  const m = /^\$\{sensitive\(([\s\S]*)\)\}$/.exec(expression);
+  if (!m) throw new Error(`not a sensitive value: ${expression.slice(0, 80)}`);
+  const body = m[1];
+  const strings = [...body.matchAll(/"(?:[^"\\]|\\.)*"/g)].map((s) => JSON.parse(s[0]) as string);
+  if (body.startsWith("\"")) return strings[0];
+  if (body.startsWith("[")) return strings;
+  const map: Record<string, string> = {};
+  for (let i = 0; i < strings.length; i += 2) map[strings[i]] = strings[i + 1];
+  return map;
+}
+
+/** A stage hook's teardown payload (kept sensitive in `triggers_replace.teardown`). */
+export function teardownOf(resource: any): any {
+  return readSensitive(resource.triggers_replace.teardown);
+}
+
+/** A local stage's teardown script as written in the JSON (one chunk; still a Terraform literal). */
+export function teardownScriptOf(resource: any): string {
+  return teardownOf(resource).CLOUDNET_SCRIPT_0;
+}
