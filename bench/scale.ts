@@ -6,17 +6,21 @@
  * (b) cdktf's floor: plain `TerraformResource`s of type terraform_data with the same attributes;
  * (c) the same Terraform JSON written with `JSON.stringify`.
  * Each figure is the median of RUNS child processes (default 3; 1 at 10,000), timed inside the
- * process. Deploy, no-change plan and destroy times are not measured here yet.
+ * process. Then, as root, deploy / no-change plan / destroy seconds of emulated labs (scale-deploy.ts):
+ * 2 and 16 hosts with DEPLOY_GUESTS_PER_HOST guests each (default 4), and 500 guests on 10 hosts.
+ * BENCH_DEPLOY=0 skips them; BENCH_SYNTH=0 skips the synth part.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { DeployFigures, measureDeploy } from "./scale-deploy";
 
 const SIZES = [100, 1000, 10000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DATA_MAX = Number(process.env.BENCH_DATA_MAX ?? 1000);
 const APP = path.join(__dirname, "scale-app.ts");
+const PER_HOST = Number(process.env.DEPLOY_GUESTS_PER_HOST ?? 4);
 
 interface Sample {
   seconds: number;
@@ -46,7 +50,7 @@ export function main(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-bench-scale-"));
   const rows: Array<{ guests: number; ours: Sample; data?: Sample; floor: Sample; json: Sample }> = [];
   try {
-    for (const guests of SIZES) {
+    for (const guests of process.env.BENCH_SYNTH === "0" ? [] : SIZES) {
       const runs = guests >= 10000 ? Math.min(RUNS, 1) : RUNS;
       const file = path.join(dir, `${guests}.json`);
       process.stderr.write(`bench scale: ${guests} guests: ours ...\n`);
@@ -67,6 +71,16 @@ export function main(): void {
       r.ours.peak_rss_mb.toFixed(0).padStart(9), (r.ours.bytes / r.guests).toFixed(0).padStart(12),
     ].join("  "));
   }
+  const deploys: DeployFigures[] = [];
+  if (process.env.BENCH_DEPLOY !== "0" && process.getuid?.() === 0) {
+    deploys.push(measureDeploy(2, PER_HOST), measureDeploy(16, PER_HOST), measureDeploy(10, 50));
+    console.log("\nhosts  guests  resources  deploy s  no-change plan s  destroy s");
+    for (const d of deploys) {
+      console.log([String(d.hosts).padStart(5), String(d.guests).padStart(6), String(d.resources).padStart(9),
+        d.deploy.toFixed(1).padStart(8), d.noop_plan.toFixed(1).padStart(16), d.destroy.toFixed(1).padStart(9)].join("  "));
+    }
+  }
+  const [two, sixteen, five] = deploys;
   const by = <T>(f: (r: (typeof rows)[number]) => T) => Object.fromEntries(rows.map((r) => [r.guests, f(r)]));
   console.log(JSON.stringify({
     bench: "scale",
@@ -74,6 +88,10 @@ export function main(): void {
     ratio_vs_cdktf_floor: Math.max(...rows.map((r) => r.ours.seconds / r.floor.seconds)),
     ratio_vs_json: Math.max(...rows.map((r) => r.ours.seconds / r.json.seconds)),
     peak_rss_mb_10000: rows.find((r) => r.guests === 10000)?.ours.peak_rss_mb,
+    deploy_seconds: two ? { 2: two.deploy, 16: sixteen.deploy } : null,
+    deploy_ratio_16_vs_2: two ? sixteen.deploy / two.deploy : null,
+    noop_plan_seconds_500: five?.noop_plan ?? null,
+    deploys,
     baselines: by((r) => ({ data_resource: r.data?.seconds ?? null, cdktf_floor: r.floor.seconds, json: r.json.seconds })),
     output_bytes_per_guest: by((r) => Math.round(r.ours.bytes / r.guests)),
     resources: by((r) => r.ours.resources),
