@@ -23,8 +23,20 @@ export interface ContainerOptions {
   readonly network?: ContainerNetwork;
 }
 
-/** What a guest is: a VM (libvirt) or a container (Docker). Emulated labs run either as a namespace. */
+/**
+ * What a guest is: a VM (libvirt), a container (Docker), or a bare network namespace. Emulated labs
+ * run every guest as a namespace.
+ */
 export class Compute {
+  /**
+   * A network namespace with veth NICs on the segment bridges, made by the lab itself (as Mininet's
+   * hosts are): guests on real hosts without libvirt or Docker, filtered by security groups like VMs.
+   * Run processes in it with `ip netns exec <prefix>-g.<guest> ...` on its host.
+   */
+  static namespace(): Compute {
+    return new Compute({ kind: "namespace" });
+  }
+
   static vm(options: VmOptions): Compute {
     return new Compute({
       kind: "vm",

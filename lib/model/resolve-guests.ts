@@ -44,10 +44,13 @@ export function resolveGuests(
     const intercept = g.intercept && checkIntercept(ctx, g, g.intercept);
     const nics = g.nics.map((n, i) => resolveNic(ctx, g, n, i, explicit[gi][i], segments, pools, macs)).filter(isDefined);
     if (!name || nics.length !== g.nics.length) return undefined;
-    const netns = ctx.emulated ? guestNetns(ctx, g, host) : undefined;
+    // On a real host, a namespace guest's namespace is marked `-g.` (as routers' are `-rt.`), so the
+    // lab prunes only namespaces it names, never another tool's that shares the prefix.
+    const ownNetns = g.compute.kind === "namespace" && !ctx.emulated;
+    const netns = ctx.emulated ? guestNetns(ctx, g, host) : ownNetns ? realGuestNetns(ctx.prefix, name) : undefined;
     return {
       name, path: g.path, host: g.host, compute: g.compute, nics, intercept,
-      netns, ownsNetns: ctx.emulated && networkModeOf(g).kind !== "host" && networkModeOf(g).kind !== "container",
+      netns, ownsNetns: ownNetns || (ctx.emulated && networkModeOf(g).kind !== "host" && networkModeOf(g).kind !== "container"),
     };
   }).filter(isDefined);
   return guests;
@@ -85,6 +88,11 @@ function checkNetworkMode(ctx: ResolveContext, g: GuestSpec): void {
     chain.add(peer.name);
     cur = peer;
   }
+}
+
+/** A namespace guest's namespace on a real host. */
+export function realGuestNetns(prefix: string, guest: string): string {
+  return `${prefix}-g.${guest}`;
 }
 
 /** The namespace an emulated guest runs in, following container-mode sharing to its owner. */

@@ -123,7 +123,11 @@ export interface ContainerSpec {
   readonly networkMode?: ContainerNetworkMode;
 }
 
-export type ComputeSpec = { readonly kind: "vm"; readonly vm: VmSpec } | { readonly kind: "container"; readonly container: ContainerSpec };
+export type ComputeSpec =
+  | { readonly kind: "vm"; readonly vm: VmSpec }
+  | { readonly kind: "container"; readonly container: ContainerSpec }
+  /** A network namespace with veth NICs, made by the lab itself on any host (as Mininet's hosts are). */
+  | { readonly kind: "namespace" };
 
 /** Sidecar-style interception: the guest's TCP goes to a local proxy, except the proxy's own. */
 export interface InterceptSpec {

@@ -35,6 +35,7 @@ export function validateTarget(t: TargetSpec): TargetSpec {
 
 /** Checks a VM or container definition. */
 export function validateCompute(c: ComputeSpec): void {
+  if (c.kind === "namespace") return;
   if (c.kind === "container") {
     if (!IMAGE_RE.test(c.container.image)) {
       throw new InvalidValueError(`container image '${c.container.image}' is not an image reference such as 'nginx:1.27'.`);

@@ -106,8 +106,9 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
   const emulated = lab.backend.kind === "emulated";
   return [
     // Emulated namespaces all live on the controller, which converges them; on a real host the lab
-    // makes routers only, and never touches another namespace that happens to start with its prefix.
-    ...(emulated ? [] : [sh`cn_netns_prune ${`${p}-rt.`} ${k.netns}`]),
+    // makes routers (-rt.) and namespace guests (-g.) only, and never touches another namespace that
+    // happens to start with its prefix.
+    ...(emulated ? [] : [sh`cn_netns_prune ${`${p}-rt.`} ${k.netns}`, sh`cn_netns_prune ${`${p}-g.`} ${k.netns}`]),
     // Links: an emulated host's namespace is the lab's own, so every link of its prefix is; on a real
     // host only those the lab recorded making (another tool's `br-…` may match a short prefix).
     emulated ? sh`cn_links_prune - ${p} ${k.links()}` : sh`cn_records_prune ${scope} ${p} links ${k.links()}`,

@@ -2,6 +2,7 @@ export * from "./stage";
 export * from "./script";
 export * from "./lab";
 export * from "./emulated";
+export * from "./namespace-guest";
 export * from "./segments";
 export * from "./inventory";
 export * from "./firewall";

@@ -1,12 +1,11 @@
 import { Host, ResolvedLab } from "../model";
 import { convergeStages, ownerId, ownerStage } from "./converge";
-import {
-  guestStageId, hostStageId, renderEmulatedGuest, renderEmulatedHost, renderExternal, renderFabric,
-} from "./emulated";
+import { hostStageId, renderEmulatedHost, renderExternal, renderFabric } from "./emulated";
 import { firewallId, firewallStage } from "./firewall";
 import { hostGuard } from "./host-guard";
 import { interceptRules } from "./intercept";
 import { renderInventory } from "./inventory";
+import { guestStageId, renderNamespaceGuest } from "./namespace-guest";
 import { gatewayHostRules, routerRules } from "./routing-rules";
 import { IPSET_HELPERS, arpGuard, hasSecurityGroups, ipsetApply, nftTable, securityRules } from "./security";
 import { networkStageId, renderHostNetwork, routesToRoutedSegments } from "./segments";
@@ -16,7 +15,8 @@ import { Stage } from "./stage";
  * Every stage of a lab, dependencies first: per host its owner, network and rules, then (emulated)
  * the guests and externals, and last the converge stages that remove what the lab no longer declares.
  * Emulated labs also get the stages that create the hosts, guests and externals themselves; real
- * hosts exist already and their guests are provider resources.
+ * hosts exist already, their VMs and containers are provider resources, and their namespace guests
+ * get a stage on the host.
  */
 export function renderLab(lab: ResolvedLab): Stage[] {
   const emulated = lab.backend.kind === "emulated";
@@ -45,7 +45,7 @@ export function renderLab(lab: ResolvedLab): Stage[] {
       const rules = ids.has(firewallId(guest.host)) ? [firewallId(guest.host)] : [];
       const intercept = guest.intercept ? interceptRules(lab, guest) : [];
       const keep = intercept.flatMap((rs) => rs.tables().flatMap((t) => t.chains.map((c) => c.name)));
-      stages.push({ ...renderEmulatedGuest(lab, guest, [...base, ...rules], keep), replacedWith: guest.ownsNetns ? [] : base });
+      stages.push({ ...renderNamespaceGuest(lab, guest, [...base, ...rules], keep), replacedWith: guest.ownsNetns ? [] : base });
       if (guest.intercept) {
         stages.push(firewallStage({
           // '.' cannot occur in a host name, so this never meets a host's firewall stage.
@@ -55,6 +55,13 @@ export function renderLab(lab: ResolvedLab): Stage[] {
       }
     }
     stages.push(renderInventory(lab, stages));
+  } else {
+    // Namespace guests on real hosts: made on their host once its network and rules are in place.
+    const ids = new Set(stages.map((s) => s.id));
+    for (const guest of lab.guests.filter((g) => g.compute.kind === "namespace")) {
+      const after = [networkStageId(guest.host), firewallId(guest.host)].filter((id) => ids.has(id));
+      stages.push(renderNamespaceGuest(lab, guest, after.length ? after : [ownerId(guest.host)]));
+    }
   }
   return [...stages, ...convergeStages(lab, stages)];
 }

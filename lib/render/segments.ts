@@ -171,9 +171,9 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean
     // A segment that was bridged before lets the LAN port go: it is no longer on the physical LAN.
     apply.push(sh`if ip -o link show dev ${host.lanPort} 2>/dev/null | grep -q " master ${s.bridge} "; then ip link set dev ${host.lanPort} nomaster; fi`);
   }
-  // On real hosts VMs' TAPs (named by the lab) come and go with libvirt: a rebuilt bridge takes back those that exist.
+  // On real hosts VMs' TAPs and namespace guests' veths (named by the lab) outlive a bridge: a rebuilt one takes back those that exist.
   if (host.target.kind !== "emulated") {
-    for (const g of lab.guests.filter((x) => x.host === host.name && x.compute.kind === "vm")) {
+    for (const g of lab.guests.filter((x) => x.host === host.name && (x.compute.kind === "vm" || x.compute.kind === "namespace"))) {
       for (const n of g.nics.filter((x) => x.segment === s.name)) {
         apply.push(sh`if ! cn_link_missing ${n.hostDev}; then ip link set ${n.hostDev} master ${s.bridge}; fi`);
       }

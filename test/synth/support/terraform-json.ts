@@ -39,9 +39,8 @@ export function readSensitive(expression: string): string | string[] | Record<st
   const strings = [...body.matchAll(/"(?:[^"\\]|\\.)*"/g)].map((s) => JSON.parse(s[0]) as string);
   if (body.startsWith("\"")) return strings[0];
   if (body.startsWith("[")) return strings;
-  const map: Record<string, string> = {};
-  for (let i = 0; i < strings.length; i += 2) map[strings[i]] = strings[i + 1];
-  return map;
+  // fromEntries: own properties for every key, "__proto__" too.
+  return Object.fromEntries(Array.from({ length: strings.length / 2 }, (_, i) => [strings[2 * i], strings[2 * i + 1]]));
 }
 
 /** A stage hook's teardown payload (kept sensitive in `triggers_replace.teardown`). */
