@@ -7,22 +7,26 @@ import { tenantLab } from "../kernel/fixtures/tenant-lab";
 
 const HELPERS = [
   "X=${Y:-1}",
-  "# a_one: comments stay in the source",
-  "a_one() { echo one; }",
-  "a_two() {",
-  "  a_one",
+  "# cn_one: comments stay in the source",
+  "cn_one() { echo one; }",
+  "cn_two() {",
+  "  cn_one",
   "}",
-  "a_three() { echo three; }",
+  "cn_three() { echo three; }",
 ].join("\n");
 
 describe("shell helpers travel only where they are used", () => {
   test("a helper called through another one comes along, an unused one and the comments stay behind", () => {
-    expect(usedHelpers(HELPERS, "a_two")).toBe(["X=${Y:-1}", "a_one() { echo one; }", "a_two() {", "  a_one", "}"].join("\n"));
+    expect(usedHelpers(HELPERS, "cn_two")).toBe(["X=${Y:-1}", "cn_one() { echo one; }", "cn_two() {", "  cn_one", "}"].join("\n"));
     expect(usedHelpers(HELPERS, "echo nothing")).toBe("X=${Y:-1}");
   });
 
   test("a name inside another word does not count as a call", () => {
-    expect(usedHelpers(HELPERS, "xa_three a_three_x")).toBe("X=${Y:-1}");
+    expect(usedHelpers(HELPERS, "xcn_three cn_three_x")).toBe("X=${Y:-1}");
+  });
+
+  test("helpers must be named cn_…: scripts are scanned for that prefix only", () => {
+    expect(() => usedHelpers("other() { :; }", "other")).toThrow("shell helper 'other() { :; }' must be named cn_…");
   });
 
   test("every helper any stage of a varied lab calls is defined in that stage's script", () => {
