@@ -3,7 +3,7 @@ import { PeerSpec } from "../net";
 import { GuestSpec } from "../model";
 import { Compute } from "./compute";
 import { Host, PartProps, nameOf } from "./hosts";
-import { freeIn, labOf } from "./lab-registry";
+import { LabRegistry, freeIn, labOf, sameLab } from "./lab-registry";
 import { Network } from "./networks";
 
 export interface NicProps {
@@ -44,6 +44,8 @@ export interface GuestConstructProps extends GuestProps, PartProps {}
 /** A VM or container with NICs on networks. */
 export class Guest extends Construct {
   readonly spec: GuestSpec;
+  /** @internal */
+  readonly _lab: LabRegistry;
 
   /**
    * A guest of `props.lab` (or use `lab.addGuest(name, props)`). Without `lab`, the guest belongs to
@@ -52,13 +54,17 @@ export class Guest extends Construct {
   constructor(scope: Construct, id: string, props: GuestConstructProps) {
     const lab = labOf(scope, id, props.lab ?? (typeof props.host === "string" ? undefined : props.host._lab), "guest");
     const name = props.name ?? id;
-    lab._claim("guest", name, `${scope.node.path}/${id}`);
-    super(freeIn(scope, id, "guest"), id);
+    const path = `${scope.node.path}/${id}`;
+    lab._claim("guest", name, path);
+    sameLab(lab, props.host, path, "host");
+    for (const n of props.nics ?? []) sameLab(lab, n.segment, path, "network");
     const groups = (props.securityGroups ?? []).map((g, i) => {
       const p = g.peerSpec;
-      if (p.kind !== "group") throw new Error(`[${this.node.path}] securityGroups[${i}] is ${String(g)}, not a security group; pass SecurityGroup constructs.`);
+      if (p.kind !== "group") throw new Error(`[${path}] securityGroups[${i}] is ${String(g)}, not a security group; pass SecurityGroup constructs.`);
       return p;
     });
+    super(freeIn(scope, id, "guest"), id);
+    this._lab = lab;
     this.spec = {
       name, path: "", host: nameOf(props.host), compute: (props.compute ?? Compute.container()).spec,
       nics: (props.nics ?? []).map((n) => ({

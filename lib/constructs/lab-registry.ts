@@ -3,6 +3,21 @@ import { Construct } from "constructs";
 /** Marks a Lab, also one from another copy of this package. */
 export const LAB_SYMBOL = Symbol.for("cdktf-cloudnet.Lab");
 
+/** Ids of the lab's own children: its stages, real guests and the scopes of its shortcuts. */
+export const LAB_OWN_IDS: readonly string[] = ["Stages", "Compute", "Tenants", "Segments", "SecurityGroups"];
+
+/**
+ * Throws unless `part` (a construct passed as a host, network, guest...) belongs to `lab`: parts are
+ * referred to by name, so another lab's would silently stand for a namesake of this one.
+ */
+export function sameLab(lab: LabRegistry, part: unknown, path: string, what: string): void {
+  const other = typeof part === "object" && part !== null ? (part as { _lab?: LabRegistry })._lab : undefined;
+  if (other && other !== lab) {
+    const name = (part as { name?: string }).name;
+    throw new Error(`[${path}] ${what} '${name}' belongs to lab ${other.node.path}, not to lab ${lab.node.path}; parts of one lab can only refer to parts of the same lab.`);
+  }
+}
+
 /** The kinds of parts a lab is made of. */
 export type PartKind = "host" | "guest" | "external" | "tenant" | "segment" | "security group" | "service" | "port forward";
 
@@ -24,16 +39,16 @@ export interface LabRegistry extends Construct {
   _claim(kind: PartKind, name: string, path: string): void;
   /** @internal Registers a created part (under its name, if its kind has names). */
   _add(kind: PartKind, name: string | undefined, part: Construct): void;
-  /** @internal The lab changed: what it resolved before no longer holds. */
-  _invalidate(): void;
+  /** @internal The part at `path` changed the lab: what it resolved before no longer holds. */
+  _invalidate(path?: string): void;
   /** @internal The scope of the lab where its `addX()` shortcuts create parts of `kind`. */
   _shortcutScope(kind: PartKind): Construct;
 }
 
-/** A lab-wide name as given: non-empty text (the model validates its characters). */
-export function checkName(scope: Construct, name: unknown, what: string): string {
+/** A lab-wide name as given: non-empty text (the model validates its characters). `path` is the part's. */
+export function checkName(path: string, name: unknown, what: string): string {
   if (typeof name !== "string" || name === "") {
-    throw new Error(`[${scope.node.path}] ${what} name '' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter, e.g. '${what.replace(/ /g, "-")}1'.`);
+    throw new Error(`[${path.replace(/\/$/, "")}] ${what} name '' is not allowed: use 1-32 characters of a-z, 0-9 and '-', starting with a letter, e.g. '${what.replace(/ /g, "-")}1'.`);
   }
   return name;
 }
@@ -43,7 +58,10 @@ export function checkName(scope: Construct, name: unknown, what: string): string
  * the path of what holds it (constructs' own error names neither the kind nor a fix).
  */
 export function freeIn(scope: Construct, id: string, what: string): Construct {
-  checkName(scope, id, what);
+  checkName(scope.node.path, id, what);
+  if (LAB_SYMBOL in scope && LAB_OWN_IDS.includes(id)) {
+    throw new Error(`[${scope.node.path}] ${what} id '${id}' is one the lab uses for itself (${LAB_OWN_IDS.join(", ")}); choose another id.`);
+  }
   const existing = scope.node.tryFindChild(id);
   if (existing) {
     throw new Error(`[${scope.node.path}] ${what} id '${id}' is already used by ${existing.node.path} in this scope; choose another id.`);

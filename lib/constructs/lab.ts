@@ -85,9 +85,10 @@ export class Lab extends Construct implements LabRegistry {
   toSpec(): LabSpec {
     const all = <T extends Construct>(kind: PartKind) => (this.parts.get(kind) ?? []) as T[];
     const withPath = <T extends { path: string }>(c: Construct & { spec: T }): T => ({ ...c.spec, path: c.node.path });
+    const segment = (n: Network) => ({ ...withPath(n), tenantPath: n._tenant?.node.path });
     return {
       name: this.props.name ?? this.node.id, path: this.node.path, prefix: this.props.prefix, backend: this.backend.spec,
-      hosts: all<Host>("host").map(withPath), segments: all<Network>("segment").map(withPath), guests: all<Guest>("guest").map(withPath),
+      hosts: all<Host>("host").map(withPath), segments: all<Network>("segment").map(segment), guests: all<Guest>("guest").map(withPath),
       externals: all<External>("external").map(withPath), services: all<Service>("service").map(withPath),
       portForwards: all<PortForward>("port forward").map(withPath),
       securityGroups: all<SecurityGroup>("security group").map((g) => g._spec()),
@@ -130,7 +131,7 @@ export class Lab extends Construct implements LabRegistry {
     if (this.built) {
       throw new Error(`[${path}] cannot add ${what} '${name}' to lab ${this.node.path}: the lab was already synthesized; add everything before synth.`);
     }
-    checkName(this, name, what);
+    checkName(path, name, what);
     const ns = nameSpaceOf(kind);
     const taken = this.names.get(ns)?.get(name);
     if (taken) {
@@ -156,8 +157,8 @@ export class Lab extends Construct implements LabRegistry {
   }
 
   /** @internal */
-  _invalidate(): void {
-    if (this.built) throw new Error(`[${this.node.path}] the lab was already synthesized; change it before synth.`);
+  _invalidate(path = this.node.path): void {
+    if (this.built) throw new Error(`[${path}] cannot change this part: lab ${this.node.path} was already synthesized; make every change before synth.`);
     this.resolved = undefined;
   }
 

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { Port } from "../net";
 import { PortForwardSpec, Protocol, SegmentSpec, ServiceSpec } from "../model";
 import { PartProps, nameOf } from "./hosts";
-import { LabRegistry, freeIn, labOf } from "./lab-registry";
+import { LabRegistry, freeIn, labOf, sameLab } from "./lab-registry";
 import { NetworkMode, Segmentation } from "./network-mode";
 
 export interface SegmentProps {
@@ -47,13 +47,17 @@ export abstract class Network extends Construct {
   readonly spec: SegmentSpec;
   /** @internal */
   readonly _lab: LabRegistry;
+  /** @internal The owning tenant (tenant networks). */
+  readonly _tenant?: Tenant;
 
-  protected constructor(scope: Construct, id: string, lab: LabRegistry, name: string, props: SegmentProps, tenant?: string) {
+  protected constructor(scope: Construct, id: string, lab: LabRegistry, name: string, props: SegmentProps, tenant?: Tenant) {
     const path = `${scope.node.path}/${id}`;
     lab._claim("segment", name, path);
-    const spec = segmentSpec(path, name, props, tenant);
+    for (const h of props.hosts ?? []) sameLab(lab, h, path, "host");
+    const spec = segmentSpec(path, name, props, tenant?.name);
     super(freeIn(scope, id, "network"), id);
     this._lab = lab;
+    this._tenant = tenant;
     this.spec = spec;
     lab._add("segment", name, this);
   }
@@ -129,7 +133,7 @@ export interface TenantNetworkProps extends SegmentProps {
 export class TenantNetwork extends Network {
   /** A network of `props.tenant` (or use `tenant.addNetwork(name, props)`). */
   constructor(scope: Construct, id: string, props: TenantNetworkProps) {
-    super(scope, id, props.tenant._lab, `${props.tenant.name}-${props.name ?? id}`, props, props.tenant.name);
+    super(scope, id, props.tenant._lab, `${props.tenant.name}-${props.name ?? id}`, props, props.tenant);
   }
 }
 
@@ -155,6 +159,7 @@ export class PortForward extends Construct {
   constructor(scope: Construct, id: string, props: PortForwardConstructProps) {
     const lab = props.network._lab;
     lab._claim("port forward", id, `${scope.node.path}/${id}`);
+    sameLab(lab, props.to, `${scope.node.path}/${id}`, "guest");
     super(freeIn(scope, id, "port forward"), id);
     this.spec = {
       path: "", segment: props.network.segmentName, protocol: props.protocol ?? "tcp", hostPort: props.hostPort,
@@ -198,6 +203,7 @@ export class Service extends Construct {
     const lab = props.network._lab;
     const name = props.name ?? id;
     lab._claim("service", name, `${scope.node.path}/${id}`);
+    for (const b of props.backends) sameLab(lab, b.guest, `${scope.node.path}/${id}`, "guest");
     super(freeIn(scope, id, "service"), id);
     this.spec = {
       name, path: "", segment: props.network.segmentName, protocol: props.protocol ?? "tcp", vip: props.vip, port: props.port,

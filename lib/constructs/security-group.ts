@@ -100,8 +100,8 @@ export class SecurityGroup extends Construct implements IPeer, IConnectable {
     const key = `${p.kind === "group" ? `group ${p.lab}/${p.group}` : peerText(p)}|${JSON.stringify(port.spec)}`;
     const existing = rules.get(key);
     if (existing && (implied || !existing.implied)) return;
+    this.lab._invalidate(this.node.path);
     rules.set(key, { path: this.node.path, peer: peer.peerSpec, port: port.spec, description, implied });
-    this.lab._invalidate();
   }
 }
 

@@ -73,7 +73,7 @@ function segmentName(ctx: ResolveContext, s: SegmentSpec): { name?: string; tena
   if (!s.tenant || !s.name.startsWith(`${s.tenant}-`)) {
     return { name: ctx.issues.check(s.path, () => validateIdentifier(s.name, "segment")), tenant: ctx.issues.check(s.path, () => validateIdentifier(owner, "tenant")) };
   }
-  const tenantPath = s.path.slice(0, s.path.lastIndexOf("/"));
+  const tenantPath = s.tenantPath ?? s.path.slice(0, s.path.lastIndexOf("/"));
   // A bad tenant name is reported once, for all of the tenant's networks.
   const reported = ctx.issues.issues.some((i) => i.path === tenantPath && i.message.startsWith("tenant name"));
   const tenant = reported ? undefined : ctx.issues.check(tenantPath, () => validateIdentifier(s.tenant, "tenant", MAX_NAME - 2));

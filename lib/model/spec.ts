@@ -65,6 +65,8 @@ export interface SegmentSpec {
   readonly path: string;
   /** The tenant that owns the segment; segments of different tenants never exchange a packet. */
   readonly tenant?: string;
+  /** Where the tenant is (for its errors). @default the segment's parent path */
+  readonly tenantPath?: string;
   /** IPv4 or IPv6 subnet of the segment. */
   readonly cidr: string;
   /** Optional IPv6 subnet for dual stack (when `cidr` is IPv4). */
