@@ -3,7 +3,7 @@ import { PeerSpec } from "../net";
 import { GuestSpec } from "../model";
 import { Compute } from "./compute";
 import { Host, PartProps, nameOf } from "./hosts";
-import { LabRegistry, freeIn, labOf, sameLab } from "./lab-registry";
+import { LabRegistry, labOf, sameLab } from "./lab-registry";
 import { Network } from "./networks";
 
 export interface NicProps {
@@ -55,7 +55,7 @@ export class Guest extends Construct {
     const lab = labOf(scope, id, props.lab ?? (typeof props.host === "string" ? undefined : props.host._lab), "guest");
     const name = props.name ?? id;
     const path = `${scope.node.path}/${id}`;
-    lab._claim("guest", name, path);
+    const free = lab._claim("guest", name, scope, id);
     sameLab(lab, props.host, path, "host");
     for (const n of props.nics ?? []) sameLab(lab, n.segment, path, "network");
     const groups = (props.securityGroups ?? []).map((g, i) => {
@@ -63,7 +63,7 @@ export class Guest extends Construct {
       if (p.kind !== "group") throw new Error(`[${path}] securityGroups[${i}] is ${String(g)}, not a security group; pass SecurityGroup constructs.`);
       return p;
     });
-    super(freeIn(scope, id, "guest"), id);
+    super(free, id);
     this._lab = lab;
     this.spec = {
       name, path: "", host: nameOf(props.host), compute: (props.compute ?? Compute.container()).spec,

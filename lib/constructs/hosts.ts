@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { ExternalSpec, HostSpec } from "../model";
 import { Target } from "./backend";
 import type { Lab } from "./lab";
-import { LabRegistry, freeIn, labOf } from "./lab-registry";
+import { LabRegistry, labOf } from "./lab-registry";
 
 export interface HostProps {
   /** How artifacts reach the host; required for Backend.hosts(), not allowed for emulated labs. */
@@ -42,8 +42,7 @@ export class Host extends Construct {
   constructor(scope: Construct, id: string, props: HostConstructProps = {}) {
     const lab = labOf(scope, id, props.lab, "host");
     const name = props.name ?? id;
-    lab._claim("host", name, `${scope.node.path}/${id}`);
-    super(freeIn(scope, id, "host"), id);
+    super(lab._claim("host", name, scope, id), id);
     this._lab = lab;
     this.spec = {
       name, path: "", target: props.target?.spec, underlayAddress: props.underlayAddress, uplink: props.uplink,
@@ -73,8 +72,7 @@ export class External extends Construct {
   constructor(scope: Construct, id: string, props: ExternalConstructProps = {}) {
     const lab = labOf(scope, id, props.lab, "external");
     const name = props.name ?? id;
-    lab._claim("external", name, `${scope.node.path}/${id}`);
-    super(freeIn(scope, id, "external"), id);
+    super(lab._claim("external", name, scope, id), id);
     this.spec = { name, path: "", addresses: props.addresses };
     lab._add("external", name, this);
   }

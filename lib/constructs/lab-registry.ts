@@ -33,10 +33,11 @@ export function nameSpaceOf(kind: PartKind): string {
 /** What the lab's parts need from their lab. */
 export interface LabRegistry extends Construct {
   /**
-   * @internal Before a part is created: throws at once, naming the other part, when its name is taken
-   * in its kind's namespace, or when the lab was already synthesized. `path` is where the part will be.
+   * @internal Before a part `id` is created in `scope`: throws at once, naming the other part, when
+   * its name is taken in its kind's namespace, its id in `scope` (see `freeIn`), or when the lab was
+   * already synthesized. Returns `scope`, for the part's `super(...)`.
    */
-  _claim(kind: PartKind, name: string, path: string): void;
+  _claim(kind: PartKind, name: string, scope: Construct, id: string): Construct;
   /** @internal Registers a created part (under its name, if its kind has names). */
   _add(kind: PartKind, name: string | undefined, part: Construct): void;
   /** @internal The part at `path` changed the lab: what it resolved before no longer holds. */

@@ -5,7 +5,7 @@ import { renderLab, stageFingerprints } from "../render";
 import { Backend } from "./backend";
 import { Guest, GuestProps } from "./guest";
 import { External, ExternalProps, Host, HostProps } from "./hosts";
-import { LAB_SYMBOL, LabRegistry, PartKind, checkName, nameSpaceOf } from "./lab-registry";
+import { LAB_SYMBOL, LabRegistry, PartKind, checkName, freeIn, nameSpaceOf } from "./lab-registry";
 import { Network, PortForward, Segment, SegmentProps, Service, Tenant } from "./networks";
 import { RealGuests } from "./real-guests";
 import { SecurityGroup, SecurityGroupProps } from "./security-group";
@@ -126,19 +126,20 @@ export class Lab extends Construct implements LabRegistry {
   }
 
   /** @internal */
-  _claim(kind: PartKind, name: string, path: string): void {
-    const what = kind;
+  _claim(kind: PartKind, name: string, scope: Construct, id: string): Construct {
+    const path = `${scope.node.path}/${id}`;
     if (this.built) {
-      throw new Error(`[${path}] cannot add ${what} '${name}' to lab ${this.node.path}: the lab was already synthesized; add everything before synth.`);
+      throw new Error(`[${path}] cannot add ${kind} '${name}' to lab ${this.node.path}: the lab was already synthesized; add everything before synth.`);
     }
-    checkName(path, name, what);
+    checkName(path, name, kind);
     const ns = nameSpaceOf(kind);
     const taken = this.names.get(ns)?.get(name);
     if (taken) {
       const [otherKind, other] = taken;
       const shared = ns === "node" ? " (hosts, guests and externals share one namespace: each is a node)" : "";
-      throw new Error(`[${path}] ${what} name '${name}' is already used by ${otherKind} ${other.node.path} in lab ${this.node.path}${shared}; choose another name, or set { name } to name it apart from its construct id.`);
+      throw new Error(`[${path}] ${kind} name '${name}' is already used by ${otherKind} ${other.node.path} in lab ${this.node.path}${shared}; choose another name, or set { name } to name it apart from its construct id.`);
     }
+    return freeIn(scope, id, kind === "segment" ? "network" : kind);
   }
 
   /** @internal */

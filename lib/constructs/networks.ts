@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { Port } from "../net";
 import { PortForwardSpec, Protocol, SegmentSpec, ServiceSpec } from "../model";
 import { PartProps, nameOf } from "./hosts";
-import { LabRegistry, freeIn, labOf, sameLab } from "./lab-registry";
+import { LabRegistry, labOf, sameLab } from "./lab-registry";
 import { NetworkMode, Segmentation } from "./network-mode";
 
 export interface SegmentProps {
@@ -52,10 +52,10 @@ export abstract class Network extends Construct {
 
   protected constructor(scope: Construct, id: string, lab: LabRegistry, name: string, props: SegmentProps, tenant?: Tenant) {
     const path = `${scope.node.path}/${id}`;
-    lab._claim("segment", name, path);
+    const free = lab._claim("segment", name, scope, id);
     for (const h of props.hosts ?? []) sameLab(lab, h, path, "host");
     const spec = segmentSpec(path, name, props, tenant?.name);
-    super(freeIn(scope, id, "network"), id);
+    super(free, id);
     this._lab = lab;
     this._tenant = tenant;
     this.spec = spec;
@@ -106,8 +106,7 @@ export class Tenant extends Construct {
   constructor(scope: Construct, id: string, props: TenantProps = {}) {
     const lab = labOf(scope, id, props.lab, "tenant");
     const name = props.name ?? id;
-    lab._claim("tenant", name, `${scope.node.path}/${id}`);
-    super(freeIn(scope, id, "tenant"), id);
+    super(lab._claim("tenant", name, scope, id), id);
     this._lab = lab;
     this.name = name;
     lab._add("tenant", name, this);
@@ -158,9 +157,9 @@ export class PortForward extends Construct {
   /** A forward on `props.network` (or use `network.addPortForward(props)`). */
   constructor(scope: Construct, id: string, props: PortForwardConstructProps) {
     const lab = props.network._lab;
-    lab._claim("port forward", id, `${scope.node.path}/${id}`);
+    const free = lab._claim("port forward", id, scope, id);
     sameLab(lab, props.to, `${scope.node.path}/${id}`, "guest");
-    super(freeIn(scope, id, "port forward"), id);
+    super(free, id);
     this.spec = {
       path: "", segment: props.network.segmentName, protocol: props.protocol ?? "tcp", hostPort: props.hostPort,
       guest: nameOf(props.to), port: props.port,
@@ -202,9 +201,9 @@ export class Service extends Construct {
   constructor(scope: Construct, id: string, props: ServiceConstructProps) {
     const lab = props.network._lab;
     const name = props.name ?? id;
-    lab._claim("service", name, `${scope.node.path}/${id}`);
+    const free = lab._claim("service", name, scope, id);
     for (const b of props.backends) sameLab(lab, b.guest, `${scope.node.path}/${id}`, "guest");
-    super(freeIn(scope, id, "service"), id);
+    super(free, id);
     this.spec = {
       name, path: "", segment: props.network.segmentName, protocol: props.protocol ?? "tcp", vip: props.vip, port: props.port,
       nodePort: props.nodePort,

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { SecurityGroupSpec, SecurityRuleSpec } from "../model";
 import { IPeer, PeerSpec, Port, peerText } from "../net";
 import { PartProps } from "./hosts";
-import { LabRegistry, freeIn, labOf } from "./lab-registry";
+import { LabRegistry, labOf } from "./lab-registry";
 
 const SG_SYMBOL = Symbol.for("cdktf-cloudnet.SecurityGroup");
 
@@ -50,8 +50,7 @@ export class SecurityGroup extends Construct implements IPeer, IConnectable {
   constructor(scope: Construct, id: string, props: SecurityGroupConstructProps = {}) {
     const lab = labOf(scope, id, props.lab, "security group");
     const name = props.name ?? id;
-    lab._claim("security group", name, `${scope.node.path}/${id}`);
-    super(freeIn(scope, id, "security group"), id);
+    super(lab._claim("security group", name, scope, id), id);
     Object.defineProperty(this, SG_SYMBOL, { value: true });
     this.lab = lab;
     this.name = name;

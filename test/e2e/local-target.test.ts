@@ -3,6 +3,7 @@ import { kernelName } from "../../lib/net";
 import { CdktfProject } from "../support/cdktf";
 import { rulesIn, withoutTimers } from "../support/kernel-state";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
+import { createMachine } from "../support/machine";
 import { requireRoot } from "../support/root";
 
 /**
@@ -31,10 +32,7 @@ let before = "";
 describe("local target: cdktf deploy / deploy / destroy on the machine itself (e2e)", () => {
   beforeAll(() => {
     requireRoot();
-    run("ip", ["netns", "add", machine]);
-    run("ip", ["-n", machine, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer"]);
-    run("ip", ["-n", machine, "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
-    for (const dev of ["lo", "eth0", "eth0peer"]) run("ip", ["-n", machine, "link", "set", dev, "up"]);
+    createMachine(machine);
     // A rule of the machine's own, which must survive.
     run("ip", ["netns", "exec", machine, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"]);
     before = machineState();

@@ -3,6 +3,7 @@ import { Backend, Compute, Lab, NetworkMode, Port, Target } from "../../lib";
 import { ResolvedLab, formatIssues } from "../../lib/model";
 import { Stage, renderLab } from "../../lib/render";
 import { cleanupPrefix, deleteNetns, run, tryRun, uniquePrefix } from "../support/netns";
+import { createMachine, inMachine } from "../support/machine";
 import { requireRoot } from "../support/root";
 import { connect, startServer, stopServers } from "../support/tcp";
 
@@ -32,11 +33,7 @@ function lab(withOther: boolean): ResolvedLab {
   return r.lab;
 }
 
-/** Runs a stage's script in the machine namespace, as Target.local runs it on the machine. */
-function inMachine(s: Stage, phase: "apply" | "teardown"): void {
-  const r = tryRun("nsenter", [`--net=/run/netns/${machine}`, "bash", "-c", phase === "apply" ? s.apply : s.teardown]);
-  expect({ stage: s.id, phase, status: r.status, err: r.status ? r.stderr : "" }).toEqual({ stage: s.id, phase, status: 0, err: "" });
-}
+const apply = (s: Stage) => inMachine(machine, s, "apply");
 
 const labNamespaces = () => tryRun("ip", ["netns", "list"]).stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(`${p}-g.`) || n.startsWith(`${p}-rt.`)).sort();
 const machineLinks = () => run("ip", ["-n", machine, "-o", "link", "show"]).split("\n").map((l) => l.split(": ")[1]?.split("@")[0]).filter(Boolean).sort();
@@ -44,10 +41,7 @@ const machineLinks = () => run("ip", ["-n", machine, "-o", "link", "show"]).spli
 describe("namespace guests on a real host (kernel)", () => {
   beforeAll(() => {
     requireRoot();
-    run("ip", ["netns", "add", machine]);
-    run("ip", ["-n", machine, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer"]);
-    run("ip", ["-n", machine, "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
-    for (const d of ["lo", "eth0", "eth0peer"]) run("ip", ["-n", machine, "link", "set", d, "up"]);
+    createMachine(machine);
   });
   afterAll(() => {
     stopServers();
@@ -61,7 +55,7 @@ describe("namespace guests on a real host (kernel)", () => {
     expect(stages.filter((s) => s.id.startsWith("guest/")).map((s) => [s.id, s.runOn])).toEqual([
       ["guest/web1", { kind: "host", host: "h1" }], ["guest/db1", { kind: "host", host: "h1" }], ["guest/other", { kind: "host", host: "h1" }],
     ]);
-    for (const s of stages) inMachine(s, "apply");
+    for (const s of stages) apply(s);
     expect(labNamespaces()).toEqual([gns("db1"), gns("other"), gns("web1"), `${p}-rt.shop-app`].sort());
     const seg = lab(true).segments[0];
     const db1 = lab(true).guests.find((g) => g.name === "db1")!;
@@ -78,18 +72,18 @@ describe("namespace guests on a real host (kernel)", () => {
     // Links keep their ifindex (nothing recreated), addresses and routes stay as they were.
     const live = () => ["addr", "route"].map((what) => run("ip", ["-n", gns("web1"), what])).join("") + run("ip", ["-n", machine, "-o", "link"]);
     const before = live();
-    for (const s of stages) inMachine(s, "apply");
+    for (const s of stages) apply(s);
     expect(live()).toBe(before);
     expect(connect(gns("web1"), "10.70.0.21", 3306)).toBe("db1 10.70.0.11");
   }, 120_000);
 
   test("a guest taken out of the code goes with the converge stage; the owner's teardown removes the rest", () => {
     const smaller = renderLab(lab(false));
-    for (const s of smaller) inMachine(s, "apply");
+    for (const s of smaller) apply(s);
     expect(labNamespaces()).toEqual([gns("db1"), gns("web1"), `${p}-rt.shop-app`].sort());
     expect(connect(gns("web1"), "10.70.0.21", 3306)).toBe("db1 10.70.0.11");
     stopServers();
-    for (const s of [...smaller].reverse()) inMachine(s, "teardown");
+    for (const s of [...smaller].reverse()) inMachine(machine, s, "teardown");
     expect(labNamespaces()).toEqual([]);
     expect(machineLinks()).toEqual(["eth0", "eth0peer", "lo"]);
   }, 120_000);

@@ -1,8 +1,9 @@
 import { App, TerraformStack } from "cdktf";
 import { Backend, Lab, NetworkMode, Target } from "../../lib";
 import { ResolvedLab, formatIssues } from "../../lib/model";
-import { Stage, renderLab } from "../../lib/render";
+import { renderLab } from "../../lib/render";
 import { cleanupPrefix, deleteNetns, run, tryRun, uniquePrefix } from "../support/netns";
+import { createMachine, inMachine } from "../support/machine";
 import { requireRoot } from "../support/root";
 
 /**
@@ -24,22 +25,13 @@ function lab(withSide: boolean): ResolvedLab {
   return r.lab;
 }
 
-/** Runs a stage's script in the machine namespace (as Target.local runs it on the machine). */
-function inMachine(s: Stage, phase: "apply" | "teardown"): void {
-  // nsenter, as the hooks do: namespaces the script makes stay visible (ip netns exec would hide them).
-  const r = tryRun("nsenter", [`--net=/run/netns/${machine}`, "bash", "-c", phase === "apply" ? s.apply : s.teardown]);
-  expect({ stage: s.id, phase, status: r.status, err: r.status ? r.stderr : "" }).toEqual({ stage: s.id, phase, status: 0, err: "" });
-}
 
 const links = () => run("ip", ["-n", machine, "-o", "link", "show"]).split("\n").map((l) => l.split(": ")[1]?.split("@")[0]).filter(Boolean).sort();
 
 describe("real host: only recorded links are the lab's (kernel)", () => {
   beforeAll(() => {
     requireRoot();
-    run("ip", ["netns", "add", machine]);
-    run("ip", ["-n", machine, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer"]);
-    run("ip", ["-n", machine, "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
-    for (const d of ["lo", "eth0", "eth0peer"]) run("ip", ["-n", machine, "link", "set", d, "up"]);
+    createMachine(machine);
     // Docker's bridge for a user network: its name matches `^b[a-z]-`.
     run("ip", ["-n", machine, "link", "add", "br-3f2a9c1d7e4b", "type", "bridge"]);
   });
@@ -52,20 +44,20 @@ describe("real host: only recorded links are the lab's (kernel)", () => {
 
   test("converge removes the lab's undeclared links and keeps the foreign one; the owner's teardown too", () => {
     const full = renderLab(lab(true));
-    for (const s of full) inMachine(s, "apply");
+    for (const s of full) inMachine(machine, s, "apply");
     const side = lab(true).segments.find((s) => s.name === "t-side")!;
     expect(links()).toEqual(expect.arrayContaining([side.bridge, side.overlayDev!, "br-3f2a9c1d7e4b"]));
 
     // The side network is taken out: its links go, Docker's stays.
     const smaller = renderLab(lab(false));
-    inMachine(smaller.find((s) => s.id === "network/h1")!, "apply");
-    inMachine(smaller.find((s) => s.id === "converge/h1")!, "apply");
+    inMachine(machine, smaller.find((s) => s.id === "network/h1")!, "apply");
+    inMachine(machine, smaller.find((s) => s.id === "converge/h1")!, "apply");
     expect(links()).not.toContain(side.bridge);
     expect(links()).not.toContain(side.overlayDev);
     expect(links()).toContain("br-3f2a9c1d7e4b");
 
     // Destroy: the owner removes the rest of the lab, and still not Docker's bridge.
-    inMachine(smaller.find((s) => s.id === "owner/h1")!, "teardown");
+    inMachine(machine, smaller.find((s) => s.id === "owner/h1")!, "teardown");
     expect(links()).toEqual(["br-3f2a9c1d7e4b", "eth0", "eth0peer", "lo"]);
   });
 });
