@@ -53,7 +53,7 @@ export class StageHook extends Construct {
     const hook = hookFor(lab, stage);
     this.resource = new TerraformData(this, "hook", { input: hook.input, triggersReplace: { fingerprint, teardown: sensitiveValue(hook.teardown) } }, {
       provisioners: hook.provisioners,
-      dependsOn: stage.after.map((a) => hooks.get(a)!.resource),
+      dependsOn: [...(stage.library ? [stage.library] : []), ...stage.after].map((a) => hooks.get(a)!.resource),
     });
   }
 }

@@ -1,11 +1,10 @@
 import { sh } from "../net";
 import { ResolvedLab } from "../model";
-import { FIREWALL_HELPERS, TABLES, TOOLS, chainMarker } from "./firewall";
+import { TABLES, TOOLS, chainMarker } from "./firewall";
 import { INVENTORY_DIR } from "./inventory";
 import { applyScript, teardownScript } from "./script";
-import { IPSET_HELPERS, ipsetPrune, nftTable } from "./security";
+import { ipsetPrune, nftTable } from "./security";
 import { Owned, Runner, Stage } from "./stage";
-import { HOST_STATE_HELPERS } from "./host-state";
 
 /**
  * Convergence, as controllers resync (Calico Felix, kube-proxy, Neutron's agents): Terraform never
@@ -23,62 +22,6 @@ const CONTROLLER = "";
 export function stateScope(lab: ResolvedLab, host: string): string {
   return lab.hosts.find((h) => h.name === host)?.netns ?? "host";
 }
-
-/** Shell helpers that list the lab's live objects of one kind and remove those not kept. Static text. */
-export const CONVERGE_HELPERS = [
-  ...FIREWALL_HELPERS,
-  ...IPSET_HELPERS,
-  ...HOST_STATE_HELPERS,
-  "cn_ip() { local ns=$1; shift; if [ \"$ns\" = - ]; then ip \"$@\"; else ip -n \"$ns\" \"$@\"; fi; }",
-  "# cn_links_prune NETNS PREFIX KEEP: deletes the links named <PREFIX><letter>-... that KEEP (a comma list) does not name.",
-  "# cn_keep LIST: fills the associative array cn_kept from a comma list (a lookup per object, however long the list).",
-  "cn_keep() { local x; cn_kept=(); for x in ${1//,/ }; do cn_kept[$x]=1; done; }",
-  "declare -A cn_kept",
-  "cn_links_prune() {",
-  "  local ns=$1 p=$2 dev",
-  "  cn_keep \"$3\"",
-  "  for dev in $(cn_ip \"$ns\" -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E \"^${p}[a-z]-\" || true); do",
-  "    [ -n \"${cn_kept[$dev]:-}\" ] && continue",
-  "    cn_log \"remove link $dev\"; cn_ip \"$ns\" link del dev \"$dev\" 2>/dev/null || true",
-  "  done",
-  "}",
-  "# cn_netns_prune START KEEP: removes the namespaces whose name starts with START that KEEP does not name, with their state.",
-  "cn_netns_prune() {",
-  "  local start=$1 ns",
-  "  cn_keep \"$2\"",
-  "  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do",
-  "    case \"$ns\" in \"$start\"*) ;; *) continue ;; esac",
-  "    [ -n \"${cn_kept[$ns]:-}\" ] && continue",
-  "    cn_log \"remove namespace $ns\"; cn_netns_del \"$ns\"; rm -rf \"$CN_STATE/$ns\"",
-  "  done",
-  "}",
-  "# cn_records_prune SCOPE LAB KIND KEEP: removes the routes, addresses or links LAB recorded in SCOPE that KEEP does not name.",
-  "cn_records_prune() {",
-  "  local f=$CN_STATE/$1/$3@$2 keep=,$4, line rest=()",
-  "  [ -e \"$f\" ] || return 0",
-  "  while read -r line; do",
-  "    case \"$keep\" in *,\"$line\",*) rest+=(\"$line\"); continue ;; esac",
-  "    cn_log \"remove $3 $line\"",
-  "    case \"$3\" in",
-  "      routes) ip route del \"$line\" 2>/dev/null || true ;;",
-  "      links) ip link del dev \"$line\" 2>/dev/null || true ;;",
-  "      *) ip addr del \"${line%@*}\" dev \"${line#*@}\" 2>/dev/null || true ;;",
-  "    esac",
-  "  done < \"$f\"",
-  "  if [ ${#rest[@]} -gt 0 ]; then printf '%s\\n' \"${rest[@]}\" > \"$f\"; else rm -f \"$f\"; fi",
-  "}",
-  "# cn_holds_prune SCOPE LAB KEEP: lets go of the host settings LAB holds in SCOPE that KEEP does not name.",
-  "cn_holds_prune() {",
-  "  local d=$CN_STATE/$1 keep=,$3, key",
-  "  [ -d \"$d\" ] || return 0",
-  "  for key in $(ls \"$d\"); do",
-  "    [ -e \"$d/$key/$2\" ] || continue",
-  "    case \"$keep\" in *,\"$key\",*) ;; *) cn_log \"release $key\"; if [ \"$key\" = br_netfilter ]; then cn_brnf_release \"$1\" \"$2\"; else cn_sysctl_release \"${key//%//}\" \"$1\" \"$2\"; fi ;; esac",
-  "  done",
-  "}",
-  "# cn_state_tidy [SCOPE]: removes the state directories (the scope's, then the roots) that are left empty.",
-  "cn_state_tidy() { rmdir ${1:+\"$CN_STATE/$1\"} \"$CN_STATE\" \"${CN_STATE%/*}\" 2>/dev/null || true; }",
-];
 
 /** Everything the stages on one machine declare, as the keep lists of the converge helpers. */
 function keepLists(owned: readonly Owned[]) {
@@ -152,7 +95,7 @@ export function convergeStages(lab: ResolvedLab, stages: readonly Stage[]): Stag
     const body = hostLines(lab, h.name, mine.flatMap((s) => s.owns ?? []));
     return {
       id: convergeId(h.name), runOn: { kind: "host", host: h.name }, title, after: mine.map((s) => s.id), replacedWith: [],
-      apply: applyScript(title, body, [], CONVERGE_HELPERS),
+      apply: applyScript(title, body, []),
       teardown: teardownScript(title, [": # the owner stage removes everything on destroy"]),
     };
   });
@@ -162,7 +105,7 @@ export function convergeStages(lab: ResolvedLab, stages: readonly Stage[]): Stag
     const body = controllerLines(lab, mine.flatMap((s) => s.owns ?? []), stages.flatMap((s) => s.owns ?? []));
     out.push({
       id: convergeId(CONTROLLER), runOn: { kind: "controller" }, title, after: [...stages.map((s) => s.id), ...out.map((s) => s.id)], replacedWith: [],
-      apply: applyScript(title, body, [], CONVERGE_HELPERS),
+      apply: applyScript(title, body, []),
       teardown: teardownScript(title, [": # the fabric stage removes everything on destroy"]),
     });
   }
@@ -176,7 +119,7 @@ export function ownerStage(lab: ResolvedLab, host: string, after: readonly strin
     id: ownerId(host), runOn: { kind: "host", host }, title, after, replacedWith: [],
     identity: `owner of lab ${lab.prefix} on host ${host} (${lab.backend.kind})`,
     apply: applyScript(title, [": # owns what the lab puts on this host; removes it on destroy"], []),
-    teardown: teardownScript(title, hostLines(lab, host, []), CONVERGE_HELPERS),
+    teardown: teardownScript(title, hostLines(lab, host, [])),
   };
 }
 

@@ -1,6 +1,6 @@
 import { sh } from "../net";
 import { External, Host, ResolvedLab } from "../model";
-import { CONVERGE_HELPERS, controllerTeardown } from "./converge";
+import { controllerTeardown } from "./converge";
 import { applyScript, freshNetns, keepOnTeardown, teardownScript } from "./script";
 import { Stage } from "./stage";
 
@@ -35,7 +35,7 @@ export function renderFabric(lab: ResolvedLab): Stage {
       sh`if cn_link_missing ${FABRIC_BRIDGE} ${ns}; then ip -n ${ns} link add ${FABRIC_BRIDGE} type bridge; fi`,
       sh`ip -n ${ns} link set ${FABRIC_BRIDGE} up`,
     ], [fresh.rollback]),
-    teardown: teardownScript(`lab ${lab.prefix}: every namespace and file`, controllerTeardown(lab), CONVERGE_HELPERS),
+    teardown: teardownScript(`lab ${lab.prefix}: every namespace and file`, controllerTeardown(lab)),
     // The lab's owner on the controller: a new version of its scripts must not replace it (its destroy removes everything).
     identity: `fabric of lab ${lab.prefix} in ${ns}`,
     owns: [{ kind: "netns", name: ns }],

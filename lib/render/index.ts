@@ -9,6 +9,7 @@ export * from "./firewall";
 export * from "./routing-rules";
 export * from "./intercept";
 export * from "./security";
-export * from "./host-state";
+export * from "./shell";
+export * from "./library-stage";
 export * from "./converge";
 export * from "./fingerprint";

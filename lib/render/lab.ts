@@ -5,9 +5,10 @@ import { firewallId, firewallStage } from "./firewall";
 import { hostGuard } from "./host-guard";
 import { interceptRules } from "./intercept";
 import { renderInventory } from "./inventory";
+import { libraryStage, libraryStageId } from "./library-stage";
 import { guestStageId, renderNamespaceGuest } from "./namespace-guest";
 import { gatewayHostRules, routerRules } from "./routing-rules";
-import { IPSET_HELPERS, arpGuard, hasSecurityGroups, ipsetApply, nftTable, securityRules } from "./security";
+import { arpGuard, hasSecurityGroups, ipsetApply, nftTable, securityRules } from "./security";
 import { networkStageId, renderHostNetwork, routesToRoutedSegments } from "./segments";
 import { Stage } from "./stage";
 
@@ -63,7 +64,20 @@ export function renderLab(lab: ResolvedLab): Stage[] {
       stages.push(renderNamespaceGuest(lab, guest, after.length ? after : [ownerId(guest.host)]));
     }
   }
-  return [...stages, ...convergeStages(lab, stages)];
+  return withLibraries(lab, [...stages, ...convergeStages(lab, stages)]);
+}
+
+/** The library stages first, and each stage tied to the one of its machine. */
+function withLibraries(lab: ResolvedLab, stages: readonly Stage[]): Stage[] {
+  if (lab.backend.kind === "emulated") {
+    const library = libraryStage(lab);
+    return [library, ...stages.map((s) => ({ ...s, library: library.id }))];
+  }
+  const libraries = lab.hosts.map((h) => libraryStage(lab, h.name));
+  return [...libraries, ...stages.map((s) => {
+    if (s.runOn.kind !== "host") throw new Error(`stage ${s.id} of a lab on real hosts does not run on a host`);
+    return { ...s, library: libraryStageId(s.runOn.host) };
+  })];
 }
 
 /**
@@ -82,7 +96,6 @@ function hostFirewallStage(lab: ResolvedLab, host: Host, after: readonly string[
   const sets = ipsetApply(lab, host);
   return firewallStage({
     where: host.name, runOn: { kind: "host", host: host.name }, prefix: lab.prefix, rulesets: [v4, v6, ...routers], after, replacedWith: after,
-    helpers: IPSET_HELPERS,
     preRules: [...sets.before, ...arpGuard(lab, host)],
     postRules: sets.after,
     owns: [

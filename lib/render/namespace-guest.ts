@@ -1,6 +1,6 @@
 import { sh } from "../net";
 import { Guest, ResolvedLab, Segment } from "../model";
-import { FIREWALL_HELPERS, chainMarker } from "./firewall";
+import { chainMarker } from "./firewall";
 import { applyScript, freshNetns, keepOnTeardown } from "./script";
 import { linkLocal } from "./security";
 import { Stage } from "./stage";
@@ -77,7 +77,7 @@ export function renderNamespaceGuest(lab: ResolvedLab, guest: Guest, deps: reado
     runOn,
     title,
     after: deps,
-    apply: applyScript(title, body, [fresh.rollback], FIREWALL_HELPERS),
+    apply: applyScript(title, body, [fresh.rollback]),
     teardown: keepOnTeardown(`guest ${guest.name}`),
     owns: [{ kind: "netns", name: ns }],
   };

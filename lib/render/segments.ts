@@ -4,60 +4,12 @@ import { stateScope } from "./converge";
 import { applyScript, keepOnTeardown } from "./script";
 import { hasSecurityGroups } from "./security";
 import { Owned, Stage } from "./stage";
-import { HOST_STATE_HELPERS } from "./host-state";
 
 export const VXLAN_PORT = 4789;
 
 export function networkStageId(host: string): string {
   return `network/${host}`;
 }
-
-/** Shell helpers of the network stage. Static text. */
-export const NETWORK_HELPERS = [
-  ...HOST_STATE_HELPERS,
-  "# cn_flood DEV DST...: exactly these flood (all-zero MAC) destinations on a VXLAN device.",
-  "cn_flood() {",
-  "  local dev=$1 dst have; shift",
-  "  local want=\" $* \"",
-  "  have=\" $(bridge fdb show dev \"$dev\" | awk '$1 == \"00:00:00:00:00:00\" { for (i = 2; i < NF; i++) if ($i == \"dst\") printf \"%s \", $(i + 1) }') \"",
-  "  for dst in $have; do",
-  "    case \"$want\" in *\" $dst \"*) ;; *) bridge fdb del 00:00:00:00:00:00 dev \"$dev\" dst \"$dst\" ;; esac",
-  "  done",
-  "  for dst in \"$@\"; do",
-  "    case \"$have\" in *\" $dst \"*) ;; *) bridge fdb append 00:00:00:00:00:00 dev \"$dev\" dst \"$dst\" ;; esac",
-  "  done",
-  "}",
-  "# cn_vxlan_is DEV VNI LOCAL: whether DEV is the VXLAN device with that VNI and local address, not learning.",
-  "cn_vxlan_is() {",
-  "  local d",
-  "  d=$(ip -o -d link show dev \"$1\") || return 1",
-  "  [[ \"$d\" == *\" vxlan id $2 local $3 \"* && \"$d\" == *\" nolearning \"* ]]",
-  "}",
-  "# cn_vni_free DEV VNI PREFIX: removes the lab's other VXLAN devices that hold VNI (left by a segment",
-  "# that moved to another VNI or off this host), so that DEV can take it.",
-  "cn_vni_free() {",
-  "  local d",
-  "  for d in $(ip -o -d link show type vxlan | awk -F': ' '{ sub(\"@.*\", \"\", $2); print $2 }'); do",
-  "    [ \"$d\" != \"$1\" ] || continue",
-  "    case \"$d\" in \"$3\"[a-z]-*) ;; *) continue ;; esac",
-  "    if ip -o -d link show dev \"$d\" | grep -q \" vxlan id $2 \"; then cn_log \"remove link $d (VNI $2 moves to $1)\"; ip link del dev \"$d\"; fi",
-  "  done",
-  "}",
-  "# cn_router_link HOSTLINK START: the /30 of a router link, as 'HOST ROUTER': the one HOSTLINK has, else the",
-  "# first free one from link number START on, so that labs sharing a host never pick the same addresses.",
-  "cn_router_link() {",
-  "  local a used i j",
-  "  a=$(ip -4 -o addr show dev \"$1\" 2>/dev/null | awk '$4 ~ /^169[.]254[.]/ { sub(\"/.*\", \"\", $4); print $4; exit }')",
-  "  if [ -z \"$a\" ]; then",
-  "    used=\" $(ip -4 -o addr show | awk '$4 ~ /^169[.]254[.]/ { sub(\"/.*\", \"\", $4); printf \"%s \", $4 }') \"",
-  "    for ((i = $2; i < $2 + 16384; i++)); do",
-  "      j=$((i % 16384)); a=169.254.$((j / 64)).$((j % 64 * 4 + 1))",
-  "      case \"$used\" in *\" $a \"*) ;; *) break ;; esac",
-  "    done",
-  "  fi",
-  "  echo \"$a ${a%.*}.$((${a##*.} + 1))\"",
-  "}",
-];
 
 /**
  * The segments a host takes part in: a bridge per segment, joined to the other hosts by a VXLAN
@@ -109,7 +61,7 @@ export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly 
     title,
     after,
     // A failed apply keeps what was live: the next deploy converges from there.
-    apply: applyScript(title, body, [], NETWORK_HELPERS),
+    apply: applyScript(title, body, []),
     teardown: keepOnTeardown(title),
     owns,
   };

@@ -58,6 +58,11 @@ export interface Stage {
   /** Stages that must be applied before this one (and torn down after it). */
   readonly after: readonly string[];
   /**
+   * The library stage of the stage's machine (see `libraryStage`): applied before it and torn down
+   * after it like `after`, but never a reason to replace it (its scripts name the library's version).
+   */
+  readonly library?: string;
+  /**
    * Stages whose replacement must re-apply this one too (rules in a router namespace that was
    * rebuilt), a subset of the stages it comes after. @default all of `after`
    */

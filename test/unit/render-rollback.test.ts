@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { applyScript, renderLab } from "../../lib/render";
+import { HELPER_LIBRARY, HELPER_LIBRARY_NAME, applyScript, renderLab } from "../../lib/render";
 import { emulatedLab, guest, host, resolveOk, segment } from "./support/lab-specs";
 import { failingIp, runBash } from "./support/bash";
 
@@ -63,7 +63,10 @@ describe("apply rolls back on failure", () => {
         "exit 1",
         "",
       ].join("\n"), { mode: 0o755 });
-      env = { PATH: `${dir}:${process.env.PATH}` };
+      // The helper library the scripts source, with the same directory in place of /run/netns.
+      fs.mkdirSync(path.join(dir, "lib"));
+      fs.writeFileSync(path.join(dir, "lib", `${HELPER_LIBRARY_NAME}.sh`), HELPER_LIBRARY.split("/run/netns/").join(`${dir}/netns/`));
+      env = { PATH: `${dir}:${process.env.PATH}`, CLOUDNET_LIB: path.join(dir, "lib") };
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { GuestSpec, LabSpec, ResolvedLab, SecurityGroupSpec, SecurityRuleSpec, formatIssues } from "../../lib/model";
 import { IPeer, IpAddress, MacAddress, PeerSpec, Peer, Port } from "../../lib/net";
-import { Stage, chainName, linkLocal, renderLab } from "../../lib/render";
+import { HELPER_LIBRARY, Stage, chainName, linkLocal, renderLab } from "../../lib/render";
 import { securityLab } from "../kernel/fixtures/security-lab";
 import { HEREDOC, applyHooks, hookLinesOf } from "./support/firewall-stage";
 import { Packet, Tables, World, parseRestore, verdict } from "./support/iptables";
@@ -64,8 +64,10 @@ function runIpset(script: string, sets: LiveSets = new Map()): LiveSets {
     return !!live && live.type.split(" ")[4] === maxelem && JSON.stringify(sortedIps(live.members)) === JSON.stringify(sortedIps(members));
   };
   // The helpers' own text (cn_ipset_same's body holds ipset lines) is not part of the update.
-  // A script that guards a set carries the helper (scripts carry only the helpers they call).
-  if (/^if ! cn_ipset_same /m.test(script) && !/^cn_ipset_same\(\) \{$/m.test(script)) throw new Error("a set is guarded but the ipset helpers are missing");
+  // A script that guards a set sources the helper library, which defines the helper.
+  if (/^if ! cn_ipset_same /m.test(script) && !(/^\. "\$cn_lib"$/m.test(script) && /^cn_ipset_same\(\) \{$/m.test(HELPER_LIBRARY))) {
+    throw new Error("a set is guarded but the ipset helpers are missing");
+  }
   const body = new Map<string, string>();
   const text = withoutFunctions(script).replace(HEREDOC, (_, cmd: string, b: string) => {
     const id = `@@heredoc${body.size}`;

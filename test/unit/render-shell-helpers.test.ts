@@ -1,7 +1,5 @@
 import { renderLab } from "../../lib/render";
-import { CONVERGE_HELPERS } from "../../lib/render/converge";
-import { NETWORK_HELPERS } from "../../lib/render/segments";
-import { usedHelpers } from "../../lib/render/shell-helpers";
+import { HELPER_LIBRARY, usedHelpers } from "../../lib/render/shell";
 import { securityLab } from "../kernel/fixtures/security-lab";
 import { tenantLab } from "../kernel/fixtures/tenant-lab";
 
@@ -29,15 +27,17 @@ describe("shell helpers travel only where they are used", () => {
     expect(() => usedHelpers("other() { :; }", "other")).toThrow("shell helper 'other() { :; }' must be named cn_…");
   });
 
-  test("every helper any stage of a varied lab calls is defined in that stage's script", () => {
-    const all = [...CONVERGE_HELPERS, ...NETWORK_HELPERS].join("\n");
+  test("every helper any stage of a varied lab calls is defined in that stage's script or in the library it sources", () => {
+    const all = HELPER_LIBRARY;
     const names = [...all.matchAll(/^([a-z_][a-z0-9_]*)\(\) \{/gm)].map((m) => m[1]);
     expect(names.length).toBeGreaterThan(20);
     const stages = [tenantLab("hx"), securityLab("hy")].flatMap((lab) => renderLab(lab.resolve().lab!));
     expect(stages.length).toBeGreaterThan(20);
     for (const s of stages) {
       for (const script of [s.apply, s.teardown]) {
-        const defined = new Set([...script.matchAll(/^([a-z_][a-z0-9_]*)\(\) \{/gm)].map((m) => m[1]));
+        // Apply scripts source the library; teardown scripts carry what they use.
+        const sourced = /^\. "\$cn_lib"$/m.test(script) ? HELPER_LIBRARY : "";
+        const defined = new Set([...`${script}\n${sourced}`.matchAll(/^([a-z_][a-z0-9_]*)\(\) \{/gm)].map((m) => m[1]));
         const called = names.filter((n) => new RegExp(`(^|[^a-z0-9_])${n}([^a-z0-9_]|$)`, "m").test(script.replace(/^[a-z_0-9]+\(\) \{/gm, "")));
         expect({ stage: s.id, missing: called.filter((n) => !defined.has(n)) }).toEqual({ stage: s.id, missing: [] });
       }

@@ -8,13 +8,14 @@ describe("renderLab stages and their order", () => {
 
   it("renders fabric, each host with its owner, network and rules (the host guard), the guests, the inventory, then the converge stages", () => {
     expect(stages.map((s) => s.id)).toEqual([
-      "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "firewall/h2", "guest/web", "guest/db", "inventory",
+      "helpers", "fabric", "host/h1", "owner/h1", "network/h1", "firewall/h1", "host/h2", "owner/h2", "network/h2", "firewall/h2", "guest/web", "guest/db", "inventory",
       "converge/h1", "converge/h2", "converge",
     ]);
   });
 
   it("orders fabric -> host/* -> owner/* -> network/* -> firewall/* -> guest/* -> inventory -> converge/* -> converge through `after`", () => {
     expect(afterOf(stages)).toEqual({
+      "helpers": [],
       "fabric": [],
       "host/h1": ["fabric"],
       "owner/h1": ["host/h1"],
@@ -42,7 +43,7 @@ describe("renderLab stages and their order", () => {
   it("re-applies a stage only for the replacements that need it: owners, converges, guests and the inventory for none", () => {
     const replacedWith = Object.fromEntries(stages.map((s) => [s.id, s.replacedWith === undefined ? "after" : [...s.replacedWith]]));
     expect(replacedWith).toEqual({
-      "fabric": "after", "host/h1": "after", "host/h2": "after", "network/h1": "after", "network/h2": "after",
+      "helpers": "after", "fabric": "after", "host/h1": "after", "host/h2": "after", "network/h1": "after", "network/h2": "after",
       // The rules are re-applied with their host's network (a rebuilt router namespace gets its rules back).
       "firewall/h1": ["network/h1"], "firewall/h2": ["network/h2"],
       "owner/h1": [], "owner/h2": [],
@@ -63,6 +64,7 @@ describe("renderLab stages and their order", () => {
 
   it("runs namespace-making stages on the controller and network stages on their host", () => {
     expect(Object.fromEntries(stages.map((s) => [s.id, s.runOn]))).toMatchObject({
+      "helpers": { kind: "controller" },
       "fabric": { kind: "controller" },
       "host/h1": { kind: "controller" },
       "owner/h1": { kind: "host", host: "h1" },
@@ -79,7 +81,7 @@ describe("renderLab stages and their order", () => {
 
   it("puts a guest straight after its host's owner when the host has no segment", () => {
     const s = renderLab(resolveOk(emulatedLab({ hosts: [host("h1")], guests: [guest("lonely", "h1")] })));
-    expect(s.map((x) => x.id)).toEqual(["fabric", "host/h1", "owner/h1", "guest/lonely", "inventory", "converge/h1", "converge"]);
+    expect(s.map((x) => x.id)).toEqual(["helpers", "fabric", "host/h1", "owner/h1", "guest/lonely", "inventory", "converge/h1", "converge"]);
     expect(afterOf(s)["guest/lonely"]).toEqual(["owner/h1"]);
     expect(afterOf(s)["converge/h1"]).toEqual(["owner/h1"]);
   });
@@ -90,8 +92,9 @@ describe("renderLab stages and their order", () => {
       segments: [segment("blue", "10.10.0.0/24", { hosts: ["h1", "h2"] })],
       guests: [guest("web", "h1", [{ segment: "blue" }])],
     })));
-    expect(s.map((x) => x.id)).toEqual(["owner/h1", "network/h1", "firewall/h1", "owner/h2", "network/h2", "firewall/h2", "owner/h3", "converge/h1", "converge/h2", "converge/h3"]);
+    expect(s.map((x) => x.id)).toEqual(["helpers/h1", "helpers/h2", "helpers/h3", "owner/h1", "network/h1", "firewall/h1", "owner/h2", "network/h2", "firewall/h2", "owner/h3", "converge/h1", "converge/h2", "converge/h3"]);
     expect(afterOf(s)).toEqual({
+      "helpers/h1": [], "helpers/h2": [], "helpers/h3": [],
       "owner/h1": [], "network/h1": ["owner/h1"], "firewall/h1": ["network/h1"],
       "owner/h2": [], "network/h2": ["owner/h2"], "firewall/h2": ["network/h2"],
       // h3 takes part in nothing, yet has an owner (to remove what an older version put there) and a converge; no segment, no guard.
@@ -99,6 +102,15 @@ describe("renderLab stages and their order", () => {
       "converge/h1": ["owner/h1", "network/h1", "firewall/h1"], "converge/h2": ["owner/h2", "network/h2", "firewall/h2"], "converge/h3": ["owner/h3"],
     });
     expect(s.every((x) => x.runOn.kind === "host")).toBe(true);
+    // Each host's stages source the library that its own library stage puts there.
+    expect(Object.fromEntries(s.map((x) => [x.id, x.library]))).toEqual(Object.fromEntries(s.map((x) =>
+      [x.id, x.id.startsWith("helpers/") ? undefined : `helpers/${(x.runOn as { host: string }).host}`])));
+  });
+
+  it("ties every emulated stage to the lab's one library stage, which needs nothing", () => {
+    expect(stages[0]).toMatchObject({ id: "helpers", after: [] });
+    expect(stages[0].library).toBeUndefined();
+    expect(stages.slice(1).every((s) => s.library === "helpers")).toBe(true);
   });
 });
 

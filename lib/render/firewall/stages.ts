@@ -1,6 +1,6 @@
 import { applyScript, keepOnTeardown } from "../script";
 import { Owned, Runner, Stage } from "../stage";
-import { FIREWALL_HELPERS, applyRuleset, restorePayload } from "./restore";
+import { applyRuleset, restorePayload } from "./restore";
 import { Ruleset } from "./ruleset";
 
 export interface FirewallStageInput {
@@ -16,8 +16,6 @@ export interface FirewallStageInput {
   readonly preRules?: readonly string[];
   /** Commands run after the rules, e.g. removing sets no rule names any more. */
   readonly postRules?: readonly string[];
-  /** Extra shell helpers the stage needs. */
-  readonly helpers?: readonly string[];
   /** Objects besides the chains that the stage puts in place. */
   readonly owns?: readonly Owned[];
 }
@@ -41,7 +39,7 @@ export function firewallStage(input: FirewallStageInput): Stage {
     title,
     after: input.after,
     replacedWith: input.replacedWith ?? [],
-    apply: applyScript(title, [...(input.preRules ?? []), ...input.rulesets.flatMap(applyRuleset), ...(input.postRules ?? [])], [], [...FIREWALL_HELPERS, ...(input.helpers ?? [])]),
+    apply: applyScript(title, [...(input.preRules ?? []), ...input.rulesets.flatMap(applyRuleset), ...(input.postRules ?? [])], []),
     teardown: keepOnTeardown(title),
     owns: [...hostChains, ...(input.owns ?? [])],
     rules: input.rulesets.filter((rs) => !rs.isEmpty).map((rs) => ({ netns: rs.netns, family: rs.family, payload: restorePayload(rs), hooks: rs.hooks })),

@@ -52,6 +52,14 @@ function parsed(helperText: string): { defs: Definition[]; byName: Map<string, D
   return entry;
 }
 
+/**
+ * Every definition of `helperText` once, comments dropped: a definition repeated verbatim (a helper
+ * set included in two others) is kept at its first place.
+ */
+export function helperDefinitions(helperText: string): string {
+  return [...new Set(parsed(helperText).defs.map((d) => d.text))].join("\n");
+}
+
 const WORD = /\bcn_[a-z0-9_]*/g;
 
 /**

@@ -1,0 +1,8 @@
+export * from "./base";
+export * from "./firewall";
+export * from "./ipset";
+export * from "./host-state";
+export * from "./network";
+export * from "./converge";
+export * from "./library";
+export { usedHelpers } from "./select";
