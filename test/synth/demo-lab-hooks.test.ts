@@ -7,6 +7,7 @@ import { hooksByStage, provisionersOf, teardownOf } from "./support/terraform-js
 
 /** What each stage of the demo lab must be applied after. */
 const DEMO_AFTER: Record<string, string[]> = {
+  "helpers": [],
   "fabric": [],
   "host/h1": ["fabric"],
   "host/h2": ["fabric"],
@@ -51,12 +52,13 @@ describe("demo lab synth", () => {
 
   it("has one hook per stage", () => {
     expect(Object.keys(hooks).sort()).toEqual(Object.keys(DEMO_AFTER).sort());
-    expect(Object.keys(hooksOf(json))).toHaveLength(17);
+    expect(Object.keys(hooksOf(json))).toHaveLength(18);
   });
 
   it("depends_on edges follow the stage order", () => {
     for (const [stage, after] of Object.entries(DEMO_AFTER)) {
-      const expected = after.map((a) => `terraform_data.${hooks[a].name}`);
+      // Every stage but the helper library's also waits for the library its scripts source.
+      const expected = [...(stage === "helpers" ? [] : ["helpers"]), ...after].map((a) => `terraform_data.${hooks[a].name}`);
       expect([...hooks[stage].body.depends_on].sort()).toEqual(expected.sort());
     }
   });
@@ -98,8 +100,12 @@ describe("demo lab synth", () => {
   it("carries the rendered scripts, escaped for Terraform", () => {
     const web = provisionersOf(hooks["guest/web"].body)[0].body.environment.CLOUDNET_SCRIPT_0;
     expect(web).toContain("ip -n demo-web addr replace 10.10.0.11/24 dev eth0");
-    expect(web).toContain("ip $${2:+-n \"$2\"} link show dev");
+    expect(web).toContain("cn_lib=$${CLOUDNET_LIB:-/run/cloudnet/lib}/");
     expect(web).not.toMatch(/(^|[^$])\$\{/);
+    // The library travels once, in the helpers stage, escaped the same way.
+    const library = provisionersOf(hooks.helpers.body)[0].body.environment.CLOUDNET_SCRIPT_0;
+    expect(library).toContain("ip $${2:+-n \"$2\"} link show dev");
+    expect(library).not.toMatch(/(^|[^$])\$\{/);
   });
 
   it("a second synth of the same lab is byte-identical", () => {

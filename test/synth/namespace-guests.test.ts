@@ -20,7 +20,7 @@ describe("namespace guests on real hosts (synth)", () => {
     const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
     for (const [g, h] of [["web1", "h1"], ["web2", "h2"]]) {
       const hook = hooks[`guest/${g}`].body;
-      expect(hook.depends_on).toEqual([ref(`network/${h}`), ref(`firewall/${h}`)]);
+      expect(hook.depends_on).toEqual([ref(`helpers/${h}`), ref(`network/${h}`), ref(`firewall/${h}`)]);
       expect(hook.input.ssh.host).toBe(h === "h1" ? "192.0.2.10" : "192.0.2.11");
       const [apply] = provisionersOf(hook);
       expect(apply.kind).toBe("remote-exec");

@@ -38,7 +38,7 @@ const CHANGES: Change[] = [{ extraRule: true }, { extraSegment: true }, { extraG
 describe("which stages a change replaces", () => {
   it("the base lab has these stages", () => {
     expect(Object.keys(fingerprints({})).sort()).toEqual([
-      "converge", "converge/h1", "fabric", "firewall/h1", "guest/web1", "host/h1", "inventory", "network/h1", "owner/h1",
+      "converge", "converge/h1", "fabric", "firewall/h1", "guest/web1", "helpers", "host/h1", "inventory", "network/h1", "owner/h1",
     ]);
   });
 

@@ -51,8 +51,8 @@ describe("a lab with security groups synthesizes", () => {
 
   it("the rules wait for the host's network; the host's converge waits for the rules", () => {
     for (const h of ["h1", "h2", "h3"]) {
-      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`network/${h}`)]);
-      expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref(`owner/${h}`), ref(`network/${h}`), ref(`firewall/${h}`)]);
+      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref("helpers"), ref(`network/${h}`)]);
+      expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref("helpers"), ref(`owner/${h}`), ref(`network/${h}`), ref(`firewall/${h}`)]);
     }
   });
 

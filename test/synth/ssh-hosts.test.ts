@@ -24,14 +24,16 @@ describe("Backend.hosts() with SSH targets", () => {
   it("renders an owner, a network, a rules (host guard) and a converge hook per host and none of the emulated stages", () => {
     expect(Object.keys(hooks).sort()).toEqual([
       "converge/h1", "converge/h2", "converge/h3", "firewall/h1", "firewall/h2", "firewall/h3",
-      "network/h1", "network/h2", "network/h3", "owner/h1", "owner/h2", "owner/h3",
+      "helpers/h1", "helpers/h2", "helpers/h3", "network/h1", "network/h2", "network/h3", "owner/h1", "owner/h2", "owner/h3",
     ]);
     const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
     for (const h of ["h1", "h2", "h3"]) {
-      expect(hooks[`owner/${h}`].body.depends_on).toEqual([]);
-      expect(hooks[`network/${h}`].body.depends_on).toEqual([ref(`owner/${h}`)]);
-      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`network/${h}`)]);
-      expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref(`owner/${h}`), ref(`network/${h}`), ref(`firewall/${h}`)]);
+      // Every stage of a host comes after the helper library its scripts source, which needs nothing.
+      expect(hooks[`helpers/${h}`].body.depends_on).toEqual([]);
+      expect(hooks[`owner/${h}`].body.depends_on).toEqual([ref(`helpers/${h}`)]);
+      expect(hooks[`network/${h}`].body.depends_on).toEqual([ref(`helpers/${h}`), ref(`owner/${h}`)]);
+      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`helpers/${h}`), ref(`network/${h}`)]);
+      expect(hooks[`converge/${h}`].body.depends_on).toEqual([ref(`helpers/${h}`), ref(`owner/${h}`), ref(`network/${h}`), ref(`firewall/${h}`)]);
     }
   });
 

@@ -36,11 +36,11 @@ describe("firewall stages of a tenant lab's gateway host", () => {
 
   it("the rules wait for their host's network stage, and each host's converge and guests wait for its rules", () => {
     for (const h of ["h1", "h2"]) {
-      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`network/${h}`)]);
+      expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref("helpers"), ref(`network/${h}`)]);
       expect(hooks[`converge/${h}`].body.depends_on).toContain(ref(`firewall/${h}`));
     }
-    expect(hooks["guest/a1"].body.depends_on).toEqual([ref("network/h1"), ref("firewall/h1")]);
-    expect(hooks["guest/a2"].body.depends_on).toEqual([ref("network/h2"), ref("firewall/h2")]);
+    expect(hooks["guest/a1"].body.depends_on).toEqual([ref("helpers"), ref("network/h1"), ref("firewall/h1")]);
+    expect(hooks["guest/a2"].body.depends_on).toEqual([ref("helpers"), ref("network/h2"), ref("firewall/h2")]);
   });
 
   it("the rules stage restores the port forward, node port and service chains atomically", () => {

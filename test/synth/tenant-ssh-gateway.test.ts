@@ -21,7 +21,7 @@ describe("a gateway host reached over SSH", () => {
   it("synthesizes, with the firewall stage applied by remote-exec", () => {
     const json = synthJson(build);
     const hooks = hooksByStage(json);
-    expect(Object.keys(hooks).sort()).toEqual(["converge/h1", "firewall/h1", "network/h1", "owner/h1"]);
+    expect(Object.keys(hooks).sort()).toEqual(["converge/h1", "firewall/h1", "helpers/h1", "network/h1", "owner/h1"]);
     const [apply] = provisionersOf(hooks["firewall/h1"].body);
     expect(apply.kind).toBe("remote-exec");
     expect(apply.body.inline.join("\n")).toContain("iptables-restore -w --noflush");
