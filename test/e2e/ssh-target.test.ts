@@ -90,8 +90,8 @@ if (!isRoot()) {
       // (ssh.InsecureIgnoreHostKey) and never prompts.
       const synth = JSON.parse(fs.readFileSync(path.join(project!.dir, "cdktf.out", "stacks", "ssh", "cdk.tf.json"), "utf8"));
       const hooks = Object.values(synth.resource.terraform_data) as any[];
-      // The host's owner, its network, its host guard and its converge stage.
-      expect(hooks.map((h) => h.input.stage).sort()).toEqual(["converge/h1", "firewall/h1", "network/h1", "owner/h1"]);
+      // The host's helper library, owner, network, host guard and converge stage.
+      expect(hooks.map((h) => h.input.stage).sort()).toEqual(["converge/h1", "firewall/h1", "helpers/h1", "network/h1", "owner/h1"]);
       for (const h of hooks) expect(h.input.ssh).toEqual({ host: link!.nsAddress, user: "root", port: SSH_PORT, key: sshd!.clientKey });
       const remote = hooks.flatMap((h) => h.provisioner.map((p: any) => p["remote-exec"]));
       expect(remote.every(Boolean)).toBe(true);

@@ -77,6 +77,15 @@ export interface Sshd {
   log(): string;
 }
 
+export interface SshdOptions {
+  /**
+   * Give the sshd (and so every session, and every namespace the scripts make) a /run of its own, as
+   * a separate machine has: its /run/netns, /run/cloudnet and locks are not the test machine's. Reach
+   * what is inside with `nsenter -t <sshd pid> -m`. @default false
+   */
+  readonly privateRun?: boolean;
+}
+
 /**
  * Generates a client and a host key and starts `/usr/sbin/sshd -D` inside `ns` with its own config,
  * listening on `address:port`, root login by key only. Its sessions get a private /tmp (a
@@ -84,17 +93,17 @@ export interface Sshd {
  * not litter the machine's /tmp: the sshd runs in the mount namespace `ip netns exec` creates, where
  * that directory is bind-mounted on /tmp with `dir` itself mounted back at its own path.
  */
-export async function startSshd(ns: string, address: string, port: number): Promise<Sshd> {
+export async function startSshd(ns: string, address: string, port: number, options: SshdOptions = {}): Promise<Sshd> {
   const dir = fs.mkdtempSync("/tmp/cloudnet-sshd-");
   try {
-    return await launchSshd(dir, ns, address, port);
+    return await launchSshd(dir, ns, address, port, options);
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   }
 }
 
-async function launchSshd(dir: string, ns: string, address: string, port: number): Promise<Sshd> {
+async function launchSshd(dir: string, ns: string, address: string, port: number, options: SshdOptions): Promise<Sshd> {
   const clientKey = path.join(dir, "client_ed25519");
   const hostKey = path.join(dir, "host_ed25519");
   run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "cloudnet-e2e-client", "-f", clientKey]);
@@ -131,6 +140,7 @@ async function launchSshd(dir: string, ns: string, address: string, port: number
   // Fixed program; the paths come as positional parameters.
   const program = [
     "set -e",
+    ...(options.privateRun ? ["mount -t tmpfs -o mode=0755 cloudnet-machine-run /run", "mkdir -p /run/sshd"] : []),
     'mount --bind "$1" "$2/$(basename "$1")"',
     'mount --rbind "$2" /tmp',
     'exec /usr/sbin/sshd -D -f "$3" -E "$4"',

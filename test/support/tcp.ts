@@ -31,9 +31,23 @@ one();
 
 const servers: ChildProcess[] = [];
 
+/**
+ * A named namespace: in the test's own mount namespace, or in that of process `mountOf` (a machine
+ * that keeps its namespaces in a private /run, as the three-machine e2e's sshds do).
+ */
+export type NetnsRef = string | { readonly netns: string; readonly mountOf: number };
+
+/** The command that runs what follows it in `ref`. */
+export function inNetns(ref: NetnsRef): string[] {
+  if (typeof ref === "string") return ["ip", "netns", "exec", ref];
+  return ["nsenter", "-t", String(ref.mountOf), "-m", "ip", "netns", "exec", ref.netns];
+}
+
+const nameOfRef = (ref: NetnsRef) => (typeof ref === "string" ? ref : ref.netns);
+
 /** Starts a server in `netns` on `port` that answers with `name`; resolves once it listens. */
-export function startServer(netns: string, port: number, name: string): Promise<ChildProcess> {
-  return startScript(netns, SERVER, [String(port), name], `server ${name} in ${netns}:${port}`);
+export function startServer(netns: NetnsRef, port: number, name: string): Promise<ChildProcess> {
+  return startScript(netns, SERVER, [String(port), name], `server ${name} in ${nameOfRef(netns)}:${port}`);
 }
 
 /** Stops every server this process started (also call from afterAll). */
@@ -56,15 +70,16 @@ export interface ConnectOptions {
  * Connects `count` times from `netns` to host:port and returns the answers, "fail" for a connection
  * that was refused or timed out. `asUid` runs the client as that user (for owner matches).
  */
-export function connectMany(netns: string, host: string, port: number, count: number, options: ConnectOptions = {}): string[] {
+export function connectMany(netns: NetnsRef, host: string, port: number, count: number, options: ConnectOptions = {}): string[] {
   const node = [process.execPath, "-e", CLIENT, host, String(port), String(count), String(options.timeoutMs ?? 1500), options.localAddress ?? ""];
   const cmd = options.asUid === undefined ? node : ["setpriv", `--reuid=${options.asUid}`, `--regid=${options.asUid}`, "--clear-groups", ...node];
-  const r = spawnSync("ip", ["netns", "exec", netns, ...cmd], { encoding: "utf8", timeout: 120_000 });
+  const [exe, ...args] = [...inNetns(netns), ...cmd];
+  const r = spawnSync(exe, args, { encoding: "utf8", timeout: 120_000 });
   return (r.stdout ?? "").split("\n").filter(Boolean);
 }
 
 /** One connection: the answer, or "fail". */
-export function connect(netns: string, host: string, port: number, options: ConnectOptions = {}): string {
+export function connect(netns: NetnsRef, host: string, port: number, options: ConnectOptions = {}): string {
   return connectMany(netns, host, port, 1, options)[0] ?? "fail";
 }
 
@@ -135,8 +150,9 @@ export function probe(netns: string, host: string, port: number, ms: number): Pr
   }));
 }
 
-function startScript(netns: string, code: string, args: string[], what: string): Promise<ChildProcess> {
-  const child = spawn("ip", ["netns", "exec", netns, process.execPath, "-e", code, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function startScript(netns: NetnsRef, code: string, args: string[], what: string): Promise<ChildProcess> {
+  const [exe, ...rest] = [...inNetns(netns), process.execPath, "-e", code, ...args];
+  const child = spawn(exe, rest, { stdio: ["ignore", "pipe", "pipe"] });
   servers.push(child);
   return new Promise((resolve, reject) => {
     let err = "";
