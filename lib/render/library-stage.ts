@@ -46,7 +46,8 @@ export function libraryStage(lab: ResolvedLab, host?: string): Stage {
       ...lock,
       `rm -f ${holders}/${shellWord(holder)}`,
       `if rmdir ${holders} 2>/dev/null; then rm -f ${file}; fi`,
-      `rmdir "$d" 2>/dev/null || true`,
+      // Last of the lab's stages on the machine: its parent (/run/cloudnet) goes too if nothing else is there.
+      `rmdir "$d" "\${d%/*}" 2>/dev/null || true`,
     ]),
   };
 }

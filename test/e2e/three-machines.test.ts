@@ -87,7 +87,11 @@ if (!isRoot()) {
       // m3 is reached as an ordinary user who may become root through sudo, as on a managed host.
       run("useradd", ["--no-create-home", "--shell", "/bin/bash", "--password", "*", user]);
       fs.writeFileSync(sudoers, `${user} ALL=(root) NOPASSWD: ALL\n`, { mode: 0o440 });
-      for (const m of MACHINES) before.set(m, fullState([ns(m)]));
+      // Snapshot once the link-local addresses have passed duplicate detection (no longer "tentative").
+      for (const m of MACHINES) {
+        for (let i = 0; i < 100 && run("ip", ["-n", ns(m), "-6", "addr", "show", "tentative"]).trim() !== ""; i++) await new Promise((r) => setTimeout(r, 100));
+        before.set(m, fullState([ns(m)]));
+      }
       project = new CdktfProject(path.join(__dirname, "fixtures", "machines-app.ts"), {
         CLOUDNET_TEST_LAB: p,
         CLOUDNET_SSH_PORT: String(SSH_PORT),
@@ -132,21 +136,32 @@ if (!isRoot()) {
       // The service VIP, from m1 to backends on m2 and m3 over VXLAN: both answer (20 tries: one
       // backend alone would answer all of them with probability 2^-19).
       const answers = connectMany(guest("client"), "10.96.0.10", 80, 20);
-      expect(new Set(answers)).toEqual(new Set(["api1 10.82.0.10", "api2 10.82.0.10"]));
+      expect(new Set(answers)).toEqual(new Set(["api1 10.81.0.1", "api2 10.81.0.1"]));
       // The api group admits the frontend group on 8080: client (frontend) gets through, outsider (no
-      // group, same network) does not; the same listener answers the client, so the probe works.
-      expect(connect(guest("client"), "10.82.0.22", 8080)).toBe("api2 10.82.0.10");
-      expect(connect(guest("outsider"), "10.82.0.22", 8080, { timeoutMs: 1000 })).toBe("fail");
-      expect(connect(guest("outsider"), "10.82.0.21", 8080, { timeoutMs: 1000 })).toBe("fail");
+      // group, same network, one of them on its own host) does not; the same listeners answer the
+      // client right after, so the probe works.
+      expect(connect(guest("outsider"), "10.81.0.22", 8080, { timeoutMs: 1000 })).toBe("fail");
+      expect(connect(guest("outsider"), "10.81.0.21", 8080, { timeoutMs: 1000 })).toBe("fail");
+      expect(connect(guest("client"), "10.81.0.22", 8080)).toBe("api2 10.81.0.10");
+      expect(connect(guest("client"), "10.81.0.21", 8080)).toBe("api1 10.81.0.10");
+      // The isolated network carries the same groups across machines (m1 to m2).
       expect(connect(guest("client"), "10.82.0.21", 8080)).toBe("api1 10.82.0.10");
+      // What the masquerade costs: the group sees the router, not the client, so anyone on the
+      // network reaches the backends through the VIP (kube-proxy's hairpin has the same property).
+      expect(connect(guest("outsider"), "10.96.0.10", 80).split(" ")[1]).toBe("10.81.0.1");
       // The nat network: from m1 and from m3 (over the overlay to m1's router), out through m1's
       // uplink with m1's address as the source.
       await startServer(sw, 80, "outside");
       expect(connect(guest("client"), outside, 80)).toBe(`outside ${address("m1")}`);
       expect(connect(guest("outsider"), outside, 80)).toBe(`outside ${address("m1")}`);
-      // The frontend group is open on tcp/80 to anyone: the outsider reaches the client there.
+      // The frontend group is open on tcp/80 to anyone: the outsider (m3) reaches the client (m1) there
+      // on both networks; on 81 (no rule) it does not, though the client listens there too.
       await startServer(guest("client"), 80, "client");
+      await startServer(guest("client"), 81, "client81");
       expect(connect(guest("outsider"), "10.81.0.10", 80)).toBe("client 10.81.0.30");
+      expect(connect(guest("outsider"), "10.82.0.10", 80)).toBe("client 10.82.0.30");
+      expect(connect(guest("outsider"), "10.82.0.10", 81, { timeoutMs: 1000 })).toBe("fail");
+      expect(connect(guest("client"), "127.0.0.1", 81)).toBe("client81 127.0.0.1");
     }, TIMEOUT);
 
     test("a second deploy plans no changes", () => {

@@ -16,6 +16,17 @@ export function rulesView(dump: string): string {
   return tables.filter((t) => t.split("\n").some((l) => l.startsWith("-A") || (l.startsWith(":") && !/ ACCEPT $/.test(l)))).join("");
 }
 
+/**
+ * `nft list ruleset` without counters and without tables that hold no rule and only accept policies:
+ * rulesView's reason, for the iptables-nft tables (`table ip raw`, ...) the kernel keeps once used.
+ */
+export function nftView(ruleset: string): string {
+  const tables = ruleset.replace(/counter packets \d+ bytes \d+/g, "counter").split(/(?=^table )/m);
+  const holdsSomething = (t: string) => t.split("\n").map((l) => l.trim()).some((l) =>
+    l !== "" && l !== "}" && !/^table /.test(l) && !/^chain \S+ \{$/.test(l) && !/^type .* policy accept;$/.test(l));
+  return tables.filter(holdsSomething).join("");
+}
+
 /** The rules of both families in a namespace, as rulesView shows them. */
 export function rulesIn(netns: string): string {
   return ["iptables-save", "ip6tables-save"].map((cmd) => rulesView(run("ip", ["netns", "exec", netns, cmd]))).join("\n");
@@ -38,7 +49,7 @@ export function fullState(namespaces: readonly string[]): string {
       `== ${ns}`,
       rulesIn(ns),
       inNs("ipset", "list").replace(/ initval 0x[0-9a-f]+/g, ""),
-      inNs("nft", "list", "ruleset").replace(/counter packets \d+ bytes \d+/g, "counter"),
+      nftView(inNs("nft", "list", "ruleset")),
       withoutTimers(inNs("ip", "-d", "link", "show")).replace(/\s+(rx|tx)_packets.*$/gm, ""),
       inNs("ip", "addr", "show").replace(/valid_lft \S+ preferred_lft \S+/g, ""),
       inNs("ip", "-4", "route", "show", "table", "all"),

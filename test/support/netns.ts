@@ -36,8 +36,8 @@ export function deleteNetns(name: string): void {
 
 /**
  * Removes everything a test created under its prefix, also after a failure half-way: its
- * namespaces, its lab's inventory and its state under /run/cloudnet (held settings are dropped,
- * not restored: their namespaces are gone). Call from afterAll / finally.
+ * namespaces, its lab's inventory, its state and its hold on the helper library under /run/cloudnet
+ * (held settings are dropped, not restored: their namespaces are gone). Call from afterAll / finally.
  */
 export function cleanupPrefix(prefix: string): void {
   for (const ns of netnsWithPrefix(prefix)) deleteNetns(ns);
@@ -54,8 +54,19 @@ export function cleanupPrefix(prefix: string): void {
       }
     }
   }
+  // The lab's hold on the helper library (per lab, or per lab and host); the file goes with its last holder.
+  const lib = `${root}/lib`;
+  if (fs.existsSync(lib)) {
+    for (const holders of fs.readdirSync(lib).filter((f) => f.endsWith(".holders"))) {
+      for (const h of fs.readdirSync(`${lib}/${holders}`)) if (h === prefix || h.startsWith(`${prefix}@`)) fs.rmSync(`${lib}/${holders}/${h}`, { force: true });
+      try {
+        fs.rmdirSync(`${lib}/${holders}`);
+        fs.rmSync(`${lib}/${holders.replace(/\.holders$/, ".sh")}`, { force: true });
+      } catch { /* other labs still hold it */ }
+    }
+  }
   // Directories the lab's stages made, once no other lab uses them (as converge's rmdir does).
-  for (const dir of [`${root}/labs`, state, root]) {
+  for (const dir of [`${root}/labs`, state, lib, root]) {
     try { fs.rmdirSync(dir); } catch { /* absent, or another lab's files are there */ }
   }
 }

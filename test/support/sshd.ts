@@ -112,7 +112,10 @@ async function launchSshd(dir: string, ns: string, address: string, port: number
   fs.chmodSync(hostKey, 0o600);
   const authorizedKeys = path.join(dir, "authorized_keys");
   fs.copyFileSync(`${clientKey}.pub`, authorizedKeys);
-  fs.chmodSync(authorizedKeys, 0o600);
+  // sshd reads it as the user logging in, who may be other than root: public, in a directory anyone
+  // may pass through but not list (the private keys in it stay root's, mode 0600).
+  fs.chmodSync(authorizedKeys, 0o644);
+  fs.chmodSync(dir, 0o711);
   const sessionTmp = path.join(dir, "session-tmp");
   fs.mkdirSync(path.join(sessionTmp, path.basename(dir)), { recursive: true });
   fs.chmodSync(sessionTmp, 0o1777);
