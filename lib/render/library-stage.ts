@@ -32,6 +32,14 @@ export function libraryStage(lab: ResolvedLab, host?: string): Stage {
       `d=${HELPER_LIBRARY_DIR_WORD}`,
       ...lock,
       `trap 'rm -f ${file}.tmp' EXIT`,
+      // Whatever the operator's umask: the checks below want the directories root's alone.
+      "umask 022",
+      'mkdir -p "$d"',
+      // Every stage sources the file as root: its directories must be root's alone, or another user
+      // of the machine could put code there.
+      'for x in "${d%/*}" "$d"; do',
+      '  if [ ! -O "$x" ] || [ -n "$(find "$x" -maxdepth 0 -perm /022)" ]; then echo "cloudnet: $x belongs to another user or others may write to it: refusing to keep the helper library there; remove it or fix its owner and mode" >&2; exit 1; fi',
+      "done",
       `mkdir -p ${holders}`,
       // The file is written whole, then renamed: a stage of another lab never sources half of it.
       heredoc(`cat > ${file}.tmp`, HELPER_LIBRARY),

@@ -45,6 +45,23 @@ describe("the helper library stage", () => {
     expect(fs.existsSync(path.join(dir, "lib"))).toBe(false);
   });
 
+  // Needs root to hand the directory to another user; CI runs the unit tier as root.
+  (process.getuid?.() === 0 ? it : it.skip)("refuses a library directory that another user owns or others may write to", () => {
+    const lib = path.join(dir, "lib");
+    fs.mkdirSync(lib);
+    fs.chownSync(lib, 65534, 65534);
+    const owned = runBash(libraryStage(demo).apply, env());
+    expect(owned.status).toBe(1);
+    expect(owned.stderr).toContain(`cloudnet: ${lib} belongs to another user or others may write to it`);
+    fs.chownSync(lib, 0, 0);
+    fs.chmodSync(lib, 0o777);
+    expect(runBash(libraryStage(demo).apply, env()).status).toBe(1);
+    expect(fs.existsSync(file())).toBe(false);
+    // The same directory, root's and 0755: taken.
+    fs.chmodSync(lib, 0o755);
+    expect(runBash(libraryStage(demo).apply, env()).status).toBe(0);
+  });
+
   it("tears down cleanly when the directory is already gone (a rebooted machine)", () => {
     expect(runBash(libraryStage(demo).teardown, env())).toMatchObject({ status: 0 });
   });
