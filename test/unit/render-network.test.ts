@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { NETWORK_HELPERS, renderHostNetwork } from "../../lib/render";
+import { BASE_HELPERS, NETWORK_HELPERS, renderHostNetwork } from "../../lib/render";
 import { runBash } from "./support/bash";
 import { ResolvedLab } from "../../lib/model";
 import { emulatedLab, guest, host, resolveOk, segment } from "./support/lab-specs";
@@ -71,15 +71,43 @@ describe("network stage", () => {
 
   it("L2 population: the tunnel and the bridge are told where each of the segment's remote MACs lives, and nothing else", () => {
     const mac = (g: string) => lab.guests.find((x) => x.name === g)!.nics[0].mac.toString();
-    const lines = renderHostNetwork(lab, lab.hosts[1], [])!.apply.split("\n").filter((l) => l.startsWith("cn_fdb_only "));
+    const lines = renderHostNetwork(lab, lab.hosts[1], [])!.apply.split("\n").filter((l) => l.startsWith("cn_l2pop "));
     // h2's red: a lives on h1, c on h3 (b is h2's own); green has no guest anywhere else.
     const remote = [{ mac: mac("a"), at: "198.18.0.1" }, { mac: mac("c"), at: "198.18.0.3" }].sort((x, y) => x.mac.localeCompare(y.mac));
     expect(lines).toEqual([
-      ["cn_fdb_only - netv-red self", ...remote.map((r) => `${r.mac}@${r.at}`)].join(" "),
-      ["cn_fdb_only - netv-red master", ...remote.map((r) => r.mac)].join(" "),
-      "cn_fdb_only - netv-green self",
-      "cn_fdb_only - netv-green master",
+      ["cn_l2pop netv-red", ...remote.map((r) => `${r.mac}@${r.at}`)].join(" "),
+      "cn_l2pop netv-green",
     ]);
+  });
+
+  it("cn_l2pop: one list becomes the device's entries (MAC to host) and the bridge port's (the same MACs, sticky); stale ones go", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-unit-"));
+    try {
+      // The port holds a MAC that moved away (…:09, both tables) and one that stays (…:01, both tables).
+      fs.writeFileSync(path.join(dir, "bridge"), [
+        "#!/bin/sh",
+        `echo "$*" >> '${dir}/bridge.log'`,
+        "if [ \"$1 $2\" = \"fdb show\" ]; then",
+        "  echo '52:54:00:00:00:01 dev netv-red dst 198.18.0.1 self permanent'",
+        "  echo '52:54:00:00:00:09 dev netv-red dst 198.18.0.9 self permanent'",
+        "  echo '52:54:00:00:00:01 dev netv-red master netb-red static sticky'",
+        "  echo '52:54:00:00:00:09 dev netv-red master netb-red static sticky'",
+        "fi",
+        "",
+      ].join("\n"), { mode: 0o755 });
+      const r = runBash([...BASE_HELPERS, ...NETWORK_HELPERS, "cn_l2pop netv-red 52:54:00:00:00:01@198.18.0.1 52:54:00:00:00:03@198.18.0.3"].join("\n"), { PATH: `${dir}:${process.env.PATH}` });
+      expect(r).toMatchObject({ status: 0, stderr: "" });
+      expect(fs.readFileSync(path.join(dir, "bridge.log"), "utf8").trimEnd().split("\n")).toEqual([
+        "fdb show dev netv-red",
+        "fdb del 52:54:00:00:00:09 dev netv-red dst 198.18.0.9 self",
+        "fdb replace 52:54:00:00:00:03 dev netv-red dst 198.18.0.3 self permanent",
+        "fdb show dev netv-red",
+        "fdb del 52:54:00:00:00:09 dev netv-red master",
+        "fdb replace 52:54:00:00:00:03 dev netv-red master static sticky",
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("cn_vxlan_is: true only for the device with that VNI and local address that does not learn", () => {
