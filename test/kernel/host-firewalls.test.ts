@@ -49,7 +49,7 @@ if (!resolution.lab) throw new Error(formatIssues(resolution.issues));
 const lab: ResolvedLab = resolution.lab;
 const stages = renderLab(lab);
 const ns = (node: string) => `${p}-${node}`;
-const isProvisioning = (s: Stage) => s.id === "fabric" || s.id.startsWith("host/");
+const isProvisioning = (s: Stage) => s.id === "helpers" || s.id === "fabric" || s.id.startsWith("host/");
 const segment = (name: string) => lab.segments.find((s) => s.name === name)!;
 const RED = segment("red-net");
 const BLUE = segment("blue-net");

@@ -24,7 +24,7 @@ function resolved(extraWebPort?: number): ResolvedLab {
 const lab = resolved();
 const stages = renderLab(lab);
 const ns = (node: string) => `${p}-${node}`;
-const isProvisioning = (s: Stage) => s.id === "fabric" || s.id.startsWith("host/");
+const isProvisioning = (s: Stage) => s.id === "helpers" || s.id === "fabric" || s.id.startsWith("host/");
 
 function apply(l: ResolvedLab, s: Stage): void {
   const r = runStage(l, s, "apply");

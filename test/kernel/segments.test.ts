@@ -93,7 +93,7 @@ describe("a failing apply rolls back (kernel)", () => {
     const lab = resolved({ ...spec(p2) });
     const stages = renderLab(lab);
     // Apply the fabric and host, skip the network stage: the guest cannot plug into its bridge.
-    for (const id of ["fabric", "host/h1"]) expect(runStage(lab, stages.find((s) => s.id === id)!, "apply").status).toBe(0);
+    for (const id of ["helpers", "fabric", "host/h1"]) expect(runStage(lab, stages.find((s) => s.id === id)!, "apply").status).toBe(0);
     const guest = stages.find((s) => s.id === "guest/b1")!;
     const r = runStage(lab, guest, "apply");
     expect(r.status).not.toBe(0);
@@ -111,7 +111,7 @@ describe("foreign state on a host survives (kernel)", () => {
     const lab = resolved(spec(p3));
     const stages = renderLab(lab);
     const byId = (id: string) => stages.find((s) => s.id === id)!;
-    for (const id of ["fabric", "host/h1"]) expect(runStage(lab, byId(id), "apply").status).toBe(0);
+    for (const id of ["helpers", "fabric", "host/h1"]) expect(runStage(lab, byId(id), "apply").status).toBe(0);
     const ns = `${p3}-h1`;
     run("ip", ["-n", ns, "link", "add", "docker0", "type", "bridge"]);
     run("ip", ["-n", ns, "link", "add", "foreign0", "type", "veth", "peer", "name", "foreign1"]);

@@ -20,7 +20,7 @@ if (!resolution.lab) throw new Error(formatIssues(resolution.issues));
 const lab: ResolvedLab = resolution.lab;
 const stages = renderLab(lab);
 const ns = (node: string) => `${p}-${node}`;
-const isProvisioning = (s: Stage) => s.id === "fabric" || s.id.startsWith("host/");
+const isProvisioning = (s: Stage) => s.id === "helpers" || s.id === "fabric" || s.id.startsWith("host/");
 
 function apply(s: Stage): void {
   const r = runStage(lab, s, "apply");
