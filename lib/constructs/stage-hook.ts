@@ -3,7 +3,7 @@ import { ValidateTerraformVersion } from "cdktf/lib/validations/validate-terrafo
 import { Construct } from "constructs";
 import { ResolvedLab } from "../model";
 import { Stage } from "../render";
-import { hookFor, sensitiveValue } from "../targets";
+import { hookFor } from "../targets";
 
 /**
  * Terraform's built-in `terraform_data` resource. cdktf's own `DataResource` registers a validation
@@ -48,8 +48,7 @@ export function requireTerraformDataSupport(scope: Construct): void {
 /**
  * A `terraform_data` resource that applies one stage on create and runs its teardown on destroy.
  * It is replaced when the stage's fingerprint changes (see `stageFingerprints`), so an unchanged lab
- * plans "No changes". The teardown payload sits next to the fingerprint, marked sensitive: plans show
- * `(sensitive value)`, not the script.
+ * plans "No changes". The teardown is in the destroy provisioner (see `Hook`).
  */
 export class StageHook extends Construct {
   readonly resource: TerraformData;
@@ -57,7 +56,7 @@ export class StageHook extends Construct {
   constructor(scope: Construct, id: string, lab: ResolvedLab, stage: Stage, readonly fingerprint: string, hooks: ReadonlyMap<string, StageHook>) {
     super(scope, id);
     const hook = hookFor(lab, stage);
-    this.resource = new TerraformData(this, "hook", { input: hook.input, triggersReplace: { fingerprint, teardown: sensitiveValue(hook.teardown) } }, {
+    this.resource = new TerraformData(this, "hook", { input: hook.input, triggersReplace: { fingerprint } }, {
       provisioners: hook.provisioners,
       dependsOn: [...(stage.library ? [stage.library] : []), ...stage.after].map((a) => hooks.get(a)!.resource),
     });

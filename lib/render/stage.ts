@@ -69,9 +69,9 @@ export interface Stage {
   readonly replacedWith?: readonly string[];
   /**
    * What the stage is, for the owners: when set, the stage is replaced only when this changes, and a
-   * new version of its scripts is taken in place (Terraform updates the teardown in `input` without
-   * running anything). An owner's teardown removes everything, so a new library version must not
-   * replace it. @default its scripts
+   * new version of its scripts is taken without running anything (the teardown is written in the
+   * destroy provisioner, which Terraform reads from the current configuration). An owner's teardown
+   * removes everything, so a new library version must not replace it. @default its scripts
    */
   readonly identity?: string;
   /** What the stage puts in place, for convergence and `cloudnet verify`. @default nothing */

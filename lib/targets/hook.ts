@@ -9,8 +9,7 @@ export interface LocalExec {
   readonly type: "local-exec";
   readonly interpreter: string[];
   readonly command: string;
-  /** A map, or a `${self.input...}` reference to one (destroy time). */
-  readonly environment: Record<string, string> | string;
+  readonly environment: Record<string, string>;
   readonly when?: "destroy";
 }
 
@@ -31,20 +30,17 @@ export interface RemoteExec {
 export type Provisioner = LocalExec | RemoteExec;
 
 /**
- * How one stage reaches its host in Terraform: the provisioners of a `terraform_data` resource, the
- * `input` they read (destroy provisioners may only reference `self`), and the teardown payload,
- * which the resource keeps as `triggers_replace.teardown`, marked sensitive so that plans do not
- * print whole scripts (and `input`, which Terraform copies to `output`, stays small).
+ * How one stage reaches its host in Terraform: the provisioners of a `terraform_data` resource and
+ * the `input` they read (destroy provisioners may reference nothing of the resource but `self`).
+ * The teardown is written into the destroy provisioner itself: Terraform runs the destroy provisioner
+ * of the current configuration, so a teardown that changes alone (an owner's, when a helper it calls
+ * changes) is simply the one `destroy` runs, with no replacement and no line in the plan; and plans
+ * never print provisioners, so no script shows there.
  */
 export interface Hook {
   readonly input: Record<string, unknown>;
-  /** The destroy provisioner's payload: script chunks for local-exec, the inline lines for remote-exec. */
-  readonly teardown: Readonly<Record<string, string>> | readonly string[];
   readonly provisioners: Provisioner[];
 }
-
-/** Where the destroy provisioners read the teardown payload: unmarked, so its output is shown. */
-export const TEARDOWN_REF = "${nonsensitive(self.triggers_replace.teardown)}";
 
 const BASH = ["/bin/bash", "-c"];
 
@@ -77,12 +73,11 @@ export function hookFor(lab: ResolvedLab, stage: Stage): Hook {
 function localHook(stage: Stage, runner: string[], netns?: string): Hook {
   return {
     input: { stage: stage.id },
-    teardown: scriptEnvironment(stage.teardown),
     provisioners: [
       { type: "local-exec", interpreter: BASH, command: launcher(runner), environment: scriptEnvironment(stage.apply) },
       {
         type: "local-exec", when: "destroy", interpreter: BASH,
-        command: launcher(runner, { skipIfNetnsGone: netns }), environment: TEARDOWN_REF,
+        command: launcher(runner, { skipIfNetnsGone: netns }), environment: scriptEnvironment(stage.teardown),
       },
     ],
   };
@@ -117,10 +112,9 @@ function sshHook(stage: Stage, target: SshTarget): Hook {
   };
   return {
     input: { stage: stage.id, ssh },
-    teardown: wrap(stage.teardown),
     provisioners: [
       { type: "remote-exec", inline: wrap(stage.apply), connection },
-      { type: "remote-exec", when: "destroy", inline: TEARDOWN_REF as unknown as string[], connection },
+      { type: "remote-exec", when: "destroy", inline: wrap(stage.teardown), connection },
     ],
   };
 }

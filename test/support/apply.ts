@@ -23,7 +23,7 @@ export function runStage(lab: ResolvedLab, stage: Stage, phase: "apply" | "teard
   const hook = hookFor(lab, stage);
   const p = hook.provisioners[phase === "apply" ? 0 : 1] as LocalExec;
   if (p.type !== "local-exec") throw new Error(`stage ${stage.id} is not run with local-exec`);
-  const envMap = phase === "apply" ? (p.environment as Record<string, string>) : (hook.teardown as Record<string, string>);
+  const envMap = p.environment;
   const env: Record<string, string> = { ...process.env } as Record<string, string>;
   for (const [k, v] of Object.entries(envMap)) env[k] = unescape(v);
   const r = spawnSync(p.interpreter[0], [...p.interpreter.slice(1), unescape(p.command)], { env, encoding: "utf8" });
@@ -50,9 +50,10 @@ export function teardownAll(lab: ResolvedLab, stages: readonly Stage[]): void {
 
 /**
  * Deploys successive versions of a lab the way Terraform does with our hooks: a stage whose
- * fingerprint changed is replaced (its old teardown, then its new apply), a new stage is applied, and
- * a stage removed from the code is dropped from the state without running anything (Terraform does
- * not run destroy-time provisioners of removed resources). `destroy` runs every teardown, last first.
+ * fingerprint changed is replaced (the teardown of the current configuration, which is where the
+ * destroy provisioner is read from, then its new apply), a new stage is applied, and a stage removed
+ * from the code is dropped from the state without running anything (Terraform does not run
+ * destroy-time provisioners of removed resources). `destroy` runs every teardown, last first.
  */
 export class Deployment {
   private state: Array<{ lab: ResolvedLab; stage: Stage; fingerprint: string }> = [];
@@ -65,15 +66,15 @@ export class Deployment {
     const stages = renderLab(lab).map(edit);
     const fingerprints = stageFingerprints(stages);
     const replaced = this.state.filter((e) => fingerprints.has(e.stage.id) && fingerprints.get(e.stage.id) !== e.fingerprint);
+    const next = new Map(stages.map((st) => [st.id, st]));
     for (const e of [...replaced].reverse()) {
-      const r = runStage(e.lab, e.stage, "teardown");
+      const r = runStage(lab, next.get(e.stage.id)!, "teardown");
       if (r.status !== 0) throw new Error(`teardown of replaced ${e.stage.id} failed (${r.status}):\n${r.output}`);
     }
     this.applied = [];
     // Removed stages leave the state; replaced ones are gone until applied again (a failure keeps them out).
-    // A kept stage takes its new input in place (its teardown), as Terraform updates `input` without running anything.
-    const current = new Map(stages.map((s) => [s.id, s]));
-    this.state = this.state.filter((e) => fingerprints.get(e.stage.id) === e.fingerprint).map((e) => ({ ...e, lab, stage: current.get(e.stage.id)! }));
+    // A kept stage's teardown is now the current configuration's (its destroy provisioner), without running anything.
+    this.state = this.state.filter((e) => fingerprints.get(e.stage.id) === e.fingerprint).map((e) => ({ ...e, lab, stage: next.get(e.stage.id)! }));
     for (const s of stages) {
       const fingerprint = fingerprints.get(s.id)!;
       if (this.state.some((e) => e.stage.id === s.id)) continue;

@@ -44,7 +44,8 @@ describe("Backend.hosts() with SSH targets", () => {
       expect(apply.kind).toBe("remote-exec");
       expect(apply.body.connection).toEqual(CONNECTION);
       expect(destroy.kind).toBe("remote-exec");
-      expect(destroy.body).toEqual({ when: "destroy", inline: "${nonsensitive(self.triggers_replace.teardown)}", connection: CONNECTION });
+      expect(destroy.body).toEqual({ when: "destroy", inline: teardownOf(hooks[id].body), connection: CONNECTION });
+      expect(destroy.body.inline[0]).toBe("#!/bin/sh");
     }
   });
 
@@ -65,7 +66,7 @@ describe("Backend.hosts() with SSH targets", () => {
     expect(provisionersOf(hooks["network/h1"].body)[0].body.inline[2]).toBe("/bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
   });
 
-  it("the teardown (sensitive, in triggers_replace) is the same program around the teardown script: the owner's removes the lab's objects, the network's nothing", () => {
+  it("the teardown (in the destroy provisioner) is the same program around the teardown script: the owner's removes the lab's objects, the network's nothing", () => {
     const owner: string[] = teardownOf(hooks["owner/h1"].body);
     expect(owner[0]).toBe("#!/bin/sh");
     // On a real host only the links the lab recorded making are its own.
@@ -81,7 +82,7 @@ describe("Backend.hosts() with SSH targets", () => {
     const [apply, destroy] = provisionersOf(hooks["network/h3"].body);
     expect(apply.kind).toBe("local-exec");
     expect(apply.body.command.split("\n").pop()).toBe("/bin/bash \"$f\"");
-    expect(destroy.body).toMatchObject({ when: "destroy", environment: "${nonsensitive(self.triggers_replace.teardown)}" });
+    expect(destroy.body).toMatchObject({ when: "destroy", environment: { CLOUDNET_SCRIPT_0: expect.stringContaining("cn_log 'remove network on h3") } });
     expect(hooks["network/h3"].body.input.ssh).toBeUndefined();
   });
 });

@@ -9,14 +9,13 @@ describe("hookFor", () => {
     const stages = renderLab(lab);
     const stage = (id: string) => stages.find((s) => s.id === id)!;
 
-    it("controller stages: local-exec with bash, apply chunks in environment, teardown read from self.triggers_replace at destroy", () => {
+    it("controller stages: local-exec with bash, apply chunks in environment, the teardown's in the destroy provisioner", () => {
       const s = stage("fabric");
       const hook = hookFor(lab, s);
       expect(hook.input).toEqual({ stage: "fabric" });
-      expect(hook.teardown).toEqual(scriptEnvironment(s.teardown));
       const [apply, destroy] = hook.provisioners as LocalExec[];
       expect(apply).toEqual({ type: "local-exec", interpreter: ["/bin/bash", "-c"], command: launcher([]), environment: scriptEnvironment(s.apply) });
-      expect(destroy).toEqual({ type: "local-exec", when: "destroy", interpreter: ["/bin/bash", "-c"], command: launcher([]), environment: "${nonsensitive(self.triggers_replace.teardown)}" });
+      expect(destroy).toEqual({ type: "local-exec", when: "destroy", interpreter: ["/bin/bash", "-c"], command: launcher([]), environment: scriptEnvironment(s.teardown) });
       expect(hook.provisioners).toHaveLength(2);
     });
 
@@ -27,7 +26,7 @@ describe("hookFor", () => {
       expect(apply.command).toBe(launcher(["nsenter", "--net=/run/netns/demo-h2"]));
       expect(readTerraformLiteral(apply.command)!.split("\n").pop()).toBe("nsenter --net=/run/netns/demo-h2 /bin/bash \"$f\"");
       expect(destroy.command).toBe(launcher(["nsenter", "--net=/run/netns/demo-h2"], { skipIfNetnsGone: "demo-h2" }));
-      expect(destroy.environment).toBe("${nonsensitive(self.triggers_replace.teardown)}");
+      expect(destroy.environment).toEqual(scriptEnvironment(stage("network/h2").teardown));
     });
   });
 
@@ -55,7 +54,7 @@ describe("hookFor", () => {
       const connection = { type: "ssh", host: "${self.input.ssh.host}", user: "${self.input.ssh.user}", port: "${self.input.ssh.port}", privateKey: "${file(self.input.ssh.key)}" };
       expect(apply.type).toBe("remote-exec");
       expect(apply.connection).toEqual(connection);
-      expect(destroy).toEqual({ type: "remote-exec", when: "destroy", inline: "${nonsensitive(self.triggers_replace.teardown)}", connection });
+      expect(destroy).toMatchObject({ type: "remote-exec", when: "destroy", connection });
     });
 
     it("ssh target: the inline program writes the stage's script through a quoted heredoc and runs it with sudo -n when asked", () => {
@@ -65,7 +64,7 @@ describe("hookFor", () => {
       expect(inline[0]).toBe("#!/bin/sh");
       expect(inline[1]).toBe(`f=$(mktemp) || exit 1\ncat > "$f" <<'CLOUDNET_STAGE_EOF'\n${s.apply}CLOUDNET_STAGE_EOF`);
       expect(inline[2]).toBe("sudo -n /bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
-      const teardown = (hook.teardown as string[]).map((l) => readTerraformLiteral(l)!);
+      const teardown = (hook.provisioners[1] as RemoteExec).inline.map((l) => readTerraformLiteral(l)!);
       expect(teardown[1]).toBe(`f=$(mktemp) || exit 1\ncat > "$f" <<'CLOUDNET_STAGE_EOF'\n${s.teardown}CLOUDNET_STAGE_EOF`);
     });
 

@@ -27,25 +27,10 @@ export function provisionersOf(resource: any): Array<{ kind: string; body: any }
   });
 }
 
-/**
- * The value inside `${sensitive(...)}` as `sensitiveValue` writes it: a quoted string, a list of
- * them, or a map of them, each still a Terraform literal (as in the resource's other attributes).
- * HCL's quoted-string escapes (\\ \" \n \r \t \uXXXX) are JSON's, so each string reads with JSON.parse.
- */
-export function readSensitive(expression: string): string | string[] | Record<string, string> {
-  const m = /^\$\{sensitive\(([\s\S]*)\)\}$/.exec(expression);
-  if (!m) throw new Error(`not a sensitive value: ${expression.slice(0, 80)}`);
-  const body = m[1];
-  const strings = [...body.matchAll(/"(?:[^"\\]|\\.)*"/g)].map((s) => JSON.parse(s[0]) as string);
-  if (body.startsWith("\"")) return strings[0];
-  if (body.startsWith("[")) return strings;
-  // fromEntries: own properties for every key, "__proto__" too.
-  return Object.fromEntries(Array.from({ length: strings.length / 2 }, (_, i) => [strings[2 * i], strings[2 * i + 1]]));
-}
-
-/** A stage hook's teardown payload (kept sensitive in `triggers_replace.teardown`). */
+/** A stage hook's teardown payload: its destroy provisioner's environment (local-exec) or inline lines (remote-exec). */
 export function teardownOf(resource: any): any {
-  return readSensitive(resource.triggers_replace.teardown);
+  const destroy = (resource.provisioner as any[]).map((p) => Object.values(p)[0] as any).find((p) => p.when === "destroy");
+  return destroy.environment ?? destroy.inline;
 }
 
 /** A local stage's teardown script as written in the JSON (one chunk; still a Terraform literal). */
