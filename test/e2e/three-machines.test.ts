@@ -11,6 +11,7 @@ import { fullState } from "../support/kernel-state";
 import { cleanupPrefix, isRoot, listNetns, run, tryRun, uniquePrefix } from "../support/netns";
 import { Sshd, startSshd, stopSshd } from "../support/sshd";
 import { NetnsRef, connect, connectMany, startServer, stopServers } from "../support/tcp";
+import { HELPER_LIBRARY_NAME } from "../../lib/render";
 
 const TIMEOUT = 600_000;
 const SSH_PORT = 2222;
@@ -126,6 +127,14 @@ if (!isRoot()) {
       expect(netnsOn("m1")).toEqual([`${p}-g.client`, `${p}-rt.shop-web`]);
       expect(netnsOn("m2")).toEqual([`${p}-g.api1`]);
       expect(netnsOn("m3")).toEqual([`${p}-g.api2`, `${p}-g.outsider`]);
+      // Each machine keeps the helper library in its own /run, held by the lab for that host; the test
+      // machine's /run holds no hold of this lab.
+      for (const m of MACHINES) {
+        const held = onMachine(m, "ls", `/run/cloudnet/lib/${HELPER_LIBRARY_NAME}.holders`);
+        expect({ m, status: held.status, holders: held.stdout.trim() }).toEqual({ m, status: 0, holders: `${p}@${m}` });
+      }
+      const rootHolders = tryRun("ls", [`/run/cloudnet/lib/${HELPER_LIBRARY_NAME}.holders`]).stdout.split("\n");
+      expect(rootHolders.filter((h) => h.startsWith(p))).toEqual([]);
       // Nothing of the lab in the test machine's own namespaces.
       expect(listNetns().filter((n) => n.startsWith(p)).sort()).toEqual([...MACHINES.map(ns), sw].sort());
     }, TIMEOUT);
@@ -175,8 +184,11 @@ if (!isRoot()) {
       const r = project!.destroy();
       expect({ status: r.status, log: r.status === 0 ? "" : `${r.output}\n${logs()}` }).toEqual({ status: 0, log: "" });
       for (const m of MACHINES) {
-        expect({ m, netns: onMachine(m, "ip", "netns", "list").stdout.trim() }).toEqual({ m, netns: "" });
-        expect({ m, files: onMachine(m, "find", "/run/cloudnet").stdout.trim() }).toEqual({ m, files: "" });
+        const netns = onMachine(m, "ip", "netns", "list");
+        expect({ m, status: netns.status, netns: netns.stdout.trim() }).toEqual({ m, status: 0, netns: "" });
+        // find fails on a missing /run/cloudnet: the machine's /run itself must answer, and hold nothing of it.
+        const run = onMachine(m, "ls", "-A", "/run");
+        expect({ m, status: run.status, cloudnet: run.stdout.split("\n").includes("cloudnet") }).toEqual({ m, status: 0, cloudnet: false });
         expect({ m, state: fullState([ns(m)]) }).toEqual({ m, state: before.get(m) });
       }
     }, TIMEOUT);

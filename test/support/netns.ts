@@ -54,17 +54,13 @@ export function cleanupPrefix(prefix: string): void {
       }
     }
   }
-  // The lab's hold on the helper library (per lab, or per lab and host); the file goes with its last holder.
+  // The lab's hold on the helper library (per lab, or per lab and host), under the library stage's
+  // lock; the file goes with its last holder.
+  tryRun("flock", ["-w", "60", "/run", "bash", "-c", [
+    "cd /run/cloudnet/lib 2>/dev/null || exit 0",
+    'for h in *.holders; do [ -d "$h" ] || continue; rm -f "$h/$1" "$h/$1@"*; if rmdir "$h" 2>/dev/null; then rm -f "${h%.holders}.sh" ".${h%.holders}."*; fi; done',
+  ].join("\n"), "cleanup", prefix]);
   const lib = `${root}/lib`;
-  if (fs.existsSync(lib)) {
-    for (const holders of fs.readdirSync(lib).filter((f) => f.endsWith(".holders"))) {
-      for (const h of fs.readdirSync(`${lib}/${holders}`)) if (h === prefix || h.startsWith(`${prefix}@`)) fs.rmSync(`${lib}/${holders}/${h}`, { force: true });
-      try {
-        fs.rmdirSync(`${lib}/${holders}`);
-        fs.rmSync(`${lib}/${holders.replace(/\.holders$/, ".sh")}`, { force: true });
-      } catch { /* other labs still hold it */ }
-    }
-  }
   // Directories the lab's stages made, once no other lab uses them (as converge's rmdir does).
   for (const dir of [`${root}/labs`, state, lib, root]) {
     try { fs.rmdirSync(dir); } catch { /* absent, or another lab's files are there */ }

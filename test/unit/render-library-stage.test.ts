@@ -45,21 +45,50 @@ describe("the helper library stage", () => {
     expect(fs.existsSync(path.join(dir, "lib"))).toBe(false);
   });
 
-  // Needs root to hand the directory to another user; CI runs the unit tier as root.
-  (process.getuid?.() === 0 ? it : it.skip)("refuses a library directory that another user owns or others may write to", () => {
+  // Needs root to hand directories to another user; CI runs the unit tier as root.
+  (process.getuid?.() === 0 ? it : it.skip)("refuses a way to the library that another user owns or others may write to, anywhere up the path", () => {
     const lib = path.join(dir, "lib");
+    const refused = (libDir: string, what: string) => {
+      const r = runBash(libraryStage(demo).apply, { CLOUDNET_LIB: libDir });
+      expect({ status: r.status, err: r.stderr.trim() }).toEqual({ status: 1, err: `cloudnet: ${what} belongs to another user or others may write to it: refusing to keep the helper library under it; remove it or fix its owner and mode` });
+    };
     fs.mkdirSync(lib);
     fs.chownSync(lib, 65534, 65534);
-    const owned = runBash(libraryStage(demo).apply, env());
-    expect(owned.status).toBe(1);
-    expect(owned.stderr).toContain(`cloudnet: ${lib} belongs to another user or others may write to it`);
+    refused(lib, lib);
+    // Two levels up, and written with a trailing slash: the same.
     fs.chownSync(lib, 0, 0);
+    const deep = path.join(lib, "a", "b");
+    fs.mkdirSync(path.join(lib, "a"));
+    fs.chownSync(path.join(lib, "a"), 65534, 65534);
+    refused(`${deep}/`, path.join(lib, "a"));
+    expect(fs.existsSync(deep)).toBe(false);
+    // Writable by others without the sticky bit.
     fs.chmodSync(lib, 0o777);
-    expect(runBash(libraryStage(demo).apply, env()).status).toBe(1);
+    refused(lib, lib);
     expect(fs.existsSync(file())).toBe(false);
-    // The same directory, root's and 0755: taken.
+    // The same directory, root's and 0755 (or sticky, as /tmp): taken.
     fs.chmodSync(lib, 0o755);
     expect(runBash(libraryStage(demo).apply, env()).status).toBe(0);
+    fs.chmodSync(lib, 0o1777);
+    expect(runBash(libraryStage(demo).apply, { CLOUDNET_LIB: path.join(lib, "sub") }).status).toBe(0);
+  });
+
+  it("makes its directories root's alone whatever the operator's umask", () => {
+    const r = runBash(`umask 000\n${libraryStage(demo).apply}`, env());
+    expect(r.status).toBe(0);
+    expect((fs.statSync(path.join(dir, "lib")).mode & 0o777).toString(8)).toBe("755");
+    expect((fs.statSync(file()).mode & 0o777).toString(8)).toBe("644");
+  });
+
+  it("changes holders only under the lock on /run: an apply waits while another holds it", () => {
+    const started = Date.now();
+    const r = runBash(`flock /run sleep 2 & sleep 0.3\n${libraryStage(demo).apply}\nwait`, env());
+    expect(r.status).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    // Control: without the other holder it takes far less.
+    const quick = Date.now();
+    expect(runBash(libraryStage(other).apply, env()).status).toBe(0);
+    expect(Date.now() - quick).toBeLessThan(1500);
   });
 
   it("tears down cleanly when the directory is already gone (a rebooted machine)", () => {
