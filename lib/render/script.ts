@@ -36,7 +36,7 @@ export function teardownScript(title: string, body: readonly string[]): string {
 }
 
 /** `code` after the definitions of the library's helpers that it uses. */
-export function selfContained(code: string): string {
+function selfContained(code: string): string {
   return `set -Eeuo pipefail\n${usedHelpers(HELPER_LIBRARY, code)}\n${code}`;
 }
 
