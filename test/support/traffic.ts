@@ -23,6 +23,8 @@ const one = () => {
   s.on("error", () => done(false));
 };
 for (let i = 0; i < Number(concurrency); i++) one();
+// Progress for a test that waits on it: the connections that got through so far.
+setInterval(() => process.stderr.write("passed " + passed + "\\n"), 100);
 const check = setInterval(() => {
   if (!fs.existsSync(stopFile)) return;
   stopping = true; clearInterval(check);
@@ -76,6 +78,8 @@ one();
 export interface Background<T> {
   /** Tells it to stop and resolves with its report. */
   stop(): Promise<T>;
+  /** What it has printed on stderr so far (the flood's progress). */
+  progress(): string;
 }
 
 let count = 0;
@@ -92,7 +96,7 @@ function background<T>(netns: string, code: string, args: string[], ready?: stri
     fs.rmSync(stopFile, { force: true });
     try { resolve(JSON.parse(out.trim())); } catch { reject(new Error(`traffic in ${netns} printed '${out}' '${err}'`)); }
   }));
-  const handle: Background<T> = { stop: () => { fs.writeFileSync(stopFile, ""); return exited; } };
+  const handle: Background<T> = { stop: () => { fs.writeFileSync(stopFile, ""); return exited; }, progress: () => err };
   if (!ready) return Promise.resolve(handle);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`traffic in ${netns} did not start: ${err}`)), 5000);
