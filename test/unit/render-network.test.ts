@@ -13,6 +13,29 @@ function floodLines(lab: ResolvedLab, hostName: string): string[] {
   return lines.slice(lines.findIndex((l) => l.startsWith("trap "))).filter((l) => /^cn_flood |bridge fdb/.test(l));
 }
 
+/**
+ * Runs `script` with a stand-in `bridge` on PATH whose `fdb show` prints `fdb` and which records every
+ * call; returns the calls. The script must succeed without writing to stderr.
+ */
+function withStandInBridge(fdb: readonly string[], script: readonly string[]): string[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-unit-"));
+  try {
+    fs.writeFileSync(path.join(dir, "bridge"), [
+      "#!/bin/sh",
+      `echo "$*" >> '${dir}/bridge.log'`,
+      "if [ \"$1 $2\" = \"fdb show\" ]; then",
+      ...fdb.map((l) => `  echo '${l}'`),
+      "fi",
+      "",
+    ].join("\n"), { mode: 0o755 });
+    const r = runBash(script.join("\n"), { PATH: `${dir}:${process.env.PATH}` });
+    expect(r).toMatchObject({ status: 0, stderr: "" });
+    return fs.readFileSync(path.join(dir, "bridge.log"), "utf8").trimEnd().split("\n");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("network stage", () => {
   // red spans h1, h2, h3 (through its guests); green spans h1 and h2 only.
   const lab = resolveOk(emulatedLab({
@@ -33,30 +56,18 @@ describe("network stage", () => {
   });
 
   it("cn_flood converges the flood list in place: removes entries to hosts no longer listed, appends the missing, leaves the rest", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-unit-"));
-    try {
-      // A device whose flood list holds h2 (kept) and a host that left (198.18.0.9), and one learned (non-flood) entry.
-      fs.writeFileSync(path.join(dir, "bridge"), [
-        "#!/bin/sh",
-        `echo "$*" >> '${dir}/bridge.log'`,
-        "if [ \"$1 $2\" = \"fdb show\" ]; then",
-        "  echo '00:00:00:00:00:00 dev netv-red dst 198.18.0.2 self permanent'",
-        "  echo '00:00:00:00:00:00 dev netv-red dst 198.18.0.9 self permanent'",
-        "  echo '52:54:00:00:00:01 dev netv-red dst 198.18.0.7 self'",
-        "fi",
-        "",
-      ].join("\n"), { mode: 0o755 });
-      const r = runBash([...NETWORK_HELPERS, "cn_flood netv-red 198.18.0.2 198.18.0.3"].join("\n"), { PATH: `${dir}:${process.env.PATH}` });
-      expect(r.status).toBe(0);
-      expect(fs.readFileSync(path.join(dir, "bridge.log"), "utf8").trimEnd().split("\n")).toEqual([
-        "fdb show dev netv-red",
-        "fdb del 00:00:00:00:00:00 dev netv-red dst 198.18.0.9",
-        // An entry that is there already is left alone: only the missing one is appended.
-        "fdb append 00:00:00:00:00:00 dev netv-red dst 198.18.0.3",
-      ]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    // A device whose flood list holds h2 (kept) and a host that left (198.18.0.9), and one learned (non-flood) entry.
+    const calls = withStandInBridge([
+      "00:00:00:00:00:00 dev netv-red dst 198.18.0.2 self permanent",
+      "00:00:00:00:00:00 dev netv-red dst 198.18.0.9 self permanent",
+      "52:54:00:00:00:01 dev netv-red dst 198.18.0.7 self",
+    ], [...NETWORK_HELPERS, "cn_flood netv-red 198.18.0.2 198.18.0.3"]);
+    expect(calls).toEqual([
+      "fdb show dev netv-red",
+      "fdb del 00:00:00:00:00:00 dev netv-red dst 198.18.0.9",
+      // An entry that is there already is left alone: only the missing one is appended.
+      "fdb append 00:00:00:00:00:00 dev netv-red dst 198.18.0.3",
+    ]);
   });
 
   it("creates the VXLAN device with the segment's VNI and MTU, local to the host's underlay address, learning nothing from the wire", () => {
@@ -81,33 +92,21 @@ describe("network stage", () => {
   });
 
   it("cn_l2pop: one list becomes the device's entries (MAC to host) and the bridge port's (the same MACs, sticky); stale ones go", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudnet-unit-"));
-    try {
-      // The port holds a MAC that moved away (…:09, both tables) and one that stays (…:01, both tables).
-      fs.writeFileSync(path.join(dir, "bridge"), [
-        "#!/bin/sh",
-        `echo "$*" >> '${dir}/bridge.log'`,
-        "if [ \"$1 $2\" = \"fdb show\" ]; then",
-        "  echo '52:54:00:00:00:01 dev netv-red dst 198.18.0.1 self permanent'",
-        "  echo '52:54:00:00:00:09 dev netv-red dst 198.18.0.9 self permanent'",
-        "  echo '52:54:00:00:00:01 dev netv-red master netb-red static sticky'",
-        "  echo '52:54:00:00:00:09 dev netv-red master netb-red static sticky'",
-        "fi",
-        "",
-      ].join("\n"), { mode: 0o755 });
-      const r = runBash([...BASE_HELPERS, ...NETWORK_HELPERS, "cn_l2pop netv-red 52:54:00:00:00:01@198.18.0.1 52:54:00:00:00:03@198.18.0.3"].join("\n"), { PATH: `${dir}:${process.env.PATH}` });
-      expect(r).toMatchObject({ status: 0, stderr: "" });
-      expect(fs.readFileSync(path.join(dir, "bridge.log"), "utf8").trimEnd().split("\n")).toEqual([
-        "fdb show dev netv-red",
-        "fdb del 52:54:00:00:00:09 dev netv-red dst 198.18.0.9 self",
-        "fdb replace 52:54:00:00:00:03 dev netv-red dst 198.18.0.3 self permanent",
-        "fdb show dev netv-red",
-        "fdb del 52:54:00:00:00:09 dev netv-red master",
-        "fdb replace 52:54:00:00:00:03 dev netv-red master static sticky",
-      ]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    // The port holds a MAC that moved away (…:09, both tables) and one that stays (…:01, both tables).
+    const calls = withStandInBridge([
+      "52:54:00:00:00:01 dev netv-red dst 198.18.0.1 self permanent",
+      "52:54:00:00:00:09 dev netv-red dst 198.18.0.9 self permanent",
+      "52:54:00:00:00:01 dev netv-red master netb-red static sticky",
+      "52:54:00:00:00:09 dev netv-red master netb-red static sticky",
+    ], [...BASE_HELPERS, ...NETWORK_HELPERS, "cn_l2pop netv-red 52:54:00:00:00:01@198.18.0.1 52:54:00:00:00:03@198.18.0.3"]);
+    expect(calls).toEqual([
+      "fdb show dev netv-red",
+      "fdb del 52:54:00:00:00:09 dev netv-red dst 198.18.0.9 self",
+      "fdb replace 52:54:00:00:00:03 dev netv-red dst 198.18.0.3 self permanent",
+      "fdb show dev netv-red",
+      "fdb del 52:54:00:00:00:09 dev netv-red master",
+      "fdb replace 52:54:00:00:00:03 dev netv-red master static sticky",
+    ]);
   });
 
   it("cn_vxlan_is: true only for the device with that VNI and local address that does not learn", () => {
