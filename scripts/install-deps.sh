@@ -10,6 +10,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "cloudnet: installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
 fi
+# The cdktn tiers' project: cdktn, cdktn-cli and Node 22 from the registry, kept in that folder.
+if [ ! -d flavours/cdktn/node_modules ] || [ flavours/cdktn/package-lock.json -nt flavours/cdktn/node_modules/.package-lock.json ]; then
+  echo "cloudnet: installing the cdktn flavour's packages and Node 22 into flavours/cdktn (npm ci)"
+  (cd flavours/cdktn && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

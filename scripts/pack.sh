@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
-# Packs the library as npm would publish it (prepack builds dist/, postpack removes it) into
-# .pack/cdktf-cloudnet.tgz, the tarball examples/team-repo and the package e2e test install.
+# Packs the library as npm would publish it, for a platform:
+#   bash scripts/pack.sh [cdktf]  -> .pack/cdktf-cloudnet.tgz (prepack builds dist/, postpack removes it);
+#                                    examples/team-repo and the package e2e test install it
+#   bash scripts/pack.sh cdktn    -> .pack/cdktn-cloudnet.tgz, the same build with its imports of cdktf
+#                                    rewritten to cdktn (flavours/cdktn/build.js)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+flavour="${1:-cdktf}"
 mkdir -p .pack
-rm -f .pack/*.tgz
-file=$(npm pack --silent --pack-destination .pack | tail -1)
-mv ".pack/$file" .pack/cdktf-cloudnet.tgz
-echo "cloudnet: packed .pack/cdktf-cloudnet.tgz ($(du -k .pack/cdktf-cloudnet.tgz | cut -f1) kB)"
+case "$flavour" in
+  cdktf)
+    rm -f .pack/cdktf-cloudnet-*.tgz .pack/cdktf-cloudnet.tgz
+    file=$(npm pack --silent --pack-destination .pack | tail -1)
+    ;;
+  cdktn)
+    rm -rf .pack/cdktn .pack/cdktn-cloudnet-*.tgz .pack/cdktn-cloudnet.tgz
+    npm run --silent build
+    trap 'rm -rf dist .pack/cdktn' EXIT
+    node flavours/cdktn/build.js .pack/cdktn
+    file=$(npm pack --silent --pack-destination .pack ./.pack/cdktn | tail -1)
+    ;;
+  *) echo "usage: scripts/pack.sh [cdktf|cdktn]" >&2; exit 2 ;;
+esac
+mv ".pack/$file" ".pack/$flavour-cloudnet.tgz"
+echo "cloudnet: packed .pack/$flavour-cloudnet.tgz ($(du -k ".pack/$flavour-cloudnet.tgz" | cut -f1) kB)"

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { createInterface } from "readline";
 import { DeployProgress } from "./deploy-progress";
+import { PLATFORM_CLI } from "./platform";
 
 export interface DeployOptions {
   /** The cdktf project (where cdktf.json is). @default the current directory */
@@ -12,15 +13,21 @@ export interface DeployOptions {
   readonly print?: (line: string) => void;
 }
 
-/** The cdktf CLI to run: $CDKTF_BIN, the project's own, this package's (in its repository), or cdktf on PATH. */
+/** The platform's variable naming its CLI: CDKTF_BIN, or CDKTN_BIN on CDK Terrain. */
+export const CLI_VARIABLE = `${PLATFORM_CLI.toUpperCase()}_BIN`;
+
+/**
+ * The platform's CLI to run (cdktf, or cdktn on CDK Terrain): $CDKTF_BIN (or $CDKTN_BIN), the
+ * project's own, this package's (in its repository), or the one on PATH.
+ */
 export function cdktfBinary(dir: string): string {
   const candidates = [
-    process.env.CDKTF_BIN,
-    path.join(dir, "node_modules", ".bin", "cdktf"),
-    path.join(__dirname, "..", "..", "node_modules", ".bin", "cdktf"),
-    path.join(__dirname, "..", "..", "..", "node_modules", ".bin", "cdktf"),
+    process.env[CLI_VARIABLE],
+    path.join(dir, "node_modules", ".bin", PLATFORM_CLI),
+    path.join(__dirname, "..", "..", "node_modules", ".bin", PLATFORM_CLI),
+    path.join(__dirname, "..", "..", "..", "node_modules", ".bin", PLATFORM_CLI),
   ];
-  return candidates.find((c): c is string => !!c && fs.existsSync(c)) ?? "cdktf";
+  return candidates.find((c): c is string => !!c && fs.existsSync(c)) ?? PLATFORM_CLI;
 }
 
 /**
@@ -40,7 +47,7 @@ export function runCdktf(verb: "deploy" | "destroy", options: DeployOptions = {}
   const log = fs.createWriteStream(logFile);
   const progress = new DeployProgress(verb, print);
   const shown = path.relative(process.cwd(), logFile) || logFile;
-  print(`cloudnet: ${verb === "deploy" ? "deploying" : "destroying"} ${dir} (full log: ${shown})`);
+  print(`cloudnet: ${verb === "deploy" ? "deploying" : "destroying"} ${dir} with ${PLATFORM_CLI} ${verb} (full log: ${shown})`);
   // CI=true: cdktf prints plain lines instead of its interactive view.
   const child = spawn(cdktfBinary(dir), [verb, "--auto-approve", ...(options.args ?? [])], {
     cwd: dir,
@@ -55,7 +62,7 @@ export function runCdktf(verb: "deploy" | "destroy", options: DeployOptions = {}
   }
   return new Promise((resolve) => {
     child.on("error", (e) => {
-      print(`cloudnet: cannot run cdktf (${e.message}); install cdktf-cli, or set CDKTF_BIN to its path.`);
+      print(`cloudnet: cannot run ${PLATFORM_CLI} (${e.message}); install ${PLATFORM_CLI}-cli, or set ${CLI_VARIABLE} to its path.`);
       resolve(127);
     });
     child.on("close", (code) => {

@@ -1,6 +1,7 @@
 import { spawnSync } from "child_process";
 import { Command } from "commander";
 import { runCdktf } from "./deploy";
+import { PLATFORM_CLI } from "./platform";
 import { InventoryStore } from "./inventory-store";
 import { repairAdvice, verifyLab } from "./verify";
 
@@ -20,8 +21,8 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
   for (const verb of ["deploy", "destroy"] as const) {
     program.command(verb)
       .argument("[dir]", "the cdktf project (where cdktf.json is)", ".")
-      .argument("[cdktf-args...]", "more arguments for cdktf, after --")
-      .description(`cdktf ${verb} --auto-approve, printing one line per stage and a summary; the full log goes to <dir>/.cloudnet/logs`)
+      .argument("[cdktf-args...]", `more arguments for ${PLATFORM_CLI}, after --`)
+      .description(`${PLATFORM_CLI} ${verb} --auto-approve, printing one line per stage and a summary; the full log goes to <dir>/.cloudnet/logs`)
       .action((dir: string, args: string[]) => {
         pending = runCdktf(verb, { dir, args });
       });
@@ -59,7 +60,7 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
       const lab = store.find(labName);
       if (!lab) {
         console.log(`lab ${labName} is not deployed on this machine: /run/cloudnet holds no inventory for it.`);
-        console.log("If Terraform still has it (after a reboot /run is empty and every namespace is gone), rebuild it with: cdktf destroy && cdktf deploy");
+        console.log(`If Terraform still has it (after a reboot /run is empty and every namespace is gone), rebuild it with: ${PLATFORM_CLI} destroy && ${PLATFORM_CLI} deploy`);
         status = 2;
         return;
       }

@@ -1,6 +1,7 @@
 import { spawnSync } from "child_process";
 import { makeUniqueId } from "cdktf/lib/private/unique";
 import { TOOLS } from "../render/firewall";
+import { PLATFORM_CLI } from "./platform";
 import { DeclaredState, Inventory } from "../render/inventory";
 
 /** One way the live state differs from what the lab rendered. */
@@ -173,7 +174,7 @@ export function repairAdvice(inv: Inventory, drift: readonly Drift[]): string[] 
       "repair: re-apply the stages that own these objects, and those that build on them:",
       `  (cd cdktf.out/stacks/${stack} && terraform apply ${all.map((s) => `-replace=${stageAddress(inv, s)}`).join(" ")})`,
     ] : []),
-    `${all.length && !rebuild ? "or " : "repair: "}rebuild the whole lab: cdktf destroy && cdktf deploy`,
+    `${all.length && !rebuild ? "or " : "repair: "}rebuild the whole lab: ${PLATFORM_CLI} destroy && ${PLATFORM_CLI} deploy`,
   ];
 }
 

@@ -19,8 +19,9 @@ export class TerraformData extends TerraformResource {
       provisioners: meta.provisioners as never,
     });
     // Addresses as plain strings: cdktf's dependsOn makes a token per entry, and each token captures
-    // a whole stack trace (about half of a 10,000-guest synth).
-    this.dependsOn = meta.dependsOn.map((r) => `terraform_data.${r.friendlyUniqueId}`);
+    // a whole stack trace (about half of a 10,000-guest synth). None at all rather than an empty
+    // list: cdktf and cdktn print an empty list differently, and the plan is the same.
+    if (meta.dependsOn.length > 0) this.dependsOn = meta.dependsOn.map((r) => `terraform_data.${r.friendlyUniqueId}`);
   }
 
   protected synthesizeAttributes(): Record<string, unknown> {

@@ -18,6 +18,8 @@ export interface CdktfResult {
  */
 export class CdktfProject {
   readonly dir: string;
+  /** The platform's CLI and the directory put first on PATH for it (Node 22 for cdktn-cli). */
+  private cli: { bin: string; pathFirst?: string } = { bin: CDKTF };
 
   /**
    * `env` reaches the app; `wrapper` runs cdktf under another command, e.g. nsenter into a network
@@ -37,14 +39,20 @@ export class CdktfProject {
     return new CdktfProject("", env, [], dir);
   }
 
+  /** Runs another platform's CLI from now on, e.g. a cdktn project's own cdktn under Node 22. */
+  useCli(bin: string, pathFirst?: string): this {
+    this.cli = { bin, pathFirst };
+    return this;
+  }
+
   /** Sets a variable the app sees from the next command on (e.g. which version of a lab to build). */
   set(name: string, value: string): void {
     this.env[name] = value;
   }
 
-  /** Runs `cdktf <args>` in the project; never throws. */
+  /** Runs `cdktf <args>` (or the CLI `useCli` chose) in the project; never throws. */
   cdktf(args: readonly string[], timeoutMs = 300_000): CdktfResult {
-    const [cmd, ...rest] = [...this.wrapper, CDKTF, ...args];
+    const [cmd, ...rest] = [...this.wrapper, this.cli.bin, ...args];
     const r = spawnSync(cmd, rest, {
       cwd: this.dir,
       encoding: "utf8",
@@ -52,6 +60,7 @@ export class CdktfProject {
       env: {
         ...process.env,
         ...this.env,
+        ...(this.cli.pathFirst ? { PATH: `${this.cli.pathFirst}:${process.env.PATH}` } : {}),
         CI: "true",
         CHECKPOINT_DISABLE: "1",
         TF_CLI_CONFIG_FILE: path.join(this.dir, "empty.tfrc"),

@@ -59,7 +59,7 @@ describe("demo lab synth", () => {
     for (const [stage, after] of Object.entries(DEMO_AFTER)) {
       // Every stage but the helper library's also waits for the library its scripts source.
       const expected = [...(stage === "helpers" ? [] : ["helpers"]), ...after].map((a) => `terraform_data.${hooks[a].name}`);
-      expect([...hooks[stage].body.depends_on].sort()).toEqual(expected.sort());
+      expect([...(hooks[stage].body.depends_on ?? [])].sort()).toEqual(expected.sort());
     }
   });
 

@@ -29,7 +29,7 @@ describe("Backend.hosts() with SSH targets", () => {
     const ref = (stage: string) => `terraform_data.${hooks[stage].name}`;
     for (const h of ["h1", "h2", "h3"]) {
       // Every stage of a host comes after the helper library its scripts source, which needs nothing.
-      expect(hooks[`helpers/${h}`].body.depends_on).toEqual([]);
+      expect(hooks[`helpers/${h}`].body.depends_on).toBeUndefined();
       expect(hooks[`owner/${h}`].body.depends_on).toEqual([ref(`helpers/${h}`)]);
       expect(hooks[`network/${h}`].body.depends_on).toEqual([ref(`helpers/${h}`), ref(`owner/${h}`)]);
       expect(hooks[`firewall/${h}`].body.depends_on).toEqual([ref(`helpers/${h}`), ref(`network/${h}`)]);

@@ -6,6 +6,9 @@ import { main } from "../../lib/cli/main";
 import { inventoryOf } from "../../lib/render";
 import { demoSpec, resolveOk } from "./support/lab-specs";
 
+/** The CLI the messages must name: the platform this run resolves cdktf to (jest.config.js). */
+const CLI = process.env.CLOUDNET_PLATFORM === "cdktn" ? "cdktn" : "cdktf";
+
 /** Runs the CLI against `dir` and captures what it prints. */
 function cli(dir: string, ...argv: string[]): { status: number; out: string; err: string } {
   const out: string[] = [];
@@ -42,7 +45,7 @@ describe("cloudnet CLI", () => {
     const r = cli(empty, "verify", "demo");
     expect(r.status).toBe(2);
     expect(r.out).toContain("lab demo is not deployed on this machine");
-    expect(r.out).toContain("cdktf destroy && cdktf deploy");
+    expect(r.out).toContain(`${CLI} destroy && ${CLI} deploy`);
   });
 
   it("verify <lab> for an inventory written before verify existed asks for one redeploy, exit 1", () => {
