@@ -7,3 +7,4 @@ export * from "./guest";
 export * from "./lab";
 export * from "./stage-hook";
 export * from "./security-group";
+export * from "./overlay-cluster";

@@ -7,6 +7,7 @@ import { Guest, GuestProps } from "./guest";
 import { External, ExternalProps, Host, HostProps } from "./hosts";
 import { LAB_SYMBOL, LabRegistry, PartKind, checkName, freeIn, nameSpaceOf } from "./lab-registry";
 import { Network, PortForward, Segment, SegmentProps, Service, Tenant } from "./networks";
+import { OverlayCluster, OverlayClusterProps } from "./overlay-cluster";
 import { RealGuests } from "./real-guests";
 import { SecurityGroup, SecurityGroupProps } from "./security-group";
 import { StageHook, requireTerraformDataSupport } from "./stage-hook";
@@ -81,6 +82,11 @@ export class Lab extends Construct implements LabRegistry {
     return new SecurityGroup(this._shortcutScope("security group"), name, { ...props, lab: this });
   }
 
+  /** An overlay cluster (Open vSwitch) over `props.hosts`, a child of the lab's "Clusters"; networks join it with `cluster`. */
+  addOverlayCluster(name: string, props: OverlayClusterProps): OverlayCluster {
+    return new OverlayCluster(this._shortcutScope("cluster"), name, { ...props, lab: this });
+  }
+
   /** The lab as a plain spec, with construct paths for error messages. */
   toSpec(): LabSpec {
     const all = <T extends Construct>(kind: PartKind) => (this.parts.get(kind) ?? []) as T[];
@@ -92,6 +98,7 @@ export class Lab extends Construct implements LabRegistry {
       externals: all<External>("external").map(withPath), services: all<Service>("service").map(withPath),
       portForwards: all<PortForward>("port forward").map(withPath),
       securityGroups: all<SecurityGroup>("security group").map((g) => g._spec()),
+      clusters: all<OverlayCluster>("cluster").map(withPath),
     };
   }
 
@@ -194,7 +201,7 @@ export class Lab extends Construct implements LabRegistry {
 
 /** Where the shortcuts put parts whose names may repeat a node's (ids start upper case: never a name). */
 const SHORTCUT_SCOPES: Partial<Record<PartKind, string>> = {
-  tenant: "Tenants", segment: "Segments", "security group": "SecurityGroups",
+  tenant: "Tenants", segment: "Segments", "security group": "SecurityGroups", cluster: "Clusters",
 };
 
 /** Every issue once, at its construct path, in cdktf's own format. */

@@ -4,6 +4,7 @@ import { PortForwardSpec, Protocol, SegmentSpec, ServiceSpec } from "../model";
 import { PartProps, nameOf } from "./hosts";
 import { LabRegistry, labOf, sameLab } from "./lab-registry";
 import { NetworkMode, Segmentation } from "./network-mode";
+import type { OverlayCluster } from "./overlay-cluster";
 
 export interface SegmentProps {
   /** The subnet, e.g. '10.10.0.0/24' (or an IPv6 one). */
@@ -26,6 +27,11 @@ export interface SegmentProps {
    * (docker0, virbr0, a management LAN), stays out of the guests' reach. @default none
    */
   readonly hostAccess?: readonly Port[];
+  /**
+   * The overlay cluster that carries the network across hosts on Open vSwitch (VXLAN-segmented
+   * networks). @default none: a Linux VXLAN device per host
+   */
+  readonly cluster?: OverlayCluster | string;
 }
 
 function segmentSpec(path: string, name: string, props: SegmentProps, tenant?: string): SegmentSpec {
@@ -36,6 +42,7 @@ function segmentSpec(path: string, name: string, props: SegmentProps, tenant?: s
     name, path: "", tenant, cidr: props.cidr, ipv6Cidr: props.ipv6Cidr, mode: props.mode?.spec,
     segmentation: props.segmentation?.kind, vni: props.vni ?? props.segmentation?.vni, vlan: props.segmentation?.vlan,
     underlayMtu: props.underlayMtu, hosts: props.hosts?.map(nameOf), hostAccess: props.hostAccess?.map((p) => p.spec),
+    cluster: props.cluster === undefined ? undefined : nameOf(props.cluster),
   };
 }
 
@@ -54,6 +61,7 @@ export abstract class Network extends Construct {
     const path = `${scope.node.path}/${id}`;
     const free = lab._claim("segment", name, scope, id);
     for (const h of props.hosts ?? []) sameLab(lab, h, path, "host");
+    if (props.cluster !== undefined) sameLab(lab, props.cluster, path, "cluster");
     const spec = segmentSpec(path, name, props, tenant?.name);
     super(free, id);
     this._lab = lab;

@@ -3,3 +3,4 @@ export * from "./lab";
 export * from "./issues";
 export * from "./resolve";
 export * from "./resolve-security";
+export { OVS_RUN_ROOT } from "./resolve-clusters";

@@ -5,6 +5,12 @@ import { BackendSpec, ComputeSpec, InterceptSpec, NetworkModeSpec, Protocol, Tar
 export const VXLAN_OVERHEAD_IPV4 = 50;
 /** ... and 70 over IPv6 (outer IP 40). */
 export const VXLAN_OVERHEAD_IPV6 = 70;
+/** GRE (gretap) with a key adds 42: outer IP 20 + GRE 4 + key 4 + inner Ethernet 14. */
+export const GRE_OVERHEAD_IPV4 = 42;
+/** ... and 62 over IPv6. */
+export const GRE_OVERHEAD_IPV6 = 62;
+/** Local VLAN tags an integration bridge hands out, one per network on the host. */
+export const LOCAL_VLAN_MAX = 4094;
 export const VNI_MIN = 1;
 export const VNI_MAX = 16_777_215;
 /** Smallest MTU every IPv4 host must accept (RFC 791); the kernel allows 68, but little works below 576. */
@@ -31,6 +37,34 @@ export interface ResolvedLab {
   readonly portForwards: readonly PortForward[];
   readonly services: readonly Service[];
   readonly securityGroups: readonly ResolvedSecurityGroup[];
+  readonly clusters: readonly OverlayCluster[];
+}
+
+/** An overlay cluster: its hosts' Open vSwitch bridges, tunnels and flow tables. */
+export interface OverlayCluster {
+  readonly name: string;
+  readonly path: string;
+  /** Sorted. */
+  readonly hosts: readonly string[];
+  readonly tunnel: "vxlan" | "gre";
+  readonly l2Population: boolean;
+  /** The integration bridge on each host: one access port per network, tagged with its local VLAN. */
+  readonly integrationBridge: string;
+  /** The tunnel bridge on each host: the tunnels, and the flow tables between them and the integration bridge. */
+  readonly tunnelBridge: string;
+  /** Marks every flow the lab installs (OpenFlow cookie, hex), so it touches no other flow. */
+  readonly cookie: string;
+}
+
+/** Where an emulated cluster host's tunnels start: OVS's userspace datapath terminates them on an OVS bridge. */
+export interface TunnelEndpoint {
+  readonly address: IpAddress;
+  /** The OVS bridge whose internal port holds `address` (the fabric link `dev` is its port). */
+  readonly bridge: string;
+  /** The host's second link to the fabric, for tunnels only. */
+  readonly dev: string;
+  /** Its peer on the fabric bridge. */
+  readonly fabricPort: string;
 }
 
 export interface Host {
@@ -50,6 +84,12 @@ export interface Host {
   readonly fabricLanPort?: string;
   readonly libvirtUri: string;
   readonly dockerHost: string;
+  /** The overlay cluster the host belongs to, if any. */
+  readonly cluster?: string;
+  /** Emulated cluster hosts: where tunnels start (real hosts start them at `underlay`). */
+  readonly tunnelEndpoint?: TunnelEndpoint;
+  /** Emulated cluster hosts: the directory of the host's own ovsdb-server and ovs-vswitchd. */
+  readonly ovsRunDir?: string;
 }
 
 /**
@@ -99,6 +139,12 @@ export interface Segment {
   readonly hosts: readonly string[];
   /** Ports of the gateway host the segment's guests may reach (through their router). */
   readonly hostAccess: readonly PortSpec[];
+  /** The overlay cluster that carries it (then `overlayDev` is its bridge's port into the integration bridge). */
+  readonly cluster?: string;
+  /** Cluster segments: the other end of `overlayDev`, an access port of the integration bridge. */
+  readonly ovsPort?: string;
+  /** Cluster segments: the local VLAN tag of the segment on each of its hosts. */
+  readonly localVlans?: Readonly<Record<string, number>>;
 }
 
 export interface Nic {

@@ -1,7 +1,8 @@
 import { Cidr, IpAddress, PortSpec, kernelName, portText, suggestIdentifier, validateIdentifier } from "../net";
 import { ResolveContext } from "./context";
+import { clusterOf } from "./resolve-clusters";
 import {
-  DEFAULT_TENANT, Gateway, MIN_IPV4_MTU, Router, MIN_IPV6_MTU, Segment, VLAN_MAX, VLAN_MIN, VNI_MAX, VNI_MIN, VXLAN_OVERHEAD_IPV4,
+  DEFAULT_TENANT, GRE_OVERHEAD_IPV4, GRE_OVERHEAD_IPV6, Gateway, MIN_IPV4_MTU, Router, MIN_IPV6_MTU, Segment, VLAN_MAX, VLAN_MIN, VNI_MAX, VNI_MIN, VXLAN_OVERHEAD_IPV4,
   VXLAN_OVERHEAD_IPV6,
 } from "./lab";
 import { checkPort } from "./resolve-security";
@@ -46,7 +47,9 @@ export function resolveSegments(ctx: ResolveContext, hostNames: ReadonlySet<stri
       ctx.issues.add(s.path, `${mode} segment '${s.name}' has an IPv6 cidr (${cidr}): routers, NAT and routes are rendered for IPv4; give an IPv4 cidr and the IPv6 one as ipv6Cidr (dual stack), or make it isolated.`);
     }
     const kind = mode === "bridged" ? undefined : kindOf(s);
-    const mtu = segmentMtu(ctx, s, family, cidr, cidr6, kind);
+    // A cluster's network crosses hosts in the cluster's tunnels (VXLAN or GRE), not in a VXLAN device.
+    const tunnel = kind === "vxlan" ? clusterOf(ctx, s)?.tunnel ?? "vxlan" : kind;
+    const mtu = segmentMtu(ctx, s, family, cidr, cidr6, tunnel);
     const vni = kind === "vxlan" ? vnis.take(s.vni, s.path) : undefined;
     const vlan = kind === "vlan" ? vlans.take(s.vlan, s.path) : undefined;
     const hostAccess = resolveHostAccess(ctx, s, mode);
@@ -124,19 +127,20 @@ function parseIpv6Cidr(ctx: ResolveContext, s: SegmentSpec, cidr: Cidr | undefin
   return cidr6;
 }
 
-function segmentMtu(ctx: ResolveContext, s: SegmentSpec, family: 4 | 6, cidr?: Cidr, cidr6?: Cidr, kind?: "vxlan" | "vlan"): number | undefined {
+function segmentMtu(ctx: ResolveContext, s: SegmentSpec, family: 4 | 6, cidr?: Cidr, cidr6?: Cidr, kind?: "vxlan" | "gre" | "vlan"): number | undefined {
   const underlayMtu = s.underlayMtu ?? 1500;
   if (!Number.isInteger(underlayMtu) || underlayMtu < MIN_IPV4_MTU || underlayMtu > 65535) {
     ctx.issues.add(s.path, `underlayMtu ${underlayMtu} is out of range ${MIN_IPV4_MTU}-65535.`);
     return undefined;
   }
   // An 802.1Q tag travels in the Ethernet header: the IP MTU stays that of the uplink.
-  const overhead = kind === "vxlan" ? (family === 6 ? VXLAN_OVERHEAD_IPV6 : VXLAN_OVERHEAD_IPV4) : 0;
+  const overhead = kind === "vxlan" ? (family === 6 ? VXLAN_OVERHEAD_IPV6 : VXLAN_OVERHEAD_IPV4)
+    : kind === "gre" ? (family === 6 ? GRE_OVERHEAD_IPV6 : GRE_OVERHEAD_IPV4) : 0;
   const mtu = underlayMtu - overhead;
   const v6 = cidr?.family === 6 || cidr6 !== undefined;
   const needed = v6 ? MIN_IPV6_MTU : MIN_IPV4_MTU;
   if (mtu < needed) {
-    const why = overhead > 0 ? `after VXLAN encapsulation (${underlayMtu} - ${overhead})` : "of the underlay";
+    const why = overhead > 0 ? `after ${kind === "gre" ? "GRE" : "VXLAN"} encapsulation (${underlayMtu} - ${overhead})` : "of the underlay";
     ctx.issues.add(s.path, `MTU ${mtu} ${why} is below ${needed}, the minimum for IPv${v6 ? 6 : 4}; raise underlayMtu to at least ${needed + overhead}.`);
     return undefined;
   }

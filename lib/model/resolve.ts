@@ -1,8 +1,9 @@
-import { IpAddress, validateIdentifier, validateInterfaceName } from "../net";
+import { IpAddress, kernelName, validateIdentifier, validateInterfaceName } from "../net";
 import { AddressPool } from "./address-pool";
 import { ResolveContext, checkUnique } from "./context";
 import { Issue } from "./issues";
 import { Guest, Host, ResolvedLab, Segment } from "./lab";
+import { clusterSegments, resolveClusters, tunnelEndpointCount, withClusters } from "./resolve-clusters";
 import { parseFabric, resolveExternals, resolveHosts } from "./resolve-hosts";
 import { SegmentPools, resolveGuests } from "./resolve-guests";
 import { DraftSegment, gatewayAddress, resolveGateway, resolveSegments } from "./resolve-segments";
@@ -33,16 +34,18 @@ export function resolveLab(spec: LabSpec): Resolution {
   if (!PREFIX_RE.test(prefix)) {
     probe.issues.add(spec.path, `prefix '${prefix}' is invalid: use 1-6 characters of a-z and 0-9, starting with a letter, e.g. 'lab1'.`);
   }
-  const nodeCount = spec.hosts.length + (spec.externals?.length ?? 0);
+  // Emulated cluster hosts take a second fabric address each: their tunnels' endpoint.
+  const nodeCount = spec.hosts.length + (spec.externals?.length ?? 0) + tunnelEndpointCount(spec.clusters);
   const fabric = spec.backend.kind === "emulated"
     ? probe.issues.check(spec.path, () => parseFabric(spec.backend.kind === "emulated" ? spec.backend.fabricCidr : "", nodeCount))
     : undefined;
   const ctx = new ResolveContext(spec, prefix, fabric);
   ctx.issues.issues.push(...probe.issues.issues);
 
-  const hosts = resolveHosts(ctx);
-  const externals = resolveExternals(ctx);
   const hostNames = new Set(spec.hosts.map((h) => h.name));
+  const clusters = resolveClusters(ctx, hostNames);
+  const hosts = withClusters(ctx, resolveHosts(ctx), clusters);
+  const externals = resolveExternals(ctx);
   const family = hosts.some((h) => h.underlay.family === 6) ? 6 : 4;
   const drafts = resolveSegments(ctx, hostNames, family);
   const draftByName = new Map(drafts.map((d) => [d.name, d]));
@@ -50,6 +53,7 @@ export function resolveLab(spec: LabSpec): Resolution {
 
   const fabricNodes: Array<[IpAddress, string]> = [
     ...hosts.filter((h) => h.netns).map((h): [IpAddress, string] => [h.underlay, `host ${h.name}`]),
+    ...hosts.flatMap((h): Array<[IpAddress, string]> => (h.tunnelEndpoint ? [[h.tunnelEndpoint.address, `the tunnel endpoint of host ${h.name}`]] : [])),
     ...externals.map((e): [IpAddress, string] => [e.address, `external ${e.name}`]),
   ];
   // Gateway addresses are taken before any guest address is allocated.
@@ -66,7 +70,7 @@ export function resolveLab(spec: LabSpec): Resolution {
   }));
   const guests = resolveGuests(ctx, hosts, draftByName, pools);
 
-  const segments = finishSegments(ctx, drafts, gatewayAddresses);
+  const segments = clusterSegments(ctx, finishSegments(ctx, drafts, gatewayAddresses), clusters);
   const segmentByName = new Map(segments.map((s) => [s.name, s]));
   const finalHosts = withLanPorts(ctx, hosts, segments);
   checkFloatingIps(ctx, guests, finalHosts, externals);
@@ -81,7 +85,7 @@ export function resolveLab(spec: LabSpec): Resolution {
   const lab: ResolvedLab = {
     name, path: spec.path, prefix, backend: spec.backend,
     fabric: fabric ? { netns: `${prefix}-fabric`, cidr: fabric } : undefined,
-    hosts: finalHosts, segments, guests, externals, portForwards, services, securityGroups,
+    hosts: finalHosts, segments, guests, externals, portForwards, services, securityGroups, clusters,
   };
   return { lab, issues: [], warnings };
 }
@@ -121,6 +125,11 @@ function checkDeviceNames(ctx: ResolveContext, hosts: readonly Host[], segments:
     for (const s of segments.filter((s) => s.hosts.includes(h.name))) {
       names.push([s.bridge, s.path]);
       if (s.overlayDev) names.push([s.overlayDev, s.path]);
+      if (s.ovsPort) names.push([s.ovsPort, s.path]);
+    }
+    const cluster = ctx.spec.clusters?.find((c) => c.name === h.cluster);
+    if (cluster) {
+      for (const n of [kernelName(ctx.prefix, "i", cluster.name), kernelName(ctx.prefix, "t", cluster.name), ...(h.tunnelEndpoint ? [h.tunnelEndpoint.bridge] : [])]) names.push([n, cluster.path]);
     }
     for (const g of guests.filter((g) => g.host === h.name)) for (const n of g.nics) names.push([n.hostDev, g.path]);
     for (const [n, path] of names) ctx.issues.check(path, () => validateInterfaceName(n));

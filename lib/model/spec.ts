@@ -60,6 +60,23 @@ export type NetworkModeSpec =
 
 export type SegmentationKind = "vxlan" | "vlan";
 
+/** The tunnel an overlay cluster's hosts are joined by. */
+export type TunnelKind = "vxlan" | "gre";
+
+/**
+ * A set of hosts whose tenant networks run on Open vSwitch: an integration bridge and a tunnel
+ * bridge per host, tunnels between the hosts, and flow tables that classify, learn and flood.
+ */
+export interface OverlayClusterSpec {
+  readonly name: string;
+  readonly path: string;
+  readonly hosts: readonly string[];
+  /** @default "vxlan" */
+  readonly tunnel?: TunnelKind;
+  /** Unicast flows and ARP answers installed from the lab's knowledge, not learned. @default true */
+  readonly l2Population?: boolean;
+}
+
 export interface SegmentSpec {
   readonly name: string;
   readonly path: string;
@@ -85,6 +102,8 @@ export interface SegmentSpec {
   readonly underlayMtu?: number;
   /** Ports of the gateway host its guests may reach (nat and routed segments). @default none: guests never reach their host */
   readonly hostAccess?: readonly PortSpec[];
+  /** The overlay cluster (Open vSwitch) that carries it across hosts. @default none: a VXLAN device per host */
+  readonly cluster?: string;
 }
 
 export interface NicSpec {
@@ -226,4 +245,5 @@ export interface LabSpec {
   readonly portForwards?: readonly PortForwardSpec[];
   readonly services?: readonly ServiceSpec[];
   readonly securityGroups?: readonly SecurityGroupSpec[];
+  readonly clusters?: readonly OverlayClusterSpec[];
 }

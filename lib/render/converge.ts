@@ -1,5 +1,5 @@
 import { sh } from "../net";
-import { ResolvedLab } from "../model";
+import { OVS_RUN_ROOT, ResolvedLab } from "../model";
 import { TABLES, TOOLS, chainMarker } from "./firewall";
 import { INVENTORY_DIR } from "./inventory";
 import { applyScript, teardownScript } from "./script";
@@ -38,6 +38,7 @@ function keepLists(owned: readonly Owned[]) {
     addresses: list(of("address").map((o) => `${o.address}@${o.dev}`)),
     holds: list([...of("sysctl").map((o) => o.key.replace(/\//g, "%")), ...(of("br-netfilter").length ? ["br_netfilter"] : [])]),
     files: of("file").map((o) => o.path),
+    bridges: list(of("ovs-bridge").map((o) => o.name)),
   };
 }
 
@@ -62,6 +63,8 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
     sh`cn_records_prune ${scope} ${p} routes ${k.routes}`,
     sh`cn_records_prune ${scope} ${p} addresses ${k.addresses}`,
     sh`cn_holds_prune ${scope} ${p} ${k.holds}`,
+    // Open vSwitch: the lab's bridges not kept; an emulated host that keeps none stops its daemons.
+    sh`cn_ovs_prune ${emulated ? `${OVS_RUN_ROOT}/${scope}` : "-"} ${p} ${k.bridges}`,
     sh`cn_state_tidy ${scope}`,
   ];
 }
@@ -70,8 +73,11 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
 function controllerLines(lab: ResolvedLab, owned: readonly Owned[], allOwned: readonly Owned[]): string[] {
   const k = keepLists(owned);
   const inventory = `${INVENTORY_DIR}/${lab.name}.json`;
+  const namespaces = keepLists(allOwned).netns;
   return [
-    sh`cn_netns_prune ${`${lab.prefix}-`} ${keepLists(allOwned).netns}`,
+    // The switches of hosts taken out of the lab (or all, on destroy) stop before their namespaces go.
+    sh`cn_ovs_dirs_prune ${OVS_RUN_ROOT} ${lab.prefix} ${namespaces}`,
+    sh`cn_netns_prune ${`${lab.prefix}-`} ${namespaces}`,
     ...k.linkNamespaces.map((ns) => sh`if [ -e /run/netns/${ns} ]; then cn_links_prune ${ns} ${lab.prefix} ${k.links(ns)}; fi`),
     ...(k.files.includes(inventory) ? [] : [sh`rm -f ${inventory}`]),
     sh`rmdir ${INVENTORY_DIR} 2>/dev/null || true`,

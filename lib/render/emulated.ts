@@ -56,7 +56,8 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
   const fabric = lab.fabric!;
   const ns = host.netns!;
   const port = host.fabricPort!;
-  const fresh = freshNetns(ns, host.lanPort ? sh`cn_netns_del ${ns} ${host.uplink} ${host.lanPort}` : sh`cn_netns_del ${ns} ${host.uplink}`);
+  const devs = [host.uplink, ...(host.lanPort ? [host.lanPort] : []), ...(host.tunnelEndpoint ? [host.tunnelEndpoint.dev] : [])];
+  const fresh = freshNetns(ns, [sh`cn_netns_del ${ns}`, ...devs.map((d) => sh`${d}`)].join(" "));
   return {
     id: hostStageId(host.name),
     runOn: { kind: "controller" },
@@ -65,6 +66,7 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
     owns: [
       { kind: "netns", name: ns }, { kind: "link", name: port, netns: fabric.netns },
       ...(host.fabricLanPort ? [{ kind: "link" as const, name: host.fabricLanPort, netns: fabric.netns }] : []),
+      ...(host.tunnelEndpoint ? [{ kind: "link" as const, name: host.tunnelEndpoint.fabricPort, netns: fabric.netns }] : []),
     ],
     apply: applyScript(`host ${host.name} (${host.underlay})`, [
       fresh.check,
@@ -77,6 +79,11 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
       sh`ip -n ${ns} addr replace ${host.underlay.toString()}/${fabric.cidr.prefixLength} dev ${host.uplink}`,
       // A second port on the fabric for a bridged segment: guests then sit on the "physical" LAN.
       ...(host.lanPort && host.fabricLanPort ? onFabric(fabric.netns, host.fabricLanPort, ns, host.lanPort) : []),
+      // A cluster host's tunnels leave through a link of their own, which its switch takes (the network stage).
+      ...(host.tunnelEndpoint ? [
+        ...onFabric(fabric.netns, host.tunnelEndpoint.fabricPort, ns, host.tunnelEndpoint.dev),
+        sh`ip netns exec ${ns} ethtool -K ${host.tunnelEndpoint.dev} tx off >/dev/null`,
+      ] : []),
     ], [fresh.rollback]),
     teardown: keepOnTeardown(`host ${host.name}`),
   };

@@ -1,6 +1,7 @@
 import { MacAddress, sh } from "../net";
 import { Host, ResolvedLab, Segment } from "../model";
 import { stateScope } from "./converge";
+import { clusterOfHost, ovsFlowLines, ovsHostLines, ovsSegmentLines } from "./ovs";
 import { applyScript, keepOnTeardown } from "./script";
 import { hasSecurityGroups } from "./security";
 import { Owned, Stage } from "./stage";
@@ -38,11 +39,18 @@ export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly 
     body.push(sh`cn_sysctl_hold ${key} ${scope} ${lab.prefix}`, sh`sysctl -qw ${key}=1`);
     owns.push({ kind: "sysctl", key });
   }
+  const cluster = clusterOfHost(lab, host);
+  if (cluster && segments.some((s) => s.cluster === cluster.name)) {
+    const ovs = ovsHostLines(lab, host, cluster);
+    body.push(...ovs.apply);
+    owns.push(...ovs.owns);
+  }
   for (const s of segments) {
     const seg = segmentLines(lab, host, s, guarded);
     body.push(...seg.apply);
     owns.push(...seg.owns);
   }
+  if (cluster && segments.some((s) => s.cluster === cluster.name)) body.push(...ovsFlowLines(lab, host, cluster));
   // The host ends of its guests' NICs (veths here, TAPs that libvirt makes on real hosts) are the lab's too.
   for (const g of lab.guests.filter((x) => x.host === host.name)) for (const n of g.nics) owns.push({ kind: "link", name: n.hostDev });
   for (const ip of floating) {
@@ -88,7 +96,11 @@ function segmentLines(lab: ResolvedLab, host: Host, s: Segment, guarded: boolean
     sh`ip link set ${s.bridge} up`,
   ];
   const owns: Owned[] = [{ kind: "link", name: s.bridge }];
-  if (s.vni !== undefined && s.overlayDev) {
+  if (s.cluster) {
+    const ovs = ovsSegmentLines(lab, host, s);
+    apply.push(...ovs.apply);
+    owns.push(...ovs.owns);
+  } else if (s.vni !== undefined && s.overlayDev) {
     const remotes = s.hosts.filter((h) => h !== host.name).map((r) => lab.hosts.find((h) => h.name === r)!.underlay.toString());
     const remoteMacs = l2Population(lab, host, s);
     apply.push(

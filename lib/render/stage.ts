@@ -33,7 +33,9 @@ export type Owned =
   | { readonly kind: "sysctl"; readonly key: string }
   /** br_netfilter loaded for the lab where the host did not have it. */
   | { readonly kind: "br-netfilter" }
-  | { readonly kind: "file"; readonly path: string };
+  | { readonly kind: "file"; readonly path: string }
+  /** An Open vSwitch bridge on the host's switch (an emulated host's own, or the system's). */
+  | { readonly kind: "ovs-bridge"; readonly name: string };
 
 /**
  * One unit of host state: the smallest thing Terraform creates or replaces. Its apply converges:

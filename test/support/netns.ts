@@ -40,8 +40,18 @@ export function deleteNetns(name: string): void {
  * (held settings are dropped, not restored: their namespaces are gone). Call from afterAll / finally.
  */
 export function cleanupPrefix(prefix: string): void {
-  for (const ns of netnsWithPrefix(prefix)) deleteNetns(ns);
   const root = "/run/cloudnet";
+  // Emulated hosts' Open vSwitch daemons first: a process would keep its namespace alive.
+  const ovs = `${root}/ovs`;
+  if (fs.existsSync(ovs)) {
+    for (const dir of fs.readdirSync(ovs).filter((d) => d.startsWith(`${prefix}-`))) {
+      for (const pidFile of ["ovs-vswitchd.pid", "ovsdb-server.pid"]) {
+        try { process.kill(Number(fs.readFileSync(`${ovs}/${dir}/${pidFile}`, "utf8").trim()), "SIGKILL"); } catch { /* not running */ }
+      }
+      fs.rmSync(`${ovs}/${dir}`, { recursive: true, force: true });
+    }
+  }
+  for (const ns of netnsWithPrefix(prefix)) deleteNetns(ns);
   fs.rmSync(`${root}/labs/${prefix}.json`, { force: true });
   const state = `${root}/state`;
   if (fs.existsSync(state)) {
@@ -62,7 +72,7 @@ export function cleanupPrefix(prefix: string): void {
   ].join("\n"), "cleanup", prefix]);
   const lib = `${root}/lib`;
   // Directories the lab's stages made, once no other lab uses them (as converge's rmdir does).
-  for (const dir of [`${root}/labs`, state, lib, root]) {
+  for (const dir of [`${root}/labs`, state, lib, ovs, root]) {
     try { fs.rmdirSync(dir); } catch { /* absent, or another lab's files are there */ }
   }
 }

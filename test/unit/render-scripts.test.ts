@@ -91,6 +91,8 @@ describe("rendered scripts", () => {
         `cn_records_prune demo-${h} demo routes -`,
         `cn_records_prune demo-${h} demo addresses -`,
         `cn_holds_prune demo-${h} demo -`,
+        // Its switch (none here): the lab's bridges, then the host's own daemons.
+        `cn_ovs_prune /run/cloudnet/ovs/demo-${h} demo -`,
         `cn_state_tidy demo-${h}`,
       ]);
     }
@@ -98,6 +100,8 @@ describe("rendered scripts", () => {
 
   it("the fabric's teardown removes every namespace of the lab (by its prefix) and its inventory file", () => {
     expect(teardownBody(byId("fabric").teardown)).toEqual([
+      // Emulated hosts' switches stop before their namespaces go.
+      "cn_ovs_dirs_prune /run/cloudnet/ovs demo -",
       "cn_netns_prune demo- -",
       "rm -f /run/cloudnet/labs/demo.json",
       "rmdir /run/cloudnet/labs 2>/dev/null || true",

@@ -676,6 +676,7 @@ describe("the state of a host with guarded NICs: held by the network stage, decl
       "cn_records_prune sec-h2 sec routes -",
       "cn_records_prune sec-h2 sec addresses -",
       "cn_holds_prune sec-h2 sec -",
+      "cn_ovs_prune /run/cloudnet/ovs/sec-h2 sec -",
       "cn_state_tidy sec-h2",
     ]);
     // The rules stage's own teardown removes nothing: a replaced rules stage never opens a gap.

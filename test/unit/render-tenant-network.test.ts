@@ -154,7 +154,7 @@ describe("the gateway host's network stage", () => {
     expect(h1Converge).toContain("cn_records_prune tn-h1 tn routes 10.2.0.0/24");
     expect(h1Converge).toContain("cn_holds_prune tn-h1 tn net%ipv4%conf%eth0%forwarding");
     // Emulated routers are namespaces on the controller: its converge keeps them, the fabric's teardown removes them.
-    expect(body(of("converge").apply)[1]).toBe("cn_netns_prune tn- tn-a,tn-b,tn-fabric,tn-h1,tn-h2,tn-h3,tn-rt.pub.h1");
+    expect(body(of("converge").apply)[2]).toBe("cn_netns_prune tn- tn-a,tn-b,tn-fabric,tn-h1,tn-h2,tn-h3,tn-rt.pub.h1");
     expect(lines(of("fabric").teardown)).toContain("cn_netns_prune tn- -");
     expect(lines(of("owner/h1").teardown)).toEqual(expect.arrayContaining(["cn_links_prune - tn -", "cn_records_prune tn-h1 tn routes -", "cn_holds_prune tn-h1 tn -"]));
   });

@@ -1,0 +1,119 @@
+import { createHash } from "crypto";
+import { kernelName, validateIdentifier } from "../net";
+import { ResolveContext, isDefined } from "./context";
+import { Host, LOCAL_VLAN_MAX, OverlayCluster, Segment } from "./lab";
+import { OverlayClusterSpec, SegmentSpec } from "./spec";
+
+/** Where emulated hosts' OVS daemons keep their databases, sockets and logs: a directory per host namespace. */
+export const OVS_RUN_ROOT = "/run/cloudnet/ovs";
+
+/** The cluster spec a segment names, if it names a known one. */
+export function clusterOf(ctx: ResolveContext, s: SegmentSpec): OverlayClusterSpec | undefined {
+  return s.cluster === undefined ? undefined : (ctx.spec.clusters ?? []).find((c) => c.name === s.cluster);
+}
+
+/** How many fabric addresses the clusters' tunnel endpoints take (one per emulated cluster host). */
+export function tunnelEndpointCount(specs: readonly OverlayClusterSpec[] | undefined): number {
+  return new Set((specs ?? []).flatMap((c) => c.hosts)).size;
+}
+
+/**
+ * The clusters: names, hosts (each in one cluster at most, two at least per cluster), tunnel kind,
+ * and the names of their bridges. A host's tunnels start at an address of its own on emulated labs.
+ */
+export function resolveClusters(ctx: ResolveContext, hostNames: ReadonlySet<string>): OverlayCluster[] {
+  const seen = new Map<string, string>();
+  const hostCluster = new Map<string, string>();
+  return (ctx.spec.clusters ?? []).map((c): OverlayCluster | undefined => {
+    const name = ctx.issues.check(c.path, () => validateIdentifier(c.name, "cluster"));
+    if (name && seen.has(name)) ctx.issues.add(c.path, `cluster name '${name}' is already used by ${seen.get(name)}; give each cluster its own name.`);
+    if (name) seen.set(name, c.path);
+    const hosts = [...new Set(c.hosts)].sort();
+    for (const h of hosts) {
+      if (!hostNames.has(h)) ctx.issues.add(c.path, `cluster '${c.name}' names host '${h}', which is not in the lab; add it with lab.addHost('${h}').`);
+      const other = hostCluster.get(h);
+      if (other) ctx.issues.add(c.path, `host '${h}' is already in cluster '${other}'; a host's Open vSwitch belongs to one cluster: put the networks of both in one cluster.`);
+      else hostCluster.set(h, c.name);
+    }
+    if (hosts.length < 2) {
+      ctx.issues.add(c.path, `cluster '${c.name}' has ${hosts.length === 0 ? "no host" : `one host (${hosts[0]})`}, so its tunnels would lead nowhere; give it two hosts or more, or leave its networks on Linux bridges.`);
+    }
+    const tunnel = c.tunnel ?? "vxlan";
+    if (tunnel !== "vxlan" && tunnel !== "gre") ctx.issues.add(c.path, `cluster '${c.name}': tunnel '${String(tunnel)}' is not one of vxlan, gre.`);
+    if (!name) return undefined;
+    return {
+      name, path: c.path, hosts, tunnel, l2Population: c.l2Population ?? true,
+      integrationBridge: kernelName(ctx.prefix, "i", name),
+      tunnelBridge: kernelName(ctx.prefix, "t", name),
+      cookie: `0x${createHash("sha256").update(`cloudnet/${ctx.prefix}/${name}`).digest("hex").slice(0, 16)}`,
+    };
+  }).filter(isDefined);
+}
+
+/** Cluster hosts learn their cluster; emulated ones their tunnel endpoint (fabric addresses after the hosts') and OVS directory. */
+export function withClusters(ctx: ResolveContext, hosts: readonly Host[], clusters: readonly OverlayCluster[]): Host[] {
+  let next = ctx.spec.hosts.length + 1;
+  return hosts.map((h) => {
+    const cluster = clusters.find((c) => c.hosts.includes(h.name));
+    if (!cluster) return h;
+    if (!h.netns || !ctx.fabric) return { ...h, cluster: cluster.name };
+    return {
+      ...h, cluster: cluster.name, ovsRunDir: `${OVS_RUN_ROOT}/${h.netns}`,
+      tunnelEndpoint: {
+        address: ctx.fabric.addressAt(next++), bridge: kernelName(ctx.prefix, "p", h.name), dev: "tun0",
+        fabricPort: kernelName(ctx.prefix, "e", h.name),
+      },
+    };
+  });
+}
+
+/**
+ * A segment that joins a cluster: only VXLAN-segmented, not bridged, on the cluster's hosts only,
+ * with a local VLAN tag per host (1 upwards, by VNI) and a port into the integration bridge.
+ */
+export function clusterSegments(ctx: ResolveContext, segments: readonly Segment[], clusters: readonly OverlayCluster[]): Segment[] {
+  const byName = new Map(clusters.map((c) => [c.name, c]));
+  const tags = new Map<string, number>();
+  const sorted = [...segments].sort((a, b) => (a.vni ?? 0) - (b.vni ?? 0));
+  const localVlans = new Map<string, Record<string, number>>();
+  for (const s of sorted) {
+    const spec = ctx.spec.segments.find((x) => x.name === s.name)!;
+    if (spec.cluster === undefined) continue;
+    const cluster = byName.get(spec.cluster);
+    if (!cluster) {
+      const known = clusters.map((c) => `'${c.name}'`).join(", ");
+      ctx.issues.add(s.path, `network '${s.name}' joins cluster '${spec.cluster}', which is not in the lab${known ? ` (it has ${known})` : ""}; add it with new OverlayCluster(lab, '${spec.cluster}', { hosts }).`);
+      continue;
+    }
+    if (s.mode === "bridged") {
+      ctx.issues.add(s.path, `network '${s.name}' is bridged (on the physical LAN), so it takes no overlay; remove cluster or choose another mode.`);
+      continue;
+    }
+    if (s.vni === undefined) {
+      ctx.issues.add(s.path, `network '${s.name}' uses VLAN segmentation, which cluster '${cluster.name}' does not carry yet (its tunnels carry a VNI); use Segmentation.vxlan() or leave it on Linux bridges.`);
+      continue;
+    }
+    const outside = s.hosts.filter((h) => !cluster.hosts.includes(h));
+    if (outside.length > 0) {
+      ctx.issues.add(s.path, `network '${s.name}' of cluster '${cluster.name}' spans ${outside.map((h) => `'${h}'`).join(", ")}, not in the cluster (${cluster.hosts.join(", ")}); add ${outside.length > 1 ? "them" : "it"} to the cluster's hosts or place the network's guests on its hosts.`);
+      continue;
+    }
+    const tagsHere: Record<string, number> = {};
+    for (const h of s.hosts) {
+      const tag = (tags.get(h) ?? 0) + 1;
+      if (tag > LOCAL_VLAN_MAX) {
+        ctx.issues.add(s.path, `host '${h}' carries more than ${LOCAL_VLAN_MAX.toLocaleString("en")} networks of cluster '${cluster.name}', the local VLAN tags of its integration bridge; spread the networks over more hosts.`);
+        continue;
+      }
+      tags.set(h, tag);
+      tagsHere[h] = tag;
+    }
+    localVlans.set(s.name, tagsHere);
+  }
+  return segments.map((s) => {
+    const tagsHere = localVlans.get(s.name);
+    if (!tagsHere) return s;
+    const spec = ctx.spec.segments.find((x) => x.name === s.name)!;
+    return { ...s, cluster: spec.cluster, ovsPort: kernelName(ctx.prefix, "w", s.name), localVlans: tagsHere };
+  });
+}

@@ -1,0 +1,121 @@
+import { kernelName } from "../net";
+import { Host, OverlayCluster, ResolvedLab, Segment } from "../model";
+import { routerMac } from "./segments";
+
+/**
+ * The tunnel bridge's flow tables, numbered as Neutron's OVS agent numbers them, so that the classic
+ * material reads straight onto a lab: each entry is what the README documents and `cloudnet flows` names.
+ */
+export const TUNNEL_TABLES = {
+  classify: { id: 0, what: "classify by in-port: from the integration bridge to 2, from a tunnel to 4, else drop" },
+  split: { id: 2, what: "unicast to 20, broadcast and multicast to 22 (ARP requests to 21 first, with L2 population)" },
+  tunnelToVlan: { id: 4, what: "inbound: the tunnel id to the network's local VLAN, then 10; an unknown id is dropped" },
+  learn: { id: 10, what: "learn() where the source MAC lives (into 20), then to the integration bridge" },
+  unicast: { id: 20, what: "outbound unicast: local VLAN and MAC to the tunnel of the MAC's host (L2 population, learned); unknown to 22" },
+  arpResponder: { id: 21, what: "ARP responder: requests for the network's addresses answered on this host; others to 22" },
+  flood: { id: 22, what: "outbound flood: the local VLAN stripped, the tunnel id set, out of the tunnels of the hosts that carry the network" },
+} as const;
+
+/** The patch ports that join a cluster's two bridges on a host: the integration bridge's and the tunnel bridge's. */
+export function patchPorts(lab: ResolvedLab, cluster: OverlayCluster): { onIntegration: string; onTunnel: string } {
+  return { onIntegration: kernelName(lab.prefix, "pt", cluster.name), onTunnel: kernelName(lab.prefix, "pi", cluster.name) };
+}
+
+/** The tunnel port to host `remote`, named after it. */
+export function tunnelPort(lab: ResolvedLab, remote: string): string {
+  return kernelName(lab.prefix, "n", remote);
+}
+
+/** A guest NIC or router port of a cluster network, where it lives, with its addresses. */
+interface Endpoint {
+  readonly host: string;
+  readonly mac: string;
+  readonly ips: readonly string[];
+}
+
+function endpoints(lab: ResolvedLab, s: Segment): Endpoint[] {
+  const out: Endpoint[] = [];
+  for (const g of lab.guests) {
+    for (const n of g.nics.filter((x) => x.segment === s.name)) out.push({ host: g.host, mac: n.mac.toString(), ips: n.address.family === 4 ? [n.address.toString()] : [] });
+  }
+  if (s.gateway) out.push({ host: s.gateway.host, mac: routerMac(lab, s), ips: s.gateway.address.family === 4 ? [s.gateway.address.toString()] : [] });
+  return out.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+}
+
+/** The networks of the cluster on `host`, by local VLAN. */
+export function clusterSegmentsOn(lab: ResolvedLab, cluster: OverlayCluster, host: string): Segment[] {
+  return lab.segments.filter((s) => s.cluster === cluster.name && s.localVlans?.[host] !== undefined)
+    .sort((a, b) => a.localVlans![host] - b.localVlans![host]);
+}
+
+/** The other hosts of the cluster that share a network with `host`: those it has a tunnel to. */
+export function tunnelPeers(lab: ResolvedLab, cluster: OverlayCluster, host: string): string[] {
+  const peers = new Set<string>();
+  for (const s of clusterSegmentsOn(lab, cluster, host)) for (const h of s.hosts) if (h !== host) peers.add(h);
+  return [...peers].sort();
+}
+
+/** The integration bridge's flows: a normal (learning, VLAN-aware) switch, under the lab's cookie. */
+export function integrationFlows(cluster: OverlayCluster): string[] {
+  return [`cookie=${cluster.cookie},table=0,priority=0,actions=NORMAL`];
+}
+
+/** The tunnel bridge's flows on `host`, table by table (see TUNNEL_TABLES). */
+export function tunnelFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Host): string[] {
+  const t = TUNNEL_TABLES;
+  const c = `cookie=${cluster.cookie}`;
+  const patch = patchPorts(lab, cluster).onTunnel;
+  const peers = tunnelPeers(lab, cluster, host.name);
+  const flows = [
+    `${c},table=${t.classify.id},priority=1,in_port=${patch},actions=resubmit(,${t.split.id})`,
+    ...peers.map((p) => `${c},table=${t.classify.id},priority=1,in_port=${tunnelPort(lab, p)},actions=resubmit(,${t.tunnelToVlan.id})`),
+    `${c},table=${t.classify.id},priority=0,actions=drop`,
+    ...(cluster.l2Population ? [`${c},table=${t.split.id},priority=1,arp,dl_dst=ff:ff:ff:ff:ff:ff,actions=resubmit(,${t.arpResponder.id})`] : []),
+    `${c},table=${t.split.id},priority=0,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,actions=resubmit(,${t.unicast.id})`,
+    `${c},table=${t.split.id},priority=0,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=resubmit(,${t.flood.id})`,
+  ];
+  const segments = clusterSegmentsOn(lab, cluster, host.name);
+  for (const s of segments) {
+    flows.push(`${c},table=${t.tunnelToVlan.id},priority=1,tun_id=${hex(s.vni!)},actions=mod_vlan_vid:${s.localVlans![host.name]},resubmit(,${t.learn.id})`);
+  }
+  flows.push(
+    `${c},table=${t.tunnelToVlan.id},priority=0,actions=drop`,
+    // Learned entries take the lab's cookie too, and lose to L2 population's (priority 2): a forged
+    // source MAC from a tunnel never redirects a MAC the lab placed.
+    `${c},table=${t.learn.id},priority=1,actions=learn(table=${t.unicast.id},hard_timeout=300,priority=1,${c},NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:${patch}`,
+  );
+  for (const s of segments) {
+    const vlan = s.localVlans![host.name];
+    const all = endpoints(lab, s);
+    if (cluster.l2Population) {
+      for (const e of all.filter((x) => x.host !== host.name)) {
+        flows.push(`${c},table=${t.unicast.id},priority=2,dl_vlan=${vlan},dl_dst=${e.mac},actions=strip_vlan,set_tunnel:${hex(s.vni!)},output:${tunnelPort(lab, e.host)}`);
+      }
+      // Every address of the network, local ones too: their requests then never leave the host.
+      for (const e of all) for (const ip of e.ips) flows.push(`${c},table=${t.arpResponder.id},priority=1,arp,arp_op=1,dl_vlan=${vlan},arp_tpa=${ip},actions=${arpReply(e.mac, ip)}`);
+    }
+    const out = s.hosts.filter((h) => h !== host.name).map((h) => `output:${tunnelPort(lab, h)}`);
+    flows.push(`${c},table=${t.flood.id},priority=1,dl_vlan=${vlan},actions=${out.length ? `strip_vlan,set_tunnel:${hex(s.vni!)},${out.join(",")}` : "drop"}`);
+  }
+  flows.push(
+    `${c},table=${t.unicast.id},priority=0,actions=resubmit(,${t.flood.id})`,
+    ...(cluster.l2Population ? [`${c},table=${t.arpResponder.id},priority=0,actions=resubmit(,${t.flood.id})`] : []),
+    `${c},table=${t.flood.id},priority=0,actions=drop`,
+  );
+  return flows;
+}
+
+/** Turns an ARP request into the reply from `mac` for `ip`, sent back where it came from. */
+function arpReply(mac: string, ip: string): string {
+  const macHex = `0x${mac.replace(/:/g, "")}`;
+  const ipHex = `0x${ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0")).join("")}`;
+  return [
+    "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]", `mod_dl_src:${mac}`, "load:0x2->NXM_OF_ARP_OP[]",
+    "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[]", "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[]",
+    `load:${macHex}->NXM_NX_ARP_SHA[]`, `load:${ipHex}->NXM_OF_ARP_SPA[]`, "in_port",
+  ].join(",");
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}

@@ -1,0 +1,120 @@
+import { heredoc, sh } from "../net";
+import { Host, OverlayCluster, ResolvedLab, Segment } from "../model";
+import { integrationFlows, patchPorts, tunnelFlows, tunnelPeers, tunnelPort } from "./ovs-flows";
+import { Owned } from "./stage";
+
+/** OpenFlow versions the lab's bridges speak: 1.0 for ovs-ofctl's defaults, 1.4 for bundles. */
+const PROTOCOLS = "OpenFlow10,OpenFlow13,OpenFlow14";
+
+/** How a host's scripts reach its switch: its own daemons (emulated) or the system's. */
+export interface OvsAccess {
+  /** ovs-vsctl with its database. */
+  readonly vsctl: string;
+  /** The database for the helpers: unix:SOCKET, or - for the system's. */
+  readonly db: string;
+  /** ovs-ofctl's target for a bridge. */
+  target(bridge: string): string;
+  readonly datapath: "netdev" | "system";
+}
+
+export function ovsAccess(host: Host): OvsAccess {
+  const dir = host.ovsRunDir;
+  if (!dir) return { vsctl: "ovs-vsctl", db: "-", target: (b) => b, datapath: "system" };
+  return { vsctl: `ovs-vsctl ${sh`--db=unix:${dir}/db.sock`}`, db: `unix:${dir}/db.sock`, target: (b) => `unix:${dir}/${b}.mgmt`, datapath: "netdev" };
+}
+
+export function clusterOfHost(lab: ResolvedLab, host: Host): OverlayCluster | undefined {
+  return lab.clusters.find((c) => c.name === host.cluster);
+}
+
+/**
+ * A cluster host's switch before its networks plug in: (emulated) its own daemons and the bridge its
+ * tunnels start on, then the integration and tunnel bridges, their patch ports, and a tunnel port to
+ * each host it shares a network with (others removed).
+ */
+export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayCluster): { apply: string[]; owns: Owned[] } {
+  const a = ovsAccess(host);
+  const te = host.tunnelEndpoint;
+  const local = te?.address ?? host.underlay;
+  const { onIntegration, onTunnel } = patchPorts(lab, cluster);
+  const peers = tunnelPeers(lab, cluster, host.name);
+  const bridge = (b: string) => `${a.vsctl} ${sh`--may-exist add-br ${b} -- set bridge ${b} datapath_type=${a.datapath} fail-mode=secure protocols=${PROTOCOLS}`}`;
+  const apply = [
+    `# Open vSwitch of cluster ${cluster.name}: ${cluster.tunnel} tunnels from ${local} to ${peers.join(", ") || "no host yet"}`,
+    ...(host.ovsRunDir ? [sh`cn_ovs_up ${host.ovsRunDir}`] : []),
+  ];
+  const owns: Owned[] = [
+    { kind: "ovs-bridge", name: cluster.integrationBridge }, { kind: "ovs-bridge", name: cluster.tunnelBridge },
+    // Bridges' internal ports are links of their own names.
+    { kind: "link", name: cluster.integrationBridge }, { kind: "link", name: cluster.tunnelBridge },
+  ];
+  if (te) {
+    // The userspace datapath sends and receives tunnels through an OVS bridge that holds the local address.
+    apply.push(
+      `${a.vsctl} ${sh`--may-exist add-br ${te.bridge} -- set bridge ${te.bridge} datapath_type=netdev -- --may-exist add-port ${te.bridge} ${te.dev}`}`,
+      sh`ip addr replace ${local.toString()}/${lab.fabric!.cidr.prefixLength} dev ${te.bridge}`,
+      sh`ip link set ${te.bridge} up`,
+    );
+    owns.push({ kind: "ovs-bridge", name: te.bridge }, { kind: "link", name: te.bridge });
+  }
+  apply.push(
+    bridge(cluster.integrationBridge),
+    bridge(cluster.tunnelBridge),
+    `${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${onIntegration} -- set interface ${onIntegration} type=patch options:peer=${onTunnel}`}`,
+    `${a.vsctl} ${sh`--may-exist add-port ${cluster.tunnelBridge} ${onTunnel} -- set interface ${onTunnel} type=patch options:peer=${onIntegration}`}`,
+  );
+  for (const p of peers) {
+    const remote = lab.hosts.find((h) => h.name === p)!;
+    const remoteIp = (remote.tunnelEndpoint?.address ?? remote.underlay).toString();
+    const port = tunnelPort(lab, p);
+    // Only packets from that host's address arrive on this port: the tunnel bridge takes no other.
+    apply.push(`${a.vsctl} ${sh`--may-exist add-port ${cluster.tunnelBridge} ${port} -- set interface ${port} type=${cluster.tunnel} options:remote_ip=${remoteIp} options:local_ip=${local.toString()} options:key=flow`}`);
+  }
+  apply.push([sh`cn_ovs_ports_only ${a.db} ${cluster.tunnelBridge} ${onTunnel}`, ...peers.map((p) => sh`${tunnelPort(lab, p)}`)].join(" "));
+  return { apply, owns };
+}
+
+/**
+ * After the networks plugged in: the integration bridge keeps only their ports and the patch, and
+ * both bridges get their flows, each in one atomic bundle that replaces exactly what differs.
+ */
+export function ovsFlowLines(lab: ResolvedLab, host: Host, cluster: OverlayCluster): string[] {
+  const a = ovsAccess(host);
+  const ports = lab.segments.filter((s) => s.cluster === cluster.name && s.hosts.includes(host.name)).map((s) => s.ovsPort!);
+  return [
+    [sh`cn_ovs_ports_only ${a.db} ${cluster.integrationBridge} ${patchPorts(lab, cluster).onIntegration}`, ...ports.map((p) => sh`${p}`)].join(" "),
+    replaceFlows(a, cluster.integrationBridge, integrationFlows(cluster)),
+    replaceFlows(a, cluster.tunnelBridge, tunnelFlows(lab, cluster, host)),
+  ];
+}
+
+/** A bridge's flows replaced by exactly these, in one bundle (the flow text is quoted: no shell expansion). */
+function replaceFlows(a: OvsAccess, bridge: string, flows: readonly string[]): string {
+  return heredoc(sh`ovs-ofctl -O OpenFlow14 --bundle replace-flows ${a.target(bridge)} -`, flows.join("\n"));
+}
+
+/**
+ * A cluster network on a host: its Linux bridge (where security groups apply, as before) plugged into
+ * the integration bridge by a veth pair, an access port tagged with the network's local VLAN.
+ */
+export function ovsSegmentLines(lab: ResolvedLab, host: Host, s: Segment): { apply: string[]; owns: Owned[] } {
+  const cluster = lab.clusters.find((c) => c.name === s.cluster)!;
+  const a = ovsAccess(host);
+  const dev = s.overlayDev!;
+  const port = s.ovsPort!;
+  return {
+    apply: [
+      // A VXLAN device of that name is a Linux-bridge version of the network's: made again as a veth.
+      sh`if ! cn_link_missing ${dev} && ! ip -o -d link show dev ${dev} | grep -q ' veth '; then ip link del dev ${dev}; fi`,
+      sh`if cn_link_missing ${dev}; then ip link add ${dev} mtu ${s.mtu} type veth peer name ${port} mtu ${s.mtu}; fi`,
+      sh`ip link set dev ${dev} mtu ${s.mtu} master ${s.bridge} up`,
+      sh`ip link set dev ${port} mtu ${s.mtu} up`,
+      // The userspace datapath reads frames as they are: checksums the sender left to the NIC must be
+      // filled in before they enter it (and large segments split).
+      sh`ethtool -K ${dev} tx off >/dev/null`,
+      sh`ethtool -K ${port} tx off >/dev/null`,
+      `${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${port} -- set port ${port} tag=${s.localVlans![host.name]}`}`,
+    ],
+    owns: [{ kind: "link", name: dev }, { kind: "link", name: port }],
+  };
+}

@@ -1,0 +1,90 @@
+import { ResolvedLab, formatIssues } from "../../lib/model";
+import { Stage, renderLab } from "../../lib/render";
+import { Tunnel } from "../../lib";
+import { runStage } from "../support/apply";
+import { liveObjects } from "../support/live-objects";
+import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
+import { requireRoot } from "../support/root";
+import { connect, startServer, stopServers } from "../support/tcp";
+import { overlayLab } from "./fixtures/overlay-lab";
+
+/**
+ * Tenant networks on Open vSwitch across three emulated hosts (each with its own ovsdb-server and
+ * ovs-vswitchd, userspace datapath), over VXLAN and over GRE: every same-tenant pair connects across
+ * hosts, answered by the guest it meant (the other tenant has a guest at the same address), no
+ * cross-tenant pair ever does, and teardown leaves no daemon, bridge, link or file.
+ */
+describe.each([
+  ["VXLAN", Tunnel.vxlan()],
+  ["GRE", Tunnel.gre()],
+])("overlay cluster over %s (kernel)", (kind, tunnel) => {
+  const p = uniquePrefix("o");
+  const resolution = overlayLab(p, tunnel).resolve();
+  if (!resolution.lab) throw new Error(formatIssues(resolution.issues));
+  const lab: ResolvedLab = resolution.lab;
+  const stages = renderLab(lab);
+  const ns = (node: string) => `${p}-${node}`;
+  const guests = ["b1", "b2", "b3", "r1", "r2", "r3", "r4"];
+
+  /** Who answered a connection ("fail" for none): the server's name, without the client address it adds. */
+  const answer = (from: string, to: string) => connect(ns(from), to, 8080).split(" ")[0];
+
+  function run1(s: Stage, phase: "apply" | "teardown"): void {
+    const r = runStage(lab, s, phase);
+    if (r.status !== 0) throw new Error(`${phase} of ${s.id} failed:\n${r.output}`);
+  }
+
+  beforeAll(async () => {
+    requireRoot();
+    stages.forEach((s) => run1(s, "apply"));
+    for (const g of guests) await startServer(ns(g), 8080, g);
+  }, 120_000);
+
+  afterAll(() => {
+    stopServers();
+    cleanupPrefix(p);
+  });
+
+  test("each guest reaches its own tenant's guests on every other host, and they answer", () => {
+    for (const [tenant, n] of [["b", 3], ["r", 3]] as const) {
+      for (let from = 1; from <= n; from++) {
+        for (let to = 1; to <= n; to++) {
+          if (from === to) continue;
+          expect([`${tenant}${from}`, answer(`${tenant}${from}`, `10.0.0.${10 + to}`)]).toEqual([`${tenant}${from}`, `${tenant}${to}`]);
+        }
+      }
+    }
+    expect(nsExec(ns("b1"), "ping", ["-c", "2", "-W", "2", "10.0.0.13"]).status).toBe(0);
+  });
+
+  test(`full-size frames cross: the network's MTU is the underlay's less ${kind}'s overhead, and a DF ping of that size passes`, () => {
+    const mtu = lab.segments.find((s) => s.name === "blue-app")!.mtu;
+    expect(mtu).toBe(kind === "VXLAN" ? 1450 : 1458);
+    expect(nsExec(ns("b1"), "ip", ["-o", "link", "show", "eth0"]).stdout).toContain(` mtu ${mtu} `);
+    // 20 bytes of IP and 8 of ICMP: the largest payload that fits, unfragmented, answered from h3.
+    expect(nsExec(ns("b1"), "ping", ["-c", "2", "-W", "2", "-M", "do", "-s", String(mtu - 28), "10.0.0.13"]).status).toBe(0);
+  });
+
+  test("no guest reaches the other tenant: an address only red has answers red, never blue", () => {
+    expect(answer("r1", "10.0.0.50")).toBe("r4");
+    expect(answer("r3", "10.0.0.50")).toBe("r4");
+    for (const b of ["b1", "b2", "b3"]) expect([b, answer(b, "10.0.0.50")]).toEqual([b, "fail"]);
+  });
+
+  test(`the tunnel bridges carry ${kind} ports to exactly the other hosts`, () => {
+    const dir = lab.hosts.find((h) => h.name === "h1")!.ovsRunDir!;
+    const cluster = lab.clusters[0];
+    const ports = run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "list-ports", cluster.tunnelBridge]).split("\n").filter(Boolean).sort();
+    expect(ports).toEqual([`${p}n-h2`, `${p}n-h3`, `${p}pi-sdn`].sort());
+    expect(run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "get", "interface", `${p}n-h2`, "type"]).trim()).toBe(kind.toLowerCase());
+  });
+
+  test("teardown leaves no daemon, bridge, link or file of the lab", () => {
+    const daemons = () => run("bash", ["-c", `pgrep -f '(ovs-vswitchd|ovsdb-server) .*/${p}-h[0-9]/' || true`]).split("\n").filter(Boolean);
+    // The probe sees them while they run: a switch and a database per host.
+    expect(daemons()).toHaveLength(6);
+    [...stages].reverse().forEach((s) => run1(s, "teardown"));
+    expect(liveObjects(p, p)).toEqual([]);
+    expect(daemons()).toEqual([]);
+  });
+});

@@ -1,0 +1,129 @@
+import { Construct } from "constructs";
+import { Lab, NetworkMode, OverlayCluster, Segmentation, Tunnel } from "../../lib";
+import { expectFailsClosed, invalidLab, synthJson } from "../support/labs";
+
+/**
+ * Overlay clusters through the constructs: bad input fails closed at synth with the construct path,
+ * the value and the fix; a good cluster renders its switch in the hosts' network stages.
+ */
+function base(scope: Construct, hosts = ["h1", "h2"]): { lab: Lab; cluster: OverlayCluster } {
+  const lab = new Lab(scope, "lab");
+  const hs = hosts.map((h) => lab.addHost(h));
+  return { lab, cluster: lab.addOverlayCluster("sdn", { hosts: hs }) };
+}
+
+interface Case {
+  readonly what: string;
+  readonly build: (scope: Construct) => void;
+  readonly line: string;
+}
+
+const CASES: Case[] = [
+  {
+    what: "a cluster of one host",
+    build: (scope) => { base(scope, ["h1"]); },
+    line: "[stack/lab/Clusters/sdn] cluster 'sdn' has one host (h1), so its tunnels would lead nowhere; give it two hosts or more, or leave its networks on Linux bridges.",
+  },
+  {
+    what: "a host in two clusters",
+    build: (scope) => {
+      const { lab } = base(scope);
+      lab.addHost("h3");
+      lab.addOverlayCluster("other", { hosts: ["h1", "h3"] });
+    },
+    line: "[stack/lab/Clusters/other] host 'h1' is already in cluster 'sdn'; a host's Open vSwitch belongs to one cluster: put the networks of both in one cluster.",
+  },
+  {
+    what: "a network on a host outside its cluster",
+    build: (scope) => {
+      const { lab, cluster } = base(scope);
+      const h3 = lab.addHost("h3");
+      const net = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster });
+      lab.addGuest("g3", { host: h3, nics: [{ segment: net }] });
+    },
+    line: "[stack/lab/Tenants/blue/app] network 'blue-app' of cluster 'sdn' spans 'h3', not in the cluster (h1, h2); add it to the cluster's hosts or place the network's guests on its hosts.",
+  },
+  {
+    what: "a VLAN network in a cluster (not carried yet)",
+    build: (scope) => {
+      const { lab, cluster } = base(scope);
+      const net = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster, segmentation: Segmentation.vlan() });
+      lab.addGuest("g1", { host: "h1", nics: [{ segment: net }] });
+    },
+    line: "[stack/lab/Tenants/blue/app] network 'blue-app' uses VLAN segmentation, which cluster 'sdn' does not carry yet (its tunnels carry a VNI); use Segmentation.vxlan() or leave it on Linux bridges.",
+  },
+  {
+    what: "a bridged network in a cluster",
+    build: (scope) => {
+      const { lab, cluster } = base(scope);
+      const net = lab.addTenant("blue").addNetwork("app", { cidr: "198.18.0.0/24", cluster, mode: NetworkMode.bridged() });
+      lab.addGuest("g1", { host: "h1", nics: [{ segment: net }] });
+    },
+    line: "[stack/lab/Tenants/blue/app] network 'blue-app' is bridged (on the physical LAN), so it takes no overlay; remove cluster or choose another mode.",
+  },
+  {
+    what: "an unknown cluster name",
+    build: (scope) => {
+      const { lab } = base(scope);
+      const net = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster: "sdm" });
+      lab.addGuest("g1", { host: "h1", nics: [{ segment: net }] });
+    },
+    line: "[stack/lab/Tenants/blue/app] network 'blue-app' joins cluster 'sdm', which is not in the lab (it has 'sdn'); add it with new OverlayCluster(lab, 'sdm', { hosts }).",
+  },
+  {
+    what: "an underlay MTU too small for GRE's overhead",
+    build: (scope) => {
+      const lab = new Lab(scope, "lab");
+      const hs = ["h1", "h2"].map((h) => lab.addHost(h));
+      const cluster = lab.addOverlayCluster("sdn", { hosts: hs, tunnel: Tunnel.gre() });
+      const net = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster, underlayMtu: 600 });
+      lab.addGuest("g1", { host: "h1", nics: [{ segment: net }] });
+    },
+    line: "[stack/lab/Tenants/blue/app] MTU 558 after GRE encapsulation (600 - 42) is below 576, the minimum for IPv4; raise underlayMtu to at least 618.",
+  },
+];
+
+describe("overlay clusters: bad input fails closed at synth", () => {
+  it.each(CASES)("$what", ({ build, line }) => {
+    expectFailsClosed(build, invalidLab(line));
+  });
+
+  it("names another lab's cluster as such", () => {
+    expect(() => synthJson((scope) => {
+      const { cluster } = base(scope);
+      const other = new Lab(scope, "other", { prefix: "oth" });
+      other.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster });
+    })).toThrow("[stack/other/Tenants/blue/app] cluster 'sdn' belongs to lab stack/lab, not to lab stack/other; parts of one lab can only refer to parts of the same lab.");
+  });
+});
+
+describe("overlay clusters: what a good one renders", () => {
+  const json = synthJson((scope) => {
+    const { lab, cluster } = base(scope);
+    const blue = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster });
+    const red = lab.addTenant("red").addNetwork("app", { cidr: "10.0.0.0/24", cluster });
+    lab.addGuest("b1", { host: "h1", nics: [{ segment: blue }] });
+    lab.addGuest("b2", { host: "h2", nics: [{ segment: blue }] });
+    lab.addGuest("r1", { host: "h1", nics: [{ segment: red }] });
+  });
+  const hooks = json.resource.terraform_data;
+  const script = (stage: string) => {
+    const hook = Object.values<any>(hooks).find((h) => h.input.stage === stage);
+    const env = hook.provisioner[0]["local-exec"].environment;
+    return Object.keys(env).sort().map((k) => env[k]).join("");
+  };
+
+  it("a host's network stage starts its switch, the bridges, a tunnel per host it shares a network with, and bundles the flows", () => {
+    const h1 = script("network/h1");
+    expect(h1).toContain("cn_ovs_up /run/cloudnet/ovs/lab-h1");
+    expect(h1).toMatch(/--may-exist add-br labi-sdn -- set bridge labi-sdn datapath_type=netdev fail-mode=secure/);
+    expect(h1).toMatch(/--may-exist add-port labt-sdn labn-h2 -- set interface labn-h2 type=vxlan options:remote_ip=\S+ options:local_ip=\S+ options:key=flow/);
+    expect(h1).toContain("ovs-ofctl -O OpenFlow14 --bundle replace-flows unix:/run/cloudnet/ovs/lab-h1/labt-sdn.mgmt -");
+    // Local VLANs by VNI: blue (1000) is 1 and red (1001) is 2 on h1; only blue reaches h2.
+    expect(h1).toContain("tun_id=0x3e8,actions=mod_vlan_vid:1");
+    expect(h1).toContain("tun_id=0x3e9,actions=mod_vlan_vid:2");
+    expect(h1).toMatch(/dl_vlan=1,actions=strip_vlan,set_tunnel:0x3e8,output:labn-h2/);
+    // Red lives on h1 only: its floods go nowhere.
+    expect(h1).toContain("table=22,priority=1,dl_vlan=2,actions=drop");
+  });
+});
