@@ -54,6 +54,8 @@ export interface OverlayCluster {
   readonly tunnelBridge: string;
   /** Marks every flow the lab installs (OpenFlow cookie, hex), so it touches no other flow. */
   readonly cookie: string;
+  /** Marks the flows learn() adds from traffic. */
+  readonly learnedCookie: string;
 }
 
 /** Where an emulated cluster host's tunnels start: OVS's userspace datapath terminates them on an OVS bridge. */

@@ -45,9 +45,14 @@ export function resolveClusters(ctx: ResolveContext, hostNames: ReadonlySet<stri
       name, path: c.path, hosts, tunnel, l2Population: c.l2Population ?? true,
       integrationBridge: kernelName(ctx.prefix, "i", name),
       tunnelBridge: kernelName(ctx.prefix, "t", name),
-      cookie: `0x${createHash("sha256").update(`cloudnet/${ctx.prefix}/${name}`).digest("hex").slice(0, 16)}`,
+      cookie: cookie(`cloudnet/${ctx.prefix}/${name}`),
+      learnedCookie: cookie(`cloudnet/${ctx.prefix}/${name}/learned`),
     };
   }).filter(isDefined);
+}
+
+function cookie(seed: string): string {
+  return `0x${createHash("sha256").update(seed).digest("hex").slice(0, 16)}`;
 }
 
 /** Cluster hosts learn their cluster; emulated ones their tunnel endpoint (fabric addresses after the hosts') and OVS directory. */

@@ -83,14 +83,17 @@ export function ovsFlowLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
   const ports = lab.segments.filter((s) => s.cluster === cluster.name && s.hosts.includes(host.name)).map((s) => s.ovsPort!);
   return [
     [sh`cn_ovs_ports_only ${a.db} ${cluster.integrationBridge} ${patchPorts(lab, cluster).onIntegration}`, ...ports.map((p) => sh`${p}`)].join(" "),
-    replaceFlows(a, cluster.integrationBridge, integrationFlows(cluster)),
-    replaceFlows(a, cluster.tunnelBridge, tunnelFlows(lab, cluster, host)),
+    replaceFlows(a, cluster, cluster.integrationBridge, integrationFlows(cluster)),
+    replaceFlows(a, cluster, cluster.tunnelBridge, tunnelFlows(lab, cluster, host)),
   ];
 }
 
-/** A bridge's flows replaced by exactly these, in one bundle (the flow text is quoted: no shell expansion). */
-function replaceFlows(a: OvsAccess, bridge: string, flows: readonly string[]): string {
-  return heredoc(sh`ovs-ofctl -O OpenFlow14 --bundle replace-flows ${a.target(bridge)} -`, flows.join("\n"));
+/**
+ * A bridge's flows replaced by exactly these, in one bundle, unless they are the ones applied last
+ * (see cn_ovs_flows); the flow text is quoted: no shell expansion.
+ */
+function replaceFlows(a: OvsAccess, cluster: OverlayCluster, bridge: string, flows: readonly string[]): string {
+  return heredoc(sh`cn_ovs_flows ${a.db} ${a.target(bridge)} ${bridge} ${cluster.cookie}`, flows.join("\n"));
 }
 
 /**
@@ -107,6 +110,8 @@ export function ovsSegmentLines(lab: ResolvedLab, host: Host, s: Segment): { app
       // A VXLAN device of that name is a Linux-bridge version of the network's: made again as a veth.
       sh`if ! cn_link_missing ${dev} && ! ip -o -d link show dev ${dev} | grep -q ' veth '; then ip link del dev ${dev}; fi`,
       sh`if cn_link_missing ${dev}; then ip link add ${dev} mtu ${s.mtu} type veth peer name ${port} mtu ${s.mtu}; fi`,
+      // Both ends are L2 only: no IPv6 link-local to talk from (its multicast would cross the tunnels).
+      sh`sysctl -qw net/ipv6/conf/${dev}/disable_ipv6=1 net/ipv6/conf/${port}/disable_ipv6=1`,
       sh`ip link set dev ${dev} mtu ${s.mtu} master ${s.bridge} up`,
       sh`ip link set dev ${port} mtu ${s.mtu} up`,
       // The userspace datapath reads frames as they are: checksums the sender left to the NIC must be

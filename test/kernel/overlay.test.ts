@@ -79,6 +79,45 @@ describe.each([
     expect(run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "get", "interface", `${p}n-h2`, "type"]).trim()).toBe(kind.toLowerCase());
   });
 
+  /** Each host's switch as ovs-vsctl shows it and every bridge's flows (no counters), and its links. */
+  function switchView(): string {
+    return ["h1", "h2", "h3"].map((h) => {
+      const dir = lab.hosts.find((x) => x.name === h)!.ovsRunDir!;
+      const db = `--db=unix:${dir}/db.sock`;
+      const bridges = run("ovs-vsctl", [db, "list-br"]).split("\n").filter(Boolean);
+      return [
+        run("ovs-vsctl", [db, "show"]).split("\n").slice(1).join("\n"),
+        ...bridges.map((b) => run("ovs-ofctl", ["-O", "OpenFlow14", "dump-flows", "--no-stats", `unix:${dir}/${b}.mgmt`])),
+        run("ip", ["-n", ns(h), "-o", "link", "show"]).replace(/ +link\/\S+ .*$/gm, ""),
+      ].join("\n");
+    }).join("\n====\n");
+  }
+
+  /** How long the flows of h1's tunnel bridge have been installed, in seconds. */
+  function flowAges(): number[] {
+    const dir = lab.hosts.find((x) => x.name === "h1")!.ovsRunDir!;
+    const out = run("ovs-ofctl", ["-O", "OpenFlow14", "dump-flows", `unix:${dir}/${lab.clusters[0].tunnelBridge}.mgmt`, `cookie=${lab.clusters[0].cookie}/-1`]);
+    return [...out.matchAll(/duration=([\d.]+)s/g)].map((m) => Number(m[1]));
+  }
+
+  test("a second apply changes nothing: no flow is replaced (their ages go on), the switches are the same, and a foreign bridge stays", () => {
+    const dir = lab.hosts.find((x) => x.name === "h2")!.ovsRunDir!;
+    // Another tool's bridge on h2's switch, with a flow of its own.
+    run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "add-br", "br-foreign", "--", "set", "bridge", "br-foreign", "datapath_type=netdev", "fail-mode=secure"]);
+    run("ovs-ofctl", ["add-flow", `unix:${dir}/br-foreign.mgmt`, "cookie=0x1234,priority=7,ip,actions=drop"]);
+    const before = switchView();
+    expect(before).toMatch(/cookie=0x1234,.*priority=7,ip.* actions=drop/);
+    const ages = flowAges();
+    expect(ages.length).toBeGreaterThan(10);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+    for (const s of stages) run1(s, "apply");
+    expect(switchView()).toEqual(before);
+    const later = flowAges();
+    expect(later).toHaveLength(ages.length);
+    // Every flow is older than the wait: none was deleted and added again.
+    expect(Math.min(...later)).toBeGreaterThanOrEqual(1.5);
+  });
+
   test("teardown leaves no daemon, bridge, link or file of the lab", () => {
     const daemons = () => run("bash", ["-c", `pgrep -f '(ovs-vswitchd|ovsdb-server) .*/${p}-h[0-9]/' || true`]).split("\n").filter(Boolean);
     // The probe sees them while they run: a switch and a database per host.
