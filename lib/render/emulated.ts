@@ -83,6 +83,9 @@ export function renderEmulatedHost(lab: ResolvedLab, host: Host): Stage {
       ...(host.tunnelEndpoint ? [
         ...onFabric(fabric.netns, host.tunnelEndpoint.fabricPort, ns, host.tunnelEndpoint.dev),
         sh`ip netns exec ${ns} ethtool -K ${host.tunnelEndpoint.dev} tx off >/dev/null`,
+        // The link is the switch's alone: the host's own stack never answers on it (it would answer ARP
+        // for the host's uplink address with this link's MAC, and the fabric would send it here).
+        sh`ip netns exec ${ns} sysctl -qw net/ipv4/conf/${host.tunnelEndpoint.dev}/arp_ignore=8 net/ipv6/conf/${host.tunnelEndpoint.dev}/disable_ipv6=1`,
       ] : []),
     ], [fresh.rollback]),
     teardown: keepOnTeardown(`host ${host.name}`),

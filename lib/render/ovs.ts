@@ -50,10 +50,18 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
   ];
   if (te) {
     // The userspace datapath sends and receives tunnels through an OVS bridge that holds the local address.
+    // Both of the host's fabric addresses answer ARP only on their own link (else either link may
+    // answer for both, and tunnels or the host's own traffic go to the wrong one). The bridge's address
+    // makes no subnet route: the host's traffic to the fabric stays on its uplink, where its rules
+    // expect it, and only the tunnels' routes to the peers use the bridge.
+    const peerEndpoints = peers.map((p) => lab.hosts.find((h) => h.name === p)!.tunnelEndpoint!.address.toString());
     apply.push(
       `${a.vsctl} ${sh`--may-exist add-br ${te.bridge} -- set bridge ${te.bridge} datapath_type=netdev -- --may-exist add-port ${te.bridge} ${te.dev}`}`,
-      sh`ip addr replace ${local.toString()}/${lab.fabric!.cidr.prefixLength} dev ${te.bridge}`,
+      sh`sysctl -qw net/ipv4/conf/${te.bridge}/arp_ignore=1 net/ipv4/conf/${host.uplink}/arp_ignore=1`,
+      sh`ip addr replace ${local.toString()}/${lab.fabric!.cidr.prefixLength} dev ${te.bridge} noprefixroute`,
       sh`ip link set ${te.bridge} up`,
+      ...peerEndpoints.map((ip) => sh`ip route replace ${ip}/32 dev ${te.bridge} src ${local.toString()}`),
+      [sh`cn_ovs_routes_only ${te.bridge}`, ...peerEndpoints.map((ip) => sh`${ip}`)].join(" "),
     );
     owns.push({ kind: "ovs-bridge", name: te.bridge }, { kind: "link", name: te.bridge });
   }

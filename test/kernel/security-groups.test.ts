@@ -6,7 +6,7 @@ import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { connect, holdConnection, probe, startEchoServer, startServer, stopServers } from "../support/tcp";
 import { dockerHost, forwardPolicies } from "./fixtures/docker-host";
-import { securityLab } from "./fixtures/security-lab";
+import { TWO_TIER_ADDRESS, TWO_TIER_PORTS, securityLab, twoTierMatrix } from "./fixtures/security-lab";
 
 /**
  * Security groups on a real kernel, with real TCP connects: the two-tier case tried pair by pair,
@@ -31,13 +31,8 @@ function apply(l: ResolvedLab, s: Stage): void {
   if (r.status !== 0) throw new Error(`apply of ${s.id} failed:\n${r.output}`);
 }
 
-const ADDRESS: Record<string, string> = { web1: "10.20.0.11", web2: "10.20.0.12", db1: "10.20.0.21" };
-const PORTS = [8080, 22, 3306];
-/** Who may open which port of whom, from the groups' rules; everything else must fail. */
-function allowed(src: string, dst: string, port: number): boolean {
-  if (dst.startsWith("web")) return port === 8080 || (port === 22 && src === "admin");
-  return (port === 3306 && src.startsWith("web")) || (port === 22 && src === "admin");
-}
+const ADDRESS = TWO_TIER_ADDRESS;
+const PORTS = TWO_TIER_PORTS;
 
 const dockerUser = () => run("ip", ["netns", "exec", ns("h2"), "iptables", "-S", "DOCKER-USER"]);
 let dockerUserBefore = "";
@@ -71,16 +66,7 @@ describe("security groups (kernel)", () => {
   });
 
   test("every (source, destination, port) of the two-tier case matches the expected table", () => {
-    const table: string[] = [];
-    for (const src of ["web1", "web2", "db1", "admin", "outsider"]) {
-      for (const dst of Object.keys(ADDRESS).filter((d) => d !== src)) {
-        for (const port of PORTS) {
-          const got = connect(ns(src), ADDRESS[dst], port, { timeoutMs: 700 });
-          const ok = got.startsWith(`${dst} `);
-          table.push(`${src} -> ${dst}:${port} ${ok ? "open" : "closed"}${ok === allowed(src, dst, port) ? "" : "   <-- expected " + (allowed(src, dst, port) ? "open" : "closed")}`);
-        }
-      }
-    }
+    const table = twoTierMatrix((src, address, port) => connect(ns(src), address, port, { timeoutMs: 700 }));
     expect(table.filter((l) => l.includes("<--"))).toEqual([]);
     // The matrix is not vacuous: both verdicts occur.
     expect(table.some((l) => l.endsWith(" open"))).toBe(true);
