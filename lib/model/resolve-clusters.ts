@@ -51,8 +51,10 @@ export function resolveClusters(ctx: ResolveContext, hostNames: ReadonlySet<stri
   }).filter(isDefined);
 }
 
+/** A 64-bit OpenFlow cookie from `seed`, written as OVS prints it (no leading zeros), never 0. */
 function cookie(seed: string): string {
-  return `0x${createHash("sha256").update(seed).digest("hex").slice(0, 16)}`;
+  const value = BigInt(`0x${createHash("sha256").update(seed).digest("hex").slice(0, 16)}`) || 1n;
+  return `0x${value.toString(16)}`;
 }
 
 /** Cluster hosts learn their cluster; emulated ones their tunnel endpoint (fabric addresses after the hosts') and OVS directory. */

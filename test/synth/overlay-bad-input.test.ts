@@ -118,7 +118,7 @@ describe("overlay clusters: what a good one renders", () => {
     expect(h1).toContain("cn_ovs_up /run/cloudnet/ovs/lab-h1");
     expect(h1).toMatch(/--may-exist add-br labi-sdn -- set bridge labi-sdn datapath_type=netdev fail-mode=secure/);
     expect(h1).toMatch(/--may-exist add-port labt-sdn labn-h2 -- set interface labn-h2 type=vxlan options:remote_ip=\S+ options:local_ip=\S+ options:key=flow/);
-    expect(h1).toMatch(/cn_ovs_flows unix:\/run\/cloudnet\/ovs\/lab-h1\/db.sock unix:\/run\/cloudnet\/ovs\/lab-h1\/labt-sdn.mgmt labt-sdn 0x[0-9a-f]{16} <<.CLOUDNET_EOF./);
+    expect(h1).toMatch(/cn_ovs_flows unix:\/run\/cloudnet\/ovs\/lab-h1\/db.sock unix:\/run\/cloudnet\/ovs\/lab-h1\/labt-sdn.mgmt labt-sdn 0x[1-9a-f][0-9a-f]{0,15} <<.CLOUDNET_EOF./);
     // Local VLANs by VNI: blue (1000) is 1 and red (1001) is 2 on h1; only blue reaches h2.
     expect(h1).toContain("tun_id=0x3e8,actions=mod_vlan_vid:1");
     expect(h1).toContain("tun_id=0x3e9,actions=mod_vlan_vid:2");
