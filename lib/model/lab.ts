@@ -61,6 +61,8 @@ export interface OverlayCluster {
 /** Where an emulated cluster host's tunnels start: OVS's userspace datapath terminates them on an OVS bridge. */
 export interface TunnelEndpoint {
   readonly address: IpAddress;
+  /** The bridge's MAC, fixed so that the other hosts' switches know it before the first packet. */
+  readonly mac: MacAddress;
   /** The OVS bridge whose internal port holds `address` (the fabric link `dev` is its port). */
   readonly bridge: string;
   /** The host's second link to the fabric, for tunnels only. */

@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { kernelName, validateIdentifier } from "../net";
+import { MacAddress, kernelName, validateIdentifier } from "../net";
 import { ResolveContext, isDefined } from "./context";
 import { Host, LOCAL_VLAN_MAX, OverlayCluster, Segment } from "./lab";
 import { OverlayClusterSpec, SegmentSpec } from "./spec";
@@ -67,7 +67,8 @@ export function withClusters(ctx: ResolveContext, hosts: readonly Host[], cluste
     return {
       ...h, cluster: cluster.name, ovsRunDir: `${OVS_RUN_ROOT}/${h.netns}`,
       tunnelEndpoint: {
-        address: ctx.fabric.addressAt(next++), bridge: kernelName(ctx.prefix, "p", h.name), dev: "tun0",
+        address: ctx.fabric.addressAt(next++), mac: MacAddress.derive(`${ctx.spec.name}/tunnel-endpoint/${h.name}`),
+        bridge: kernelName(ctx.prefix, "p", h.name), dev: "tun0",
         fabricPort: kernelName(ctx.prefix, "e", h.name),
       },
     };

@@ -54,14 +54,17 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
     // answer for both, and tunnels or the host's own traffic go to the wrong one). The bridge's address
     // makes no subnet route: the host's traffic to the fabric stays on its uplink, where its rules
     // expect it, and only the tunnels' routes to the peers use the bridge.
-    const peerEndpoints = peers.map((p) => lab.hosts.find((h) => h.name === p)!.tunnelEndpoint!.address.toString());
+    const peerEndpoints = peers.map((p) => lab.hosts.find((h) => h.name === p)!.tunnelEndpoint!);
     apply.push(
-      `${a.vsctl} ${sh`--may-exist add-br ${te.bridge} -- set bridge ${te.bridge} datapath_type=netdev -- --may-exist add-port ${te.bridge} ${te.dev}`}`,
+      `${a.vsctl} ${sh`--may-exist add-br ${te.bridge} -- set bridge ${te.bridge} datapath_type=netdev other-config:hwaddr=${te.mac.toString()} -- --may-exist add-port ${te.bridge} ${te.dev}`}`,
       sh`sysctl -qw net/ipv4/conf/${te.bridge}/arp_ignore=1 net/ipv4/conf/${host.uplink}/arp_ignore=1`,
       sh`ip addr replace ${local.toString()}/${lab.fabric!.cidr.prefixLength} dev ${te.bridge} noprefixroute`,
       sh`ip link set ${te.bridge} up`,
-      ...peerEndpoints.map((ip) => sh`ip route replace ${ip}/32 dev ${te.bridge} src ${local.toString()}`),
-      [sh`cn_ovs_routes_only ${te.bridge}`, ...peerEndpoints.map((ip) => sh`${ip}`)].join(" "),
+      ...peerEndpoints.map((p) => sh`ip route replace ${p.address.toString()}/32 dev ${te.bridge} src ${local.toString()}`),
+      [sh`cn_ovs_routes_only ${te.bridge}`, ...peerEndpoints.map((p) => sh`${p.address.toString()}`)].join(" "),
+      // The switch learns the peers' MACs from the lab, not by ARP: native tunneling drops a packet
+      // whose next hop it has yet to resolve (the first SYN to a new host would be lost).
+      ...peerEndpoints.map((p) => sh`ovs-appctl -t ${host.ovsRunDir!}/ovs-vswitchd.ctl tnl/neigh/set ${te.bridge} ${p.address.toString()} ${p.mac.toString()} >/dev/null`),
     );
     owns.push({ kind: "ovs-bridge", name: te.bridge }, { kind: "link", name: te.bridge });
   }
