@@ -8,10 +8,11 @@
  * Needs root (namespaces). Wall-clock medians of RUNS (default 3).
  */
 import { spawnSync } from "child_process";
-import { LabSpec, ResolvedLab, formatIssues, resolveLab } from "../lib/model";
+import { LabSpec, ResolvedLab } from "../lib/model";
 import { Stage, renderLab } from "../lib/render";
 import { runStage } from "../test/support/apply";
 import { cleanupPrefix, uniquePrefix } from "../test/support/netns";
+import { median, resolved, seconds } from "./support/measure";
 
 const SIZES = [1000, 10000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -29,19 +30,6 @@ function spec(name: string, guests: number): LabSpec {
   };
 }
 
-function resolved(s: LabSpec): ResolvedLab {
-  const r = resolveLab(s);
-  if (!r.lab) throw new Error(formatIssues(r.issues));
-  return r.lab;
-}
-
-function seconds(fn: () => void): number {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function must(r: { status: number; output?: string; stderr?: string }, what: string): void {
   if (r.status !== 0) throw new Error(`${what} failed: ${r.output ?? r.stderr}`);

@@ -12,11 +12,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LabSpec, ResolvedLab, formatIssues, resolveLab } from "../lib/model";
+import { LabSpec, ResolvedLab } from "../lib/model";
 import { Stage, renderLab } from "../lib/render";
 import { integrationFlows, tunnelFlows } from "../lib/render/ovs-flows";
 import { runStage } from "../test/support/apply";
 import { cleanupPrefix, uniquePrefix } from "../test/support/netns";
+import { median, resolved, seconds } from "./support/measure";
 
 const HOSTS = [4, 16, 64];
 const TENANTS = 10;
@@ -36,19 +37,6 @@ function spec(name: string, hosts: number, cluster: boolean): LabSpec {
   };
 }
 
-function resolved(s: LabSpec): ResolvedLab {
-  const r = resolveLab(s);
-  if (!r.lab) throw new Error(formatIssues(r.issues));
-  return r.lab;
-}
-
-function seconds(fn: () => void): number {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function must(cmd: string, args: string[], input?: string): string {
   const r = spawnSync(cmd, args, { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });

@@ -1,8 +1,8 @@
-import { IpAddress, kernelName, validateIdentifier, validateInterfaceName } from "../net";
+import { IpAddress, validateIdentifier, validateInterfaceName } from "../net";
 import { AddressPool } from "./address-pool";
 import { ResolveContext, checkUnique } from "./context";
 import { Issue } from "./issues";
-import { Guest, Host, ResolvedLab, Segment } from "./lab";
+import { Guest, Host, OverlayCluster, ResolvedLab, Segment } from "./lab";
 import { clusterSegments, resolveClusters, tunnelEndpointCount, withClusters } from "./resolve-clusters";
 import { parseFabric, resolveExternals, resolveHosts } from "./resolve-hosts";
 import { SegmentPools, resolveGuests } from "./resolve-guests";
@@ -77,7 +77,7 @@ export function resolveLab(spec: LabSpec): Resolution {
   const portForwards = resolvePortForwards(ctx, segmentByName, guests);
   const services = resolveServices(ctx, segmentByName, guests);
   checkPortClashes(ctx, segmentByName, portForwards, services);
-  checkDeviceNames(ctx, finalHosts, segments, guests);
+  checkDeviceNames(ctx, finalHosts, segments, guests, clusters);
   const warnings: Issue[] = [];
   const securityGroups = resolveSecurityGroups(ctx, guests, warnings);
 
@@ -119,7 +119,7 @@ function withLanPorts(ctx: ResolveContext, hosts: readonly Host[], segments: rea
 }
 
 /** Generated names are hashed when long; make sure no two collide on one host. */
-function checkDeviceNames(ctx: ResolveContext, hosts: readonly Host[], segments: readonly Segment[], guests: readonly Guest[]): void {
+function checkDeviceNames(ctx: ResolveContext, hosts: readonly Host[], segments: readonly Segment[], guests: readonly Guest[], clusters: readonly OverlayCluster[]): void {
   for (const h of hosts) {
     const names: Array<[string, string]> = [];
     for (const s of segments.filter((s) => s.hosts.includes(h.name))) {
@@ -127,9 +127,9 @@ function checkDeviceNames(ctx: ResolveContext, hosts: readonly Host[], segments:
       if (s.overlayDev) names.push([s.overlayDev, s.path]);
       if (s.ovsPort) names.push([s.ovsPort, s.path]);
     }
-    const cluster = ctx.spec.clusters?.find((c) => c.name === h.cluster);
+    const cluster = clusters.find((c) => c.name === h.cluster);
     if (cluster) {
-      for (const n of [kernelName(ctx.prefix, "i", cluster.name), kernelName(ctx.prefix, "t", cluster.name), ...(h.tunnelEndpoint ? [h.tunnelEndpoint.bridge] : [])]) names.push([n, cluster.path]);
+      for (const n of [cluster.integrationBridge, cluster.tunnelBridge, ...(h.tunnelEndpoint ? [h.tunnelEndpoint.bridge] : [])]) names.push([n, cluster.path]);
     }
     for (const g of guests.filter((g) => g.host === h.name)) for (const n of g.nics) names.push([n.hostDev, g.path]);
     for (const [n, path] of names) ctx.issues.check(path, () => validateInterfaceName(n));

@@ -39,8 +39,10 @@ export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly 
     body.push(sh`cn_sysctl_hold ${key} ${scope} ${lab.prefix}`, sh`sysctl -qw ${key}=1`);
     owns.push({ kind: "sysctl", key });
   }
-  const cluster = clusterOfHost(lab, host);
-  if (cluster && segments.some((s) => s.cluster === cluster.name)) {
+  // A cluster host's switch, when one of its networks here is the cluster's.
+  const own = clusterOfHost(lab, host);
+  const cluster = own && segments.some((s) => s.cluster === own.name) ? own : undefined;
+  if (cluster) {
     const ovs = ovsHostLines(lab, host, cluster);
     body.push(...ovs.apply);
     owns.push(...ovs.owns);
@@ -50,7 +52,7 @@ export function renderHostNetwork(lab: ResolvedLab, host: Host, after: readonly 
     body.push(...seg.apply);
     owns.push(...seg.owns);
   }
-  if (cluster && segments.some((s) => s.cluster === cluster.name)) body.push(...ovsFlowLines(lab, host, cluster));
+  if (cluster) body.push(...ovsFlowLines(lab, host, cluster));
   // The host ends of its guests' NICs (veths here, TAPs that libvirt makes on real hosts) are the lab's too.
   for (const g of lab.guests.filter((x) => x.host === host.name)) for (const n of g.nics) owns.push({ kind: "link", name: n.hostDev });
   for (const ip of floating) {
