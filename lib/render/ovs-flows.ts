@@ -12,7 +12,7 @@ export const TUNNEL_TABLES = {
   tunnelToVlan: { id: 4, what: "inbound: the tunnel id to the network's local VLAN, then 10; an unknown id is dropped" },
   learn: { id: 10, what: "learn() where the source MAC lives (into 20), then to the integration bridge" },
   unicast: { id: 20, what: "outbound unicast: local VLAN and MAC to the tunnel of the MAC's host (L2 population, learned); unknown to 22" },
-  arpResponder: { id: 21, what: "ARP responder: requests for the network's addresses answered on this host; others to 22" },
+  arpResponder: { id: 21, what: "ARP responder: requests for the network's remote addresses answered on this host, for local ones dropped (the owner answers); others to 22" },
   flood: { id: 22, what: "outbound flood: the local VLAN stripped, the tunnel id set, out of the tunnels of the hosts that carry the network" },
 } as const;
 
@@ -91,8 +91,16 @@ export function tunnelFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Hos
       for (const e of all.filter((x) => x.host !== host.name)) {
         flows.push(`${c},table=${t.unicast.id},priority=2,dl_vlan=${vlan},dl_dst=${e.mac},actions=strip_vlan,set_tunnel:${hex(s.vni!)},output:${tunnelPort(lab, e.host)}`);
       }
-      // Every address of the network, local ones too: their requests then never leave the host.
-      for (const e of all) for (const ip of e.ips) flows.push(`${c},table=${t.arpResponder.id},priority=1,arp,arp_op=1,dl_vlan=${vlan},arp_tpa=${ip},actions=${arpReply(e.mac, ip)}`);
+      // Remote addresses are answered here. A request for a local one is dropped: its owner has had
+      // the integration bridge's copy and answers itself. Answering it here would teach the
+      // integration bridge that the local MAC lives behind the patch port, and it would then drop
+      // the frames for that MAC that come from the tunnels.
+      for (const e of all) {
+        for (const ip of e.ips) {
+          const action = e.host === host.name ? "drop" : arpReply(e.mac, ip);
+          flows.push(`${c},table=${t.arpResponder.id},priority=1,arp,arp_op=1,dl_vlan=${vlan},arp_tpa=${ip},actions=${action}`);
+        }
+      }
     }
     const out = s.hosts.filter((h) => h !== host.name).map((h) => `output:${tunnelPort(lab, h)}`);
     flows.push(`${c},table=${t.flood.id},priority=1,dl_vlan=${vlan},actions=${out.length ? `strip_vlan,set_tunnel:${hex(s.vni!)},${out.join(",")}` : "drop"}`);
