@@ -55,7 +55,7 @@ function apply(lab: ResolvedLab, stages: readonly Stage[], ids: (id: string) => 
 function flowsPerHost(hosts: number): number {
   const lab = resolved(spec(uniquePrefix("b"), hosts, true));
   const cluster = lab.clusters[0];
-  return tunnelFlows(lab, cluster, lab.hosts[0]).length + integrationFlows(cluster).length;
+  return tunnelFlows(lab, cluster, lab.hosts[0]).length + integrationFlows(lab, cluster, lab.hosts[0]).length;
 }
 
 /** h1 of the 64-host lab on a real switch: its tunnel bridge's flows by one bundle and one by one. */

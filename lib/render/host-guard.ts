@@ -57,7 +57,11 @@ export function hostGuard(lab: ResolvedLab, host: Host, rs: Ruleset, sg: string 
   if (rs.family === 4 && gatewayed.length > 0) {
     const tunnel = rs.chain("filter", "TUNNEL");
     // The lab's tunnel endpoints, wherever a guest's packet would be routed (or masqueraded) to them.
-    for (const h of lab.hosts.filter((x) => x.underlay.family === 4)) rs.rule(tunnel, sh`-d ${h.underlay.toString()}/32 -j DROP`);
+    for (const h of lab.hosts.filter((x) => x.underlay.family === 4)) {
+      rs.rule(tunnel, sh`-d ${h.underlay.toString()}/32 -j DROP`);
+      // An emulated cluster host's tunnels end on an address of their own (OVS's userspace datapath).
+      if (h.tunnelEndpoint) rs.rule(tunnel, sh`-d ${h.tunnelEndpoint.address.toString()}/32 -j DROP`);
+    }
     gatewayForwardRules(lab, host, rs, fwd, tunnel);
   }
 

@@ -9,7 +9,7 @@ import { routerMac } from "./segments";
 export const TUNNEL_TABLES = {
   classify: { id: 0, what: "classify by in-port: from the integration bridge to 2, from a tunnel to 4, else drop" },
   split: { id: 2, what: "unicast to 20, broadcast and multicast to 22 (ARP requests to 21 first, with L2 population)" },
-  tunnelToVlan: { id: 4, what: "inbound: the tunnel id to the network's local VLAN, then 10; an unknown id is dropped" },
+  tunnelToVlan: { id: 4, what: "inbound: the tunnel id to the network's local VLAN, then 10, from the hosts that carry the network only; any other id or tunnel is dropped" },
   learn: { id: 10, what: "learn() where the source MAC lives (into 20), then to the integration bridge" },
   unicast: { id: 20, what: "outbound unicast: local VLAN and MAC to the tunnel of the MAC's host (L2 population, learned); unknown to 22" },
   arpResponder: { id: 21, what: "ARP responder: requests for the network's remote addresses answered on this host, for local ones dropped (the owner answers); others to 22" },
@@ -55,9 +55,32 @@ export function tunnelPeers(lab: ResolvedLab, cluster: OverlayCluster, host: str
   return [...peers].sort();
 }
 
-/** The integration bridge's flows: a normal (learning, VLAN-aware) switch, under the lab's cookie. */
-export function integrationFlows(cluster: OverlayCluster): string[] {
-  return [`cookie=${cluster.cookie},table=0,priority=0,actions=NORMAL`];
+/** The integration bridge's one table (Neutron keeps the same check in its table 25). */
+export const INTEGRATION_TABLES = {
+  sourceCheck: {
+    id: 0,
+    what: "source check: a frame enters only from where its source MAC lives (a local one's from its network's port, a remote one's from the tunnel bridge with its network's VLAN), then the normal switch; others dropped",
+  },
+} as const;
+
+/**
+ * The integration bridge's flows: a normal (learning, VLAN-aware) switch behind a source check. The
+ * lab knows every MAC of its networks and where it lives, so a guest forging another's MAC (a remote
+ * one's, to draw its traffic, or the router's) teaches the switch nothing, and neither does a frame
+ * from a tunnel with a local MAC as its source.
+ */
+export function integrationFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Host): string[] {
+  const c = `cookie=${cluster.cookie},table=${INTEGRATION_TABLES.sourceCheck.id}`;
+  const patch = patchPorts(lab, cluster).onIntegration;
+  const flows: string[] = [];
+  for (const s of clusterSegmentsOn(lab, cluster, host.name)) {
+    for (const e of endpoints(lab, s)) {
+      const from = e.host === host.name ? `in_port=${s.ovsPort!}` : `in_port=${patch},dl_vlan=${s.localVlans![host.name]}`;
+      flows.push(`${c},priority=1,${from},dl_src=${e.mac},actions=NORMAL`);
+    }
+  }
+  flows.push(`${c},priority=0,actions=drop`);
+  return flows;
 }
 
 /** The tunnel bridge's flows on `host`, table by table (see TUNNEL_TABLES). */
@@ -75,8 +98,12 @@ export function tunnelFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Hos
     `${c},table=${t.split.id},priority=0,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=resubmit(,${t.flood.id})`,
   ];
   const segments = clusterSegmentsOn(lab, cluster, host.name);
+  // A tunnel id is taken only from the tunnels of the hosts that carry its network: a lab host that
+  // shares another network only cannot inject into this one (nor can GRE, which no INPUT rule reads).
   for (const s of segments) {
-    flows.push(`${c},table=${t.tunnelToVlan.id},priority=1,tun_id=${hex(s.vni!)},actions=mod_vlan_vid:${s.localVlans![host.name]},resubmit(,${t.learn.id})`);
+    for (const peer of s.hosts.filter((h) => h !== host.name)) {
+      flows.push(`${c},table=${t.tunnelToVlan.id},priority=1,in_port=${tunnelPort(lab, peer)},tun_id=${hex(s.vni!)},actions=mod_vlan_vid:${s.localVlans![host.name]},resubmit(,${t.learn.id})`);
+    }
   }
   flows.push(
     `${c},table=${t.tunnelToVlan.id},priority=0,actions=drop`,

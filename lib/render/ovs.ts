@@ -2,6 +2,7 @@ import { heredoc, sh } from "../net";
 import { Host, OverlayCluster, ResolvedLab, Segment } from "../model";
 import { integrationFlows, patchPorts, tunnelFlows, tunnelPeers, tunnelPort } from "./ovs-flows";
 import { Owned } from "./stage";
+import { l2Population } from "./segments";
 
 /** OpenFlow versions the lab's bridges speak: 1.0 for ovs-ofctl's defaults, 1.4 for bundles. */
 const PROTOCOLS = "OpenFlow10,OpenFlow13,OpenFlow14";
@@ -94,7 +95,7 @@ export function ovsFlowLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
   const ports = lab.segments.filter((s) => s.cluster === cluster.name && s.hosts.includes(host.name)).map((s) => s.ovsPort!);
   return [
     [sh`cn_ovs_ports_only ${a.db} ${cluster.integrationBridge} ${patchPorts(lab, cluster).onIntegration}`, ...ports.map((p) => sh`${p}`)].join(" "),
-    replaceFlows(a, cluster, cluster.integrationBridge, integrationFlows(cluster)),
+    replaceFlows(a, cluster, cluster.integrationBridge, integrationFlows(lab, cluster, host)),
     replaceFlows(a, cluster, cluster.tunnelBridge, tunnelFlows(lab, cluster, host)),
   ];
 }
@@ -124,6 +125,10 @@ export function ovsSegmentLines(lab: ResolvedLab, host: Host, s: Segment): { app
       // Both ends are L2 only: no IPv6 link-local to talk from (its multicast would cross the tunnels).
       sh`sysctl -qw net/ipv6/conf/${dev}/disable_ipv6=1 net/ipv6/conf/${port}/disable_ipv6=1`,
       sh`ip link set dev ${dev} mtu ${s.mtu} master ${s.bridge} up`,
+      // Where each MAC lives is the lab's to say: the remote ones sit behind the integration bridge,
+      // so the Linux bridge never floods a frame for a remote guest to the local ones while it learns.
+      sh`bridge link set dev ${dev} learning off`,
+      [sh`cn_fdb_only - ${dev} master`, ...l2Population(lab, host, s).map((m) => sh`${m.mac}`)].join(" "),
       sh`ip link set dev ${port} mtu ${s.mtu} up`,
       // The userspace datapath reads frames as they are: checksums the sender left to the NIC must be
       // filled in before they enter it (and large segments split).

@@ -120,10 +120,16 @@ describe("overlay clusters: what a good one renders", () => {
     expect(h1).toMatch(/--may-exist add-port labt-sdn labn-h2 -- set interface labn-h2 type=vxlan options:remote_ip=\S+ options:local_ip=\S+ options:key=flow/);
     expect(h1).toMatch(/cn_ovs_flows unix:\/run\/cloudnet\/ovs\/lab-h1\/db.sock unix:\/run\/cloudnet\/ovs\/lab-h1\/labt-sdn.mgmt labt-sdn 0x[1-9a-f][0-9a-f]{0,15} <<.CLOUDNET_EOF./);
     // Local VLANs by VNI: blue (1000) is 1 and red (1001) is 2 on h1; only blue reaches h2.
-    expect(h1).toContain("tun_id=0x3e8,actions=mod_vlan_vid:1");
-    expect(h1).toContain("tun_id=0x3e9,actions=mod_vlan_vid:2");
+    // Inbound, a tunnel id is taken only from the hosts that carry its network: blue's from h2, red's from none.
+    expect(h1).toContain("table=4,priority=1,in_port=labn-h2,tun_id=0x3e8,actions=mod_vlan_vid:1");
+    expect(h1).not.toContain("tun_id=0x3e9");
     expect(h1).toMatch(/dl_vlan=1,actions=strip_vlan,set_tunnel:0x3e8,output:labn-h2/);
     // Red lives on h1 only: its floods go nowhere.
     expect(h1).toContain("table=22,priority=1,dl_vlan=2,actions=drop");
+    // The integration bridge admits a source MAC only from where it lives: the local guests' on their
+    // networks' ports, blue's remote one from the patch with blue's VLAN; anything else is dropped.
+    const admitted = [...h1.matchAll(/table=0,priority=1,(in_port=\S+?),dl_src=[0-9a-f:]{17},actions=NORMAL/g)].map((m) => m[1]).sort();
+    expect(admitted).toEqual(["in_port=labpt-sdn,dl_vlan=1", "in_port=labw-blue-app", "in_port=labw-red-app"]);
+    expect(h1).toContain("table=0,priority=0,actions=drop");
   });
 });
