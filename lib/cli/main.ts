@@ -1,13 +1,16 @@
 import { spawnSync } from "child_process";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { runCdktf } from "./deploy";
 import { PLATFORM_CLI } from "./platform";
+import { flowsReport } from "./flows";
 import { InventoryStore } from "./inventory-store";
+import { TraceOptions, traceReport } from "./trace";
 import { repairAdvice, verifyLab } from "./verify";
 
 /**
  * `cloudnet deploy|destroy [dir]` (cdktf with one line per stage), and `cloudnet list [lab]`,
- * `cloudnet exec <lab> <node> -- <command...>` and `cloudnet verify <lab>` for deployed emulated labs.
+ * `cloudnet exec <lab> <node> -- <command...>`, `cloudnet verify <lab>`, and for overlay clusters
+ * `cloudnet flows <lab> <host>` and `cloudnet trace <lab> <from> <to>`, for deployed emulated labs.
  * Deploy and destroy resolve asynchronously; the other commands return at once.
  */
 export function main(argv: readonly string[], store = new InventoryStore()): number | Promise<number> {
@@ -75,6 +78,27 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
       status = 1;
     });
 
+  program.command("flows")
+    .argument("<lab>", "lab name")
+    .argument("<host>", "a host of one of the lab's overlay clusters")
+    .option("--stats", "show each flow's packet counter")
+    .description("print the lab's Open vSwitch flows on a host, table by table, each table with what it does")
+    .action((labName: string, host: string, options: { stats?: boolean }) => {
+      for (const line of flowsReport(store.lab(labName), host, { stats: options.stats ?? false })) console.log(line);
+    });
+
+  program.command("trace")
+    .argument("<lab>", "lab name")
+    .argument("<from>", "a guest (or router.<network>) on a network of an overlay cluster")
+    .argument("<to>", "a guest or router of the same network, or any IPv4 address (beyond the network: through its router)")
+    .option("--tcp <port>", "trace a TCP SYN to this port (default: an ICMP echo request)", portNumber)
+    .option("--udp <port>", "trace a UDP datagram to this port", portNumber)
+    .description("follow a packet through the Open vSwitch tables with ofproto/trace, on the source's host and, across a tunnel, on the destination's")
+    .action((labName: string, from: string, to: string, options: TraceOptions) => {
+      if (options.tcp !== undefined && options.udp !== undefined) throw new Error("give --tcp or --udp, not both.");
+      for (const line of traceReport(store.lab(labName), from, to, options)) console.log(line);
+    });
+
   try {
     program.parse(argv as string[], { from: "user" });
   } catch (e) {
@@ -85,6 +109,12 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
     return 1;
   }
   return pending ?? status;
+}
+
+function portNumber(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new InvalidArgumentError(`'${text}' is not a port (1-65535).`);
+  return n;
 }
 
 function printTable(rows: string[][]): void {

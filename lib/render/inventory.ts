@@ -1,6 +1,7 @@
 import { gzipSync } from "zlib";
 import { heredoc, sh } from "../net";
-import { ResolvedLab } from "../model";
+import { OverlayCluster, ResolvedLab } from "../model";
+import { endpoints, patchPorts, tunnelPeers, tunnelPort } from "./ovs-flows";
 import { applyScript, keepOnTeardown } from "./script";
 import { ChainHook } from "./firewall/ruleset";
 import { Stage } from "./stage";
@@ -31,12 +32,44 @@ export interface DeclaredState {
   readonly routes: ReadonlyArray<{ readonly netns: string; readonly to: string; readonly stage: string }>;
 }
 
+/** An overlay cluster as `cloudnet flows` and `cloudnet trace` read it (see lib/render/ovs-flows.ts). */
+export interface InventoryCluster {
+  readonly name: string;
+  readonly tunnel: "vxlan" | "gre";
+  readonly cookie: string;
+  readonly learnedCookie: string;
+  readonly integrationBridge: string;
+  readonly tunnelBridge: string;
+  readonly patch: { readonly onIntegration: string; readonly onTunnel: string };
+  readonly hosts: ReadonlyArray<{
+    readonly name: string;
+    readonly ovsRunDir: string;
+    /** Where its tunnels start and end. */
+    readonly tunnelAddress: string;
+    /** Its tunnel ports, by the host at their other end. */
+    readonly tunnelPorts: Readonly<Record<string, string>>;
+  }>;
+  readonly networks: ReadonlyArray<{
+    readonly name: string;
+    readonly vni: number;
+    readonly cidr: string;
+    /** Its Linux bridge on each host, and that bridge's port into the integration bridge. */
+    readonly bridge: string;
+    readonly ovsPort: string;
+    readonly localVlans: Readonly<Record<string, number>>;
+    /** Router MAC and address included, as `router.<network>`. */
+    readonly endpoints: ReadonlyArray<{ readonly name: string; readonly host: string; readonly mac: string; readonly ips: readonly string[] }>;
+  }>;
+}
+
 export interface Inventory {
   readonly lab: string;
   /** The lab's construct path, e.g. `stack/demo`. */
   readonly path: string;
   readonly prefix: string;
   readonly nodes: readonly InventoryNode[];
+  /** Absent in inventories written before overlay clusters. */
+  readonly clusters?: readonly InventoryCluster[];
   readonly declared?: DeclaredState;
 }
 
@@ -56,7 +89,24 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
     name: `router.${s.name}`, kind: "router", netns: s.gateway!.router.netns, host: s.gateway!.host,
     addresses: [`${s.gateway!.address}/${s.cidr.prefixLength}`, ...(s.gateway!.address6 ? [`${s.gateway!.address6}/${s.cidr6!.prefixLength}`] : [])],
   }));
-  return { lab: lab.name, path: lab.path, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers] };
+  return { lab: lab.name, path: lab.path, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers],
+    ...(lab.clusters.length > 0 ? { clusters: lab.clusters.map((c) => inventoryCluster(lab, c)) } : {}),
+  };
+}
+
+function inventoryCluster(lab: ResolvedLab, c: OverlayCluster): InventoryCluster {
+  const hosts = lab.hosts.filter((h) => c.hosts.includes(h.name));
+  return {
+    name: c.name, tunnel: c.tunnel, cookie: c.cookie, learnedCookie: c.learnedCookie,
+    integrationBridge: c.integrationBridge, tunnelBridge: c.tunnelBridge, patch: patchPorts(lab, c),
+    hosts: hosts.map((h) => ({
+      name: h.name, ovsRunDir: h.ovsRunDir!, tunnelAddress: (h.tunnelEndpoint?.address ?? h.underlay).toString(),
+      tunnelPorts: Object.fromEntries(tunnelPeers(lab, c, h.name).map((p) => [p, tunnelPort(lab, p)])),
+    })),
+    networks: lab.segments.filter((s) => s.cluster === c.name).map((s) => ({
+      name: s.name, vni: s.vni!, cidr: s.cidr.toString(), bridge: s.bridge, ovsPort: s.ovsPort!, localVlans: s.localVlans ?? {}, endpoints: endpoints(lab, s),
+    })),
+  };
 }
 
 /** The declared state of an emulated lab's stages, by the namespace each object lives in. */

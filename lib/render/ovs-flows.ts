@@ -26,19 +26,21 @@ export function tunnelPort(lab: ResolvedLab, remote: string): string {
   return kernelName(lab.prefix, "n", remote);
 }
 
-/** A guest NIC or router port of a cluster network, where it lives, with its addresses. */
-interface Endpoint {
+/** A guest NIC or router port of a cluster network (`router.<network>`), where it lives, with its IPv4 addresses. */
+export interface Endpoint {
+  readonly name: string;
   readonly host: string;
   readonly mac: string;
   readonly ips: readonly string[];
 }
 
-function endpoints(lab: ResolvedLab, s: Segment): Endpoint[] {
+/** The endpoints of network `s`, by MAC. */
+export function endpoints(lab: ResolvedLab, s: Segment): Endpoint[] {
   const out: Endpoint[] = [];
   for (const g of lab.guests) {
-    for (const n of g.nics.filter((x) => x.segment === s.name)) out.push({ host: g.host, mac: n.mac.toString(), ips: n.address.family === 4 ? [n.address.toString()] : [] });
+    for (const n of g.nics.filter((x) => x.segment === s.name)) out.push({ name: g.name, host: g.host, mac: n.mac.toString(), ips: n.address.family === 4 ? [n.address.toString()] : [] });
   }
-  if (s.gateway) out.push({ host: s.gateway.host, mac: routerMac(lab, s), ips: s.gateway.address.family === 4 ? [s.gateway.address.toString()] : [] });
+  if (s.gateway) out.push({ name: `router.${s.name}`, host: s.gateway.host, mac: routerMac(lab, s), ips: s.gateway.address.family === 4 ? [s.gateway.address.toString()] : [] });
   return out.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
 }
 

@@ -1,3 +1,5 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
 import { CdktfProject } from "../support/cdktf";
 import { liveObjects } from "../support/live-objects";
 import { cleanupPrefix, run, uniquePrefix } from "../support/netns";
@@ -6,8 +8,9 @@ import { connect, startServer, stopServers } from "../support/tcp";
 
 /**
  * The overlay example through the real workflow: `cdktf deploy` on two hosts, "No changes" again,
- * a third host added (only what must change is replaced: no guest of the first two hosts), then
- * `cdktf destroy` with no daemon, namespace, link or file of the lab left.
+ * a third host added (only what must change is replaced: no guest of the first two hosts), the
+ * `cloudnet flows` and `cloudnet trace` commands on it, then `cdktf destroy` with no daemon,
+ * namespace, link or file of the lab left.
  */
 const lab = uniquePrefix("v");
 const ns = (n: string) => `${lab}-${n}`;
@@ -59,6 +62,20 @@ describe("an overlay cluster: cdktf deploy / deploy / add a host / destroy (e2e)
     expect(connect(ns("r2"), "10.0.0.13", 8080).split(" ")[0]).toBe("r3");
     expect(daemons()).toHaveLength(6);
   }, 300_000);
+
+  test("cloudnet flows and cloudnet trace read the deployed lab: b1's SYN to b3 is delivered on h3 to blue's port; an address nobody has is refused", () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(__dirname, "../../bin/cloudnet.js"), ...args], { encoding: "utf8" });
+    const trace = cli("trace", lab, "b1", "b3", "--tcp", "8080");
+    expect(trace.status).toBe(0);
+    expect(trace.stdout).toContain("== on h3, from the tunnel");
+    expect(trace.stdout.trim().split("\n").pop()).toMatch(/^Delivered on h3 to \S+, the port of network blue-app's Linux bridge \S+, where security groups apply/);
+    const flows = cli("flows", lab, "h3", "--stats");
+    expect(flows.status).toBe(0);
+    expect(flows.stdout).toMatch(/^ {2}table 22: outbound flood: /m);
+    const refused = cli("trace", lab, "b1", "10.0.0.99");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("cloudnet: nothing on network blue-app has 10.0.0.99: b1's ARP for it would go unanswered.");
+  });
 
   test("destroy leaves no daemon, namespace, link or file of the lab", () => {
     stopServers();
