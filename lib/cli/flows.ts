@@ -1,5 +1,5 @@
 import { Inventory } from "../render/inventory";
-import { Exec, OvsSwitch, clustersOn, execFile, tableNames } from "./ovs-switch";
+import { Exec, OvsSwitch, bridgesOf, clustersOn, execFile } from "./ovs-switch";
 
 /** One flow of `ovs-ofctl dump-flows`, taken apart. */
 interface Flow {
@@ -25,7 +25,8 @@ function parseFlow(line: string): Flow | undefined {
 }
 
 /**
- * `cloudnet flows <lab> <host>`: the lab's flows on each of the host's cluster bridges, table by
+ * `cloudnet flows <lab> <host>`: the lab's flows on each of the host's cluster bridges (integration,
+ * tunnel, and on emulated hosts the provider bridge), table by
  * table, each table with what it does (the README's table of tables), highest priority first.
  * Learned flows (from `learn()`) are marked; other tools' flows on the same bridges are not shown.
  */
@@ -33,15 +34,14 @@ export function flowsReport(lab: Inventory, host: string, options: { stats: bool
   const out: string[] = [];
   for (const { cluster, runDir } of clustersOn(lab, host)) {
     const ovs = new OvsSwitch(runDir, exec);
-    const names = tableNames(cluster);
     out.push(`lab ${lab.lab}, host ${host}: cluster ${cluster.name} (${cluster.tunnel}), cookie ${cluster.cookie}`);
-    for (const [bridge, role] of [[cluster.integrationBridge, "integration bridge"], [cluster.tunnelBridge, "tunnel bridge"]] as const) {
+    for (const { bridge, role, tables } of bridgesOf(cluster, host)) {
       const flows = ovs.dumpFlows(bridge, options.stats).map(parseFlow)
         .filter((f): f is Flow => f !== undefined && (f.cookie === cluster.cookie || f.cookie === cluster.learnedCookie));
       out.push("", `${role} ${bridge}: ${flows.length} flow${flows.length === 1 ? "" : "s"}`);
       const width = Math.max(0, ...flows.map((f) => String(f.packets ?? "").length));
       for (const table of [...new Set(flows.map((f) => f.table))].sort((a, b) => a - b)) {
-        out.push(`  table ${table}: ${names.get(bridge)?.get(table) ?? "(not a table of the lab's pipeline)"}`);
+        out.push(`  table ${table}: ${tables.get(table) ?? "(not a table of the lab's pipeline)"}`);
         for (const f of flows.filter((x) => x.table === table)) {
           const counter = f.packets === undefined ? "" : `${String(f.packets).padStart(width)} pkts  `;
           out.push(`    ${counter}${f.text}${f.cookie === cluster.learnedCookie ? "  (learned)" : ""}`);

@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import { Inventory, InventoryCluster } from "../render/inventory";
-import { INTEGRATION_TABLES, TUNNEL_TABLES } from "../render/ovs-flows";
+import { INTEGRATION_TABLES, PROVIDER_TABLES, TUNNEL_TABLES } from "../render/ovs-flows";
 
 /** Runs a command and returns its standard output; throws with its error output when it fails. */
 export type Exec = (command: string, args: readonly string[]) => string;
@@ -27,10 +27,15 @@ export class OvsSwitch {
   }
 }
 
-/** What each table of each of the cluster's bridges does, by bridge name and table number. */
-export function tableNames(cluster: InventoryCluster): Map<string, Map<number, string>> {
+/** A cluster's bridges on a host, with their role and what each table of theirs does. */
+export function bridgesOf(cluster: InventoryCluster, host: string): Array<{ bridge: string; role: string; tables: Map<number, string> }> {
   const named = (tables: Record<string, { id: number; what: string }>) => new Map(Object.values(tables).map((t) => [t.id, t.what]));
-  return new Map([[cluster.integrationBridge, named(INTEGRATION_TABLES)], [cluster.tunnelBridge, named(TUNNEL_TABLES)]]);
+  const provider = cluster.hosts.find((h) => h.name === host)?.providerBridge;
+  return [
+    { bridge: cluster.integrationBridge, role: "integration bridge", tables: named(INTEGRATION_TABLES) },
+    { bridge: cluster.tunnelBridge, role: "tunnel bridge", tables: named(TUNNEL_TABLES) },
+    ...(provider ? [{ bridge: provider, role: "provider bridge", tables: named(PROVIDER_TABLES) }] : []),
+  ];
 }
 
 /** The clusters of a deployed lab that `host` belongs to, with that host's switch; a clear error when there is none. */

@@ -1,6 +1,6 @@
 import { Cidr, IpAddress } from "../net";
 import { Inventory, InventoryCluster } from "../render/inventory";
-import { Exec, OvsSwitch, execFile, tableNames } from "./ovs-switch";
+import { Exec, OvsSwitch, bridgesOf, execFile } from "./ovs-switch";
 
 type Network = InventoryCluster["networks"][number];
 type Endpoint = Network["endpoints"][number];
@@ -24,14 +24,16 @@ interface Path {
  * `cloudnet trace <lab> <from> <to>`: asks the source host's switch what it does with a packet from
  * guest `from` to `to` (a guest or router of the same network, or any IPv4 address: beyond the
  * network, the packet is addressed to its router), with `ofproto/trace` on the integration bridge at
- * the guest's port. When it leaves through the tunnel to the host of the next hop, that host's
- * switch is asked in turn, from the tunnel. Each bridge and table step is named.
+ * the guest's port. When it leaves through the tunnel to the host of the next hop (or, for a VLAN
+ * network, on the fabric link), that host's switch is asked in turn, from there. Each bridge and
+ * table step is named.
  */
 export function traceReport(lab: Inventory, from: string, to: string, options: TraceOptions = {}, exec: Exec = execFile): string[] {
   const path = resolvePath(lab, from, to);
   const { cluster, network, source, hop } = path;
   const inner = innerFlow(path, options);
-  const out = [`${describe(path, options)}, on network ${network.name} (VNI ${network.vni}) of cluster ${cluster.name}`];
+  const carried = network.vni !== undefined ? `VNI ${network.vni}` : `VLAN ${network.vlan}`;
+  const out = [`${describe(path, options)}, on network ${network.name} (${carried}) of cluster ${cluster.name}`];
 
   if (hop.host === source.host) {
     return [...out, "", `${source.name} and ${hop.name} are both on ${source.host}, on network ${network.name}'s Linux bridge ${network.bridge}: ` +
@@ -39,17 +41,35 @@ export function traceReport(lab: Inventory, from: string, to: string, options: T
   }
   const first = hostOf(cluster, source.host);
   const text = new OvsSwitch(first.ovsRunDir, exec).trace(cluster.integrationBridge, `in_port=${network.ovsPort},${inner}`);
-  out.push("", `== on ${source.host}, from ${source.name}'s network port ${network.ovsPort} into ${cluster.integrationBridge}`, ...annotate(text, cluster));
-
-  const tunnel = first.tunnelPorts[hop.host];
-  if (!tunnel || !new RegExp(`output:"?${tunnel}"?\\b`).test(text)) {
-    return [...out, "", `The packet does not go into the tunnel to ${hop.host} (${tunnel ?? "none"}), where ${hop.name} is: see the steps above.`];
-  }
+  out.push("", `== on ${source.host}, from ${source.name}'s network port ${network.ovsPort} into ${cluster.integrationBridge}`, ...annotate(text, cluster, source.host));
   const second = hostOf(cluster, hop.host);
-  const inbound = second.tunnelPorts[source.host];
-  const tunnelFields = `tun_id=0x${network.vni.toString(16)},tun_src=${first.tunnelAddress},tun_dst=${second.tunnelAddress}`;
-  const text2 = new OvsSwitch(second.ovsRunDir, exec).trace(cluster.tunnelBridge, `in_port=${inbound},${tunnelFields},${inner}`);
-  out.push("", `== on ${hop.host}, from the tunnel ${inbound} (from ${source.host}) into ${cluster.tunnelBridge}`, ...annotate(text2, cluster));
+
+  // Where it arrives on the next hop's host: the tunnel from this host, or (VLAN) the fabric link with the network's tag.
+  let entry: { bridge: string; flow: string; header: string };
+  if (network.vni !== undefined) {
+    const tunnel = first.tunnelPorts[hop.host];
+    if (!tunnel || !new RegExp(`output:"?${tunnel}"?(,|\\s|$)`, "m").test(text)) {
+      return [...out, "", `The packet does not go into the tunnel to ${hop.host} (${tunnel ?? "none"}), where ${hop.name} is: see the steps above.`];
+    }
+    const inbound = second.tunnelPorts[source.host];
+    entry = {
+      bridge: cluster.tunnelBridge,
+      flow: `in_port=${inbound},tun_id=0x${network.vni.toString(16)},tun_src=${first.tunnelAddress},tun_dst=${second.tunnelAddress},${inner}`,
+      header: `== on ${hop.host}, from the tunnel ${inbound} (from ${source.host}) into ${cluster.tunnelBridge}`,
+    };
+  } else {
+    const actions = /^Datapath actions: (.*)$/m.exec(text)?.[1] ?? "";
+    if (!first.fabricLink || !second.providerBridge || !outputs(actions).includes(first.fabricLink)) {
+      return [...out, "", `The packet does not leave ${source.host} on its fabric link, on its way to ${hop.host}, where ${hop.name} is: see the steps above.`];
+    }
+    entry = {
+      bridge: second.providerBridge,
+      flow: `in_port=${second.fabricLink},dl_vlan=${network.vlan},${inner}`,
+      header: `== on ${hop.host}, from the fabric link ${second.fabricLink} (VLAN ${network.vlan}) into ${second.providerBridge}`,
+    };
+  }
+  const text2 = new OvsSwitch(second.ovsRunDir, exec).trace(entry.bridge, entry.flow);
+  out.push("", entry.header, ...annotate(text2, cluster, hop.host));
   return [...out, "", delivery(text2, path, hop.host)];
 }
 
@@ -120,9 +140,10 @@ function hostOf(cluster: InventoryCluster, host: string): InventoryCluster["host
 }
 
 /** The trace with each bridge's role and a line naming the table before each step. */
-function annotate(text: string, cluster: InventoryCluster): string[] {
-  const names = tableNames(cluster);
-  const roles = new Map([[cluster.integrationBridge, "integration bridge"], [cluster.tunnelBridge, "tunnel bridge"]]);
+function annotate(text: string, cluster: InventoryCluster, host: string): string[] {
+  const bridges = bridgesOf(cluster, host);
+  const names = new Map(bridges.map((b) => [b.bridge, b.tables]));
+  const roles = new Map(bridges.map((b) => [b.bridge, b.role]));
   let tables: Map<number, string> | undefined;
   const out: string[] = [];
   for (const line of text.split("\n")) {

@@ -76,13 +76,17 @@ export function withClusters(ctx: ResolveContext, hosts: readonly Host[], cluste
 }
 
 /**
- * A segment that joins a cluster: only VXLAN-segmented, not bridged, on the cluster's hosts only,
- * with a local VLAN tag per host (1 upwards, by VNI) and a port into the integration bridge.
+ * A segment that joins a cluster: tunnelled (VXLAN segmentation: the cluster's tunnels carry its VNI)
+ * or, on emulated hosts, VLAN-segmented (trunked over the fabric by each host's provider bridge); not
+ * bridged, on the cluster's hosts only, with a local VLAN tag per host (1 upwards, by VNI, then by
+ * VLAN id) and a port into the integration bridge.
  */
 export function clusterSegments(ctx: ResolveContext, segments: readonly Segment[], clusters: readonly OverlayCluster[]): Segment[] {
   const byName = new Map(clusters.map((c) => [c.name, c]));
   const tags = new Map<string, number>();
-  const sorted = [...segments].sort((a, b) => (a.vni ?? 0) - (b.vni ?? 0));
+  // Tunnelled networks by VNI, then VLAN networks by VLAN id.
+  const order = (x: Segment) => x.vni ?? 2 ** 24 + (x.vlan ?? 0);
+  const sorted = [...segments].sort((a, b) => order(a) - order(b));
   const localVlans = new Map<string, Record<string, number>>();
   for (const s of sorted) {
     const spec = ctx.spec.segments.find((x) => x.name === s.name)!;
@@ -97,8 +101,8 @@ export function clusterSegments(ctx: ResolveContext, segments: readonly Segment[
       ctx.issues.add(s.path, `network '${s.name}' is bridged (on the physical LAN), so it takes no overlay; remove cluster or choose another mode.`);
       continue;
     }
-    if (s.vni === undefined) {
-      ctx.issues.add(s.path, `network '${s.name}' uses VLAN segmentation, which cluster '${cluster.name}' does not carry yet (its tunnels carry a VNI); use Segmentation.vxlan() or leave it on Linux bridges.`);
+    if (s.vni === undefined && !ctx.fabric) {
+      ctx.issues.add(s.path, `network '${s.name}' uses VLAN segmentation, which cluster '${cluster.name}' carries on emulated hosts only (on real hosts it would need a provider bridge holding a NIC of the host, which the lab does not set up); use Segmentation.vxlan() or leave the network on Linux bridges.`);
       continue;
     }
     const outside = s.hosts.filter((h) => !cluster.hosts.includes(h));

@@ -48,10 +48,15 @@ export interface InventoryCluster {
     readonly tunnelAddress: string;
     /** Its tunnel ports, by the host at their other end. */
     readonly tunnelPorts: Readonly<Record<string, string>>;
+    /** The bridge holding its fabric link (`fabricLink`), which trunks VLAN networks. */
+    readonly providerBridge?: string;
+    readonly fabricLink?: string;
   }>;
   readonly networks: ReadonlyArray<{
     readonly name: string;
-    readonly vni: number;
+    /** One of the two: carried by the tunnels (VNI) or trunked with a VLAN id. */
+    readonly vni?: number;
+    readonly vlan?: number;
     readonly cidr: string;
     /** Its Linux bridge on each host, and that bridge's port into the integration bridge. */
     readonly bridge: string;
@@ -102,9 +107,10 @@ function inventoryCluster(lab: ResolvedLab, c: OverlayCluster): InventoryCluster
     hosts: hosts.map((h) => ({
       name: h.name, ovsRunDir: h.ovsRunDir!, tunnelAddress: (h.tunnelEndpoint?.address ?? h.underlay).toString(),
       tunnelPorts: Object.fromEntries(tunnelPeers(lab, c, h.name).map((p) => [p, tunnelPort(lab, p)])),
+      ...(h.tunnelEndpoint ? { providerBridge: h.tunnelEndpoint.bridge, fabricLink: h.tunnelEndpoint.dev } : {}),
     })),
     networks: lab.segments.filter((s) => s.cluster === c.name).map((s) => ({
-      name: s.name, vni: s.vni!, cidr: s.cidr.toString(), bridge: s.bridge, ovsPort: s.ovsPort!, localVlans: s.localVlans ?? {}, endpoints: endpoints(lab, s),
+      name: s.name, vni: s.vni, vlan: s.vlan, cidr: s.cidr.toString(), bridge: s.bridge, ovsPort: s.ovsPort!, localVlans: s.localVlans ?? {}, endpoints: endpoints(lab, s),
     })),
   };
 }

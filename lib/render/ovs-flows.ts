@@ -21,6 +21,27 @@ export function patchPorts(lab: ResolvedLab, cluster: OverlayCluster): { onInteg
   return { onIntegration: kernelName(lab.prefix, "pt", cluster.name), onTunnel: kernelName(lab.prefix, "pi", cluster.name) };
 }
 
+/**
+ * The patch ports that join the integration bridge to an emulated host's provider bridge (the OVS
+ * bridge that holds its fabric link `tun0` and its tunnel address), for VLAN networks.
+ */
+export function providerPatchPorts(lab: ResolvedLab, cluster: OverlayCluster): { onIntegration: string; onProvider: string } {
+  return { onIntegration: kernelName(lab.prefix, "pv", cluster.name), onProvider: kernelName(lab.prefix, "pw", cluster.name) };
+}
+
+/** The provider bridge's one table. */
+export const PROVIDER_TABLES = {
+  trunk: {
+    id: 0,
+    what: "trunk: a VLAN network's frames from the integration bridge leave on the fabric link tagged with the network's VLAN id, and come back from it with the local VLAN; other tagged frames dropped; untagged ones (the host's tunnel address) to the normal switch",
+  },
+} as const;
+
+/** Whether the cluster's tunnels carry network `s` (by its VNI), rather than the provider bridges' VLAN trunk. */
+export function tunnelled(s: Segment): boolean {
+  return s.vni !== undefined;
+}
+
 /** The tunnel port to host `remote`, named after it. */
 export function tunnelPort(lab: ResolvedLab, remote: string): string {
   return kernelName(lab.prefix, "n", remote);
@@ -53,7 +74,7 @@ export function clusterSegmentsOn(lab: ResolvedLab, cluster: OverlayCluster, hos
 /** The other hosts of the cluster that share a network with `host`: those it has a tunnel to. */
 export function tunnelPeers(lab: ResolvedLab, cluster: OverlayCluster, host: string): string[] {
   const peers = new Set<string>();
-  for (const s of clusterSegmentsOn(lab, cluster, host)) for (const h of s.hosts) if (h !== host) peers.add(h);
+  for (const s of clusterSegmentsOn(lab, cluster, host).filter(tunnelled)) for (const h of s.hosts) if (h !== host) peers.add(h);
   return [...peers].sort();
 }
 
@@ -67,15 +88,16 @@ export const INTEGRATION_TABLES = {
 
 /**
  * The integration bridge's flows: a normal (learning, VLAN-aware) switch behind a source check. The
- * lab knows every MAC of its networks and where it lives, so a guest forging another's MAC (a remote
+ * lab knows every MAC of its networks and where it lives (remote ones behind the tunnel bridge's patch,
+ * or the provider bridge's for VLAN networks), so a guest forging another's MAC (a remote
  * one's, to draw its traffic, or the router's) teaches the switch nothing, and neither does a frame
  * from a tunnel with a local MAC as its source.
  */
 export function integrationFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Host): string[] {
   const c = `cookie=${cluster.cookie},table=${INTEGRATION_TABLES.sourceCheck.id}`;
-  const patch = patchPorts(lab, cluster).onIntegration;
   const flows: string[] = [];
   for (const s of clusterSegmentsOn(lab, cluster, host.name)) {
+    const patch = tunnelled(s) ? patchPorts(lab, cluster).onIntegration : providerPatchPorts(lab, cluster).onIntegration;
     for (const e of endpoints(lab, s)) {
       const from = e.host === host.name ? `in_port=${s.ovsPort!}` : `in_port=${patch},dl_vlan=${s.localVlans![host.name]}`;
       flows.push(`${c},priority=1,${from},dl_src=${e.mac},actions=NORMAL`);
@@ -99,7 +121,7 @@ export function tunnelFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Hos
     `${c},table=${t.split.id},priority=0,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,actions=resubmit(,${t.unicast.id})`,
     `${c},table=${t.split.id},priority=0,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=resubmit(,${t.flood.id})`,
   ];
-  const segments = clusterSegmentsOn(lab, cluster, host.name);
+  const segments = clusterSegmentsOn(lab, cluster, host.name).filter(tunnelled);
   // A tunnel id is taken only from the tunnels of the hosts that carry its network: a lab host that
   // shares another network only cannot inject into this one (nor can GRE, which no INPUT rule reads).
   for (const s of segments) {
@@ -139,6 +161,28 @@ export function tunnelFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Hos
     ...(cluster.l2Population ? [`${c},table=${t.arpResponder.id},priority=0,actions=resubmit(,${t.flood.id})`] : []),
     `${c},table=${t.flood.id},priority=0,actions=drop`,
   );
+  return flows;
+}
+
+/**
+ * An emulated host's provider bridge (see PROVIDER_TABLES): its VLAN networks trunked over the fabric
+ * link, with the local VLAN swapped for the network's VLAN id on the way out and back on the way in.
+ */
+export function providerFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Host): string[] {
+  const c = `cookie=${cluster.cookie},table=${PROVIDER_TABLES.trunk.id}`;
+  const te = host.tunnelEndpoint!;
+  const patch = providerPatchPorts(lab, cluster).onProvider;
+  const flows: string[] = [];
+  const vlans = clusterSegmentsOn(lab, cluster, host.name).filter((s) => !tunnelled(s));
+  for (const s of vlans) {
+    const local = s.localVlans![host.name];
+    flows.push(
+      `${c},priority=2,in_port=${patch},dl_vlan=${local},actions=mod_vlan_vid:${s.vlan!},output:${te.dev}`,
+      `${c},priority=2,in_port=${te.dev},dl_vlan=${s.vlan!},actions=mod_vlan_vid:${local},output:${patch}`,
+    );
+  }
+  if (vlans.length > 0) flows.push(`${c},priority=1,in_port=${patch},actions=drop`);
+  flows.push(`${c},priority=1,in_port=${te.dev},vlan_tci=0x1000/0x1000,actions=drop`, `${c},priority=0,actions=NORMAL`);
   return flows;
 }
 

@@ -1,6 +1,6 @@
 import { heredoc, sh } from "../net";
 import { Host, OverlayCluster, ResolvedLab, Segment } from "../model";
-import { integrationFlows, patchPorts, tunnelFlows, tunnelPeers, tunnelPort } from "./ovs-flows";
+import { clusterSegmentsOn, integrationFlows, patchPorts, providerFlows, providerPatchPorts, tunnelFlows, tunnelPeers, tunnelPort, tunnelled } from "./ovs-flows";
 import { Owned } from "./stage";
 import { l2Population } from "./segments";
 
@@ -22,6 +22,11 @@ export function ovsAccess(host: Host): OvsAccess {
   const dir = host.ovsRunDir;
   if (!dir) return { vsctl: "ovs-vsctl", db: "-", target: (b) => b, datapath: "system" };
   return { vsctl: `ovs-vsctl ${sh`--db=unix:${dir}/db.sock`}`, db: `unix:${dir}/db.sock`, target: (b) => `unix:${dir}/${b}.mgmt`, datapath: "netdev" };
+}
+
+/** Whether the host carries VLAN networks of the cluster (trunked by its provider bridge). */
+function hasVlanNetworks(lab: ResolvedLab, cluster: OverlayCluster, host: Host): boolean {
+  return clusterSegmentsOn(lab, cluster, host.name).some((s) => !tunnelled(s));
 }
 
 export function clusterOfHost(lab: ResolvedLab, host: Host): OverlayCluster | undefined {
@@ -75,6 +80,18 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
     `${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${onIntegration} -- set interface ${onIntegration} type=patch options:peer=${onTunnel}`}`,
     `${a.vsctl} ${sh`--may-exist add-port ${cluster.tunnelBridge} ${onTunnel} -- set interface ${onTunnel} type=patch options:peer=${onIntegration}`}`,
   );
+  if (te) {
+    // VLAN networks reach the fabric through the provider bridge, patched to the integration bridge.
+    const provider = providerPatchPorts(lab, cluster);
+    const vlans = hasVlanNetworks(lab, cluster, host);
+    if (vlans) {
+      apply.push(
+        `${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${provider.onIntegration} -- set interface ${provider.onIntegration} type=patch options:peer=${provider.onProvider}`}`,
+        `${a.vsctl} ${sh`--may-exist add-port ${te.bridge} ${provider.onProvider} -- set interface ${provider.onProvider} type=patch options:peer=${provider.onIntegration}`}`,
+      );
+    }
+    apply.push([sh`cn_ovs_ports_only ${a.db} ${te.bridge} ${te.dev}`, ...(vlans ? [sh`${provider.onProvider}`] : [])].join(" "));
+  }
   for (const p of peers) {
     const remote = lab.hosts.find((h) => h.name === p)!;
     const remoteIp = (remote.tunnelEndpoint?.address ?? remote.underlay).toString();
@@ -93,10 +110,12 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
 export function ovsFlowLines(lab: ResolvedLab, host: Host, cluster: OverlayCluster): string[] {
   const a = ovsAccess(host);
   const ports = lab.segments.filter((s) => s.cluster === cluster.name && s.hosts.includes(host.name)).map((s) => s.ovsPort!);
+  if (hasVlanNetworks(lab, cluster, host)) ports.push(providerPatchPorts(lab, cluster).onIntegration);
   return [
     [sh`cn_ovs_ports_only ${a.db} ${cluster.integrationBridge} ${patchPorts(lab, cluster).onIntegration}`, ...ports.map((p) => sh`${p}`)].join(" "),
     replaceFlows(a, cluster, cluster.integrationBridge, integrationFlows(lab, cluster, host)),
     replaceFlows(a, cluster, cluster.tunnelBridge, tunnelFlows(lab, cluster, host)),
+    ...(host.tunnelEndpoint ? [replaceFlows(a, cluster, host.tunnelEndpoint.bridge, providerFlows(lab, cluster, host))] : []),
   ];
 }
 

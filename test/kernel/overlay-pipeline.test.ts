@@ -9,7 +9,7 @@ import { overlayLab } from "./fixtures/overlay-lab";
 import { flowsReport } from "../../lib/cli/flows";
 import { InventoryStore } from "../../lib/cli/inventory-store";
 import { traceReport } from "../../lib/cli/trace";
-import { integrationFlows, tunnelFlows } from "../../lib/render/ovs-flows";
+import { integrationFlows, providerFlows, tunnelFlows } from "../../lib/render/ovs-flows";
 
 /**
  * The tunnel bridge's pipeline, traced with `ofproto/trace` and watched on the wire: each path the
@@ -134,23 +134,25 @@ describe("the tunnel bridge's pipeline, with L2 population (kernel)", () => {
     const lines = traceReport(new InventoryStore().lab(d.p), "b1", "b2");
     expect(lines[0]).toBe(`ICMP echo request from b1 (10.0.0.11, h1) to 10.0.0.12 (b2 on h2), on network blue-app (VNI ${d.seg("blue-app").vni}) of cluster sdn`);
     const text = lines.join("\n");
-    // h1: integration bridge 0, tunnel bridge 0, 2, 20; h2, from the tunnel: tunnel bridge 0, 4, 10, integration bridge 0.
-    expect([...text.matchAll(/^ {4}# table (\d+): \S/gm)].map((m) => Number(m[1]))).toEqual([0, 0, 2, 20, 0, 4, 10, 0]);
+    // h1: integration bridge 0, tunnel bridge 0, 2, 20, provider bridge 0 (which sends the tunnel packet on
+    // the fabric link); h2, from the tunnel: tunnel bridge 0, 4, 10, integration bridge 0.
+    expect([...text.matchAll(/^ {4}# table (\d+): \S/gm)].map((m) => Number(m[1]))).toEqual([0, 0, 2, 20, 0, 0, 4, 10, 0]);
     expect(text).not.toContain("(not a table of the lab's pipeline)");
     expect(text).toContain(`== on h2, from the tunnel ${port("h1")} (from h1) into ${d.cluster.tunnelBridge}`);
     expect(lines[lines.length - 1]).toMatch(new RegExp(`^Delivered on h2 to ${d.seg("blue-app").ovsPort}, the port of network blue-app's Linux bridge`));
     expect(nsExec(d.ns("b1"), "ping", ["-c", "1", "-W", "2", "10.0.0.12"]).status).toBe(0);
   });
 
-  test("cloudnet flows lists every flow the lab rendered for h1, under its table's name", () => {
+  test("cloudnet flows lists every flow the lab rendered for h1, on its three bridges, under its table's name", () => {
     const lines = flowsReport(new InventoryStore().lab(d.p), "h1", { stats: false });
-    const rendered = integrationFlows(d.lab, d.cluster, d.host("h1")).length + tunnelFlows(d.lab, d.cluster, d.host("h1")).length;
+    const rendered = [integrationFlows, tunnelFlows, providerFlows].reduce((n, f) => n + f(d.lab, d.cluster, d.host("h1")).length, 0);
     const flows = lines.filter((l) => /^ {4}\S/.test(l));
     // Besides those, only what learn() added from the pings before, marked as such.
     expect(flows.filter((l) => !l.endsWith("  (learned)"))).toHaveLength(rendered);
     expect(flows.filter((l) => l.endsWith("  (learned)")).every((l) => l.includes("hard_timeout=300"))).toBe(true);
     const tables = lines.filter((l) => /^ {2}table \d+: /.test(l));
-    expect(tables.map((l) => Number(/table (\d+)/.exec(l)![1]))).toEqual([0, 0, 2, 4, 10, 20, 21, 22]);
+    // The integration bridge's table, the tunnel bridge's, the provider bridge's.
+    expect(tables.map((l) => Number(/table (\d+)/.exec(l)![1]))).toEqual([0, 0, 2, 4, 10, 20, 21, 22, 0]);
     expect(tables.join("\n")).not.toContain("(not a table of the lab's pipeline)");
   });
 });

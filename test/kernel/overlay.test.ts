@@ -1,3 +1,4 @@
+import { spawn } from "child_process";
 import { ResolvedLab, formatIssues } from "../../lib/model";
 import { Stage, renderLab } from "../../lib/render";
 import { Tunnel } from "../../lib";
@@ -7,19 +8,39 @@ import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { connect, startServer, stopServers } from "../support/tcp";
 import { overlayLab } from "./fixtures/overlay-lab";
+import { InventoryStore } from "../../lib/cli/inventory-store";
+import { traceReport } from "../../lib/cli/trace";
+
+/** How many frames matching `filter` tcpdump sees on a host's fabric link (tun0) while `during` runs. */
+async function framesOnFabricLink(netns: string, filter: string, during: () => void): Promise<number> {
+  const dump = spawn("ip", ["netns", "exec", netns, "tcpdump", "-i", "tun0", "-nn", "-l", "-p", filter], { stdio: ["ignore", "pipe", "pipe"] });
+  let lines = 0;
+  let started = false;
+  dump.stdout.on("data", (d: Buffer) => { lines += d.toString().split("\n").filter(Boolean).length; });
+  dump.stderr.on("data", (d: Buffer) => { if (d.toString().includes("listening on")) started = true; });
+  for (let i = 0; i < 50 && !started; i++) await new Promise((r) => setTimeout(r, 100));
+  if (!started) throw new Error("tcpdump did not start");
+  during();
+  await new Promise((r) => setTimeout(r, 500));
+  dump.kill("SIGINT");
+  await new Promise((r) => dump.on("exit", r));
+  return lines;
+}
 
 /**
  * Tenant networks on Open vSwitch across three emulated hosts (each with its own ovsdb-server and
- * ovs-vswitchd, userspace datapath), over VXLAN and over GRE: every same-tenant pair connects across
+ * ovs-vswitchd, userspace datapath), over VXLAN, over GRE and VLAN-segmented (trunked between the
+ * hosts' provider bridges over the fabric): every same-tenant pair connects across
  * hosts, answered by the guest it meant (the other tenant has a guest at the same address), no
  * cross-tenant pair ever does, and teardown leaves no daemon, bridge, link or file.
  */
 describe.each([
-  ["VXLAN", Tunnel.vxlan()],
-  ["GRE", Tunnel.gre()],
-])("overlay cluster over %s (kernel)", (kind, tunnel) => {
+  ["VXLAN", Tunnel.vxlan(), false],
+  ["GRE", Tunnel.gre(), false],
+  ["VLAN", Tunnel.vxlan(), true],
+])("overlay cluster over %s (kernel)", (kind, tunnel, vlan) => {
   const p = uniquePrefix("o");
-  const resolution = overlayLab(p, tunnel).resolve();
+  const resolution = overlayLab(p, tunnel, true, vlan).resolve();
   if (!resolution.lab) throw new Error(formatIssues(resolution.issues));
   const lab: ResolvedLab = resolution.lab;
   const stages = renderLab(lab);
@@ -57,9 +78,9 @@ describe.each([
     expect(nsExec(ns("b1"), "ping", ["-c", "2", "-W", "2", "10.0.0.13"]).status).toBe(0);
   });
 
-  test(`full-size frames cross: the network's MTU is the underlay's less ${kind}'s overhead, and a DF ping of that size passes`, () => {
+  test(`full-size frames cross: the network's MTU is the underlay's ${vlan ? "(a VLAN tag adds no IP overhead)" : `less ${kind}'s overhead`}, and a DF ping of that size passes`, () => {
     const mtu = lab.segments.find((s) => s.name === "blue-app")!.mtu;
-    expect(mtu).toBe(kind === "VXLAN" ? 1450 : 1458);
+    expect(mtu).toBe({ VXLAN: 1450, GRE: 1458, VLAN: 1500 }[kind]);
     expect(nsExec(ns("b1"), "ip", ["-o", "link", "show", "eth0"]).stdout).toContain(` mtu ${mtu} `);
     // 20 bytes of IP and 8 of ICMP: the largest payload that fits, unfragmented, answered from h3.
     expect(nsExec(ns("b1"), "ping", ["-c", "2", "-W", "2", "-M", "do", "-s", String(mtu - 28), "10.0.0.13"]).status).toBe(0);
@@ -71,13 +92,44 @@ describe.each([
     for (const b of ["b1", "b2", "b3"]) expect([b, answer(b, "10.0.0.50")]).toEqual([b, "fail"]);
   });
 
-  test(`the tunnel bridges carry ${kind} ports to exactly the other hosts`, () => {
+  const ports = (bridge: string) => {
     const dir = lab.hosts.find((h) => h.name === "h1")!.ovsRunDir!;
-    const cluster = lab.clusters[0];
-    const ports = run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "list-ports", cluster.tunnelBridge]).split("\n").filter(Boolean).sort();
-    expect(ports).toEqual([`${p}n-h2`, `${p}n-h3`, `${p}pi-sdn`].sort());
-    expect(run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "get", "interface", `${p}n-h2`, "type"]).trim()).toBe(kind.toLowerCase());
-  });
+    return run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "list-ports", bridge]).split("\n").filter(Boolean).sort();
+  };
+
+  if (!vlan) {
+    test(`the tunnel bridges carry ${kind} ports to exactly the other hosts`, () => {
+      const dir = lab.hosts.find((h) => h.name === "h1")!.ovsRunDir!;
+      expect(ports(lab.clusters[0].tunnelBridge)).toEqual([`${p}n-h2`, `${p}n-h3`, `${p}pi-sdn`].sort());
+      expect(run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "get", "interface", `${p}n-h2`, "type"]).trim()).toBe(kind.toLowerCase());
+    });
+  } else {
+    test("no tunnel: blue's and red's frames cross the fabric tagged with their own VLAN ids, from the provider bridge", async () => {
+      expect(ports(lab.clusters[0].tunnelBridge)).toEqual([`${p}pi-sdn`]);
+      const provider = lab.hosts.find((h) => h.name === "h1")!.tunnelEndpoint!.bridge;
+      expect(ports(provider)).toEqual([`${p}pw-sdn`, "tun0"].sort());
+      const id = (net: string) => lab.segments.find((s) => s.name === net)!.vlan!;
+      expect(id("blue-app")).not.toBe(id("red-app"));
+      for (const [guest, net] of [["b1", "blue-app"], ["r1", "red-app"]]) {
+        const seen = await framesOnFabricLink(ns("h1"), `vlan ${id(net)} and icmp`, () => {
+          expect(nsExec(ns(guest), "ping", ["-c", "3", "-i", "0.2", "-W", "2", "10.0.0.12"]).status).toBe(0);
+        });
+        // Three echo requests out, three replies in, each tagged with the network's VLAN id.
+        expect([guest, seen]).toEqual([guest, 6]);
+      }
+    });
+
+    test("cloudnet trace follows b1's packet out of h1's provider bridge on the fabric link and into h2's, to b2's network port", () => {
+      const lines = traceReport(new InventoryStore().lab(p), "b1", "b2", { tcp: 8080 });
+      const blue = lab.segments.find((s) => s.name === "blue-app")!;
+      expect(lines[0]).toContain(`on network blue-app (VLAN ${blue.vlan}) of cluster sdn`);
+      const text = lines.join("\n");
+      expect(text).toContain(`bridge("${lab.hosts[0].tunnelEndpoint!.bridge}")  provider bridge`);
+      expect(text).toContain(`== on h2, from the fabric link tun0 (VLAN ${blue.vlan}) into ${lab.hosts[1].tunnelEndpoint!.bridge}`);
+      expect(text).toContain(`set_field:${4096 + blue.vlan!}->vlan_vid`);
+      expect(lines[lines.length - 1]).toMatch(new RegExp(`^Delivered on h2 to ${blue.ovsPort}, `));
+    });
+  }
 
   /** Each host's switch as ovs-vsctl shows it and every bridge's flows (no counters), and its links. */
   function switchView(): string {
@@ -93,11 +145,14 @@ describe.each([
     }).join("\n====\n");
   }
 
-  /** How long the flows of h1's tunnel bridge have been installed, in seconds. */
+  /** How long the lab's flows on h1's bridges have been installed, in seconds. */
   function flowAges(): number[] {
-    const dir = lab.hosts.find((x) => x.name === "h1")!.ovsRunDir!;
-    const out = run("ovs-ofctl", ["-O", "OpenFlow14", "dump-flows", `unix:${dir}/${lab.clusters[0].tunnelBridge}.mgmt`, `cookie=${lab.clusters[0].cookie}/-1`]);
-    return [...out.matchAll(/duration=([\d.]+)s/g)].map((m) => Number(m[1]));
+    const h1 = lab.hosts.find((x) => x.name === "h1")!;
+    const cluster = lab.clusters[0];
+    return [cluster.integrationBridge, cluster.tunnelBridge, h1.tunnelEndpoint!.bridge].flatMap((b) => {
+      const out = run("ovs-ofctl", ["-O", "OpenFlow14", "dump-flows", `unix:${h1.ovsRunDir!}/${b}.mgmt`, `cookie=${cluster.cookie}/-1`]);
+      return [...out.matchAll(/duration=([\d.]+)s/g)].map((m) => Number(m[1]));
+    });
   }
 
   test("a second apply changes nothing: no flow is replaced (their ages go on), the switches are the same, and a foreign bridge stays", () => {

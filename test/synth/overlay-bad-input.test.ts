@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Lab, NetworkMode, OverlayCluster, Segmentation, Tunnel } from "../../lib";
+import { Backend, Lab, NetworkMode, OverlayCluster, Segmentation, Target, Tunnel } from "../../lib";
 import { expectFailsClosed, invalidLab, synthJson } from "../support/labs";
 
 /**
@@ -44,13 +44,26 @@ const CASES: Case[] = [
     line: "[stack/lab/Tenants/blue/app] network 'blue-app' of cluster 'sdn' spans 'h3', not in the cluster (h1, h2); add it to the cluster's hosts or place the network's guests on its hosts.",
   },
   {
-    what: "a VLAN network in a cluster (not carried yet)",
+    what: "a VLAN network in a cluster of real hosts (no provider bridge)",
     build: (scope) => {
-      const { lab, cluster } = base(scope);
+      const lab = new Lab(scope, "lab", { backend: Backend.hosts() });
+      const hs = ["h1", "h2"].map((h, i) => lab.addHost(h, { target: Target.ssh({ host: `192.0.2.${10 + i}` }), underlayAddress: `192.0.2.${10 + i}` }));
+      const cluster = lab.addOverlayCluster("sdn", { hosts: hs });
       const net = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster, segmentation: Segmentation.vlan() });
       lab.addGuest("g1", { host: "h1", nics: [{ segment: net }] });
     },
-    line: "[stack/lab/Tenants/blue/app] network 'blue-app' uses VLAN segmentation, which cluster 'sdn' does not carry yet (its tunnels carry a VNI); use Segmentation.vxlan() or leave it on Linux bridges.",
+    line: "[stack/lab/Tenants/blue/app] network 'blue-app' uses VLAN segmentation, which cluster 'sdn' carries on emulated hosts only (on real hosts it would need a provider bridge holding a NIC of the host, which the lab does not set up); use Segmentation.vxlan() or leave the network on Linux bridges.",
+  },
+  {
+    what: "two VLAN networks of a cluster with one VLAN id",
+    build: (scope) => {
+      const { lab, cluster } = base(scope);
+      const a = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster, segmentation: Segmentation.vlan({ id: 300 }) });
+      const b = lab.addTenant("red").addNetwork("app", { cidr: "10.0.0.0/24", cluster, segmentation: Segmentation.vlan({ id: 300 }) });
+      lab.addGuest("g1", { host: "h1", nics: [{ segment: a }] });
+      lab.addGuest("g2", { host: "h1", nics: [{ segment: b }] });
+    },
+    line: "[stack/lab/Tenants/red/app] VLAN 300 is already used by stack/lab/Tenants/blue/app; give each segment its own VLAN id or leave it out to allocate one.",
   },
   {
     what: "a bridged network in a cluster",
@@ -131,5 +144,29 @@ describe("overlay clusters: what a good one renders", () => {
     const admitted = [...h1.matchAll(/table=0,priority=1,(in_port=\S+?),dl_src=[0-9a-f:]{17},actions=NORMAL/g)].map((m) => m[1]).sort();
     expect(admitted).toEqual(["in_port=labpt-sdn,dl_vlan=1", "in_port=labw-blue-app", "in_port=labw-red-app"]);
     expect(h1).toContain("table=0,priority=0,actions=drop");
+  });
+});
+
+describe("overlay clusters: a VLAN network renders a trunk on the provider bridges, no tunnel", () => {
+  const json = synthJson((scope) => {
+    const { lab, cluster } = base(scope);
+    const blue = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster, segmentation: Segmentation.vlan({ id: 300 }) });
+    lab.addGuest("b1", { host: "h1", nics: [{ segment: blue }] });
+    lab.addGuest("b2", { host: "h2", nics: [{ segment: blue }] });
+  });
+  const hook = Object.values<any>(json.resource.terraform_data).find((h) => h.input.stage === "network/h1");
+  const env = hook.provisioner[0]["local-exec"].environment;
+  const h1 = Object.keys(env).sort().map((k) => env[k]).join("");
+
+  it("patches the integration bridge to h1's provider bridge and swaps the local VLAN for 300 on tun0, both ways", () => {
+    expect(h1).toMatch(/--may-exist add-port labi-sdn labpv-sdn -- set interface labpv-sdn type=patch options:peer=labpw-sdn/);
+    expect(h1).toMatch(/--may-exist add-port labp-h1 labpw-sdn -- set interface labpw-sdn type=patch options:peer=labpv-sdn/);
+    expect(h1).toContain("table=0,priority=2,in_port=labpw-sdn,dl_vlan=1,actions=mod_vlan_vid:300,output:tun0");
+    expect(h1).toContain("table=0,priority=2,in_port=tun0,dl_vlan=300,actions=mod_vlan_vid:1,output:labpw-sdn");
+    // Other tagged frames on the trunk are not the lab's.
+    expect(h1).toContain("table=0,priority=1,in_port=tun0,vlan_tci=0x1000/0x1000,actions=drop");
+    // b2's MAC comes from the provider patch, with the local VLAN.
+    expect(h1).toMatch(/table=0,priority=1,in_port=labpv-sdn,dl_vlan=1,dl_src=[0-9a-f:]{17},actions=NORMAL/);
+    expect(h1).not.toMatch(/add-port labt-sdn labn-h2/);
   });
 });

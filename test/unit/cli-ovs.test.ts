@@ -37,7 +37,7 @@ describe("cloudnet trace", () => {
     expect(sw.calls).toEqual([
       ["ovs-appctl", "-t", "/run/cloudnet/ovs/lab-h1/ovs-vswitchd.ctl", "ofproto/trace", "--names", cluster.integrationBridge, `in_port=${blue.ovsPort},${inner}`],
       ["ovs-appctl", "-t", "/run/cloudnet/ovs/lab-h2/ovs-vswitchd.ctl", "ofproto/trace", "--names", cluster.tunnelBridge,
-        `in_port=labn-h1,tun_id=0x${blue.vni.toString(16)},tun_src=${address("h1")},tun_dst=${address("h2")},${inner}`],
+        `in_port=labn-h1,tun_id=0x${blue.vni!.toString(16)},tun_src=${address("h1")},tun_dst=${address("h2")},${inner}`],
     ]);
     expect(lines[0]).toBe(`TCP SYN to port 8080 from b1 (10.0.0.11, h1) to 10.0.0.12 (b2 on h2), on network blue-app (VNI ${blue.vni}) of cluster sdn`);
     // Each step is preceded by its table's name, in the bridge it belongs to.
@@ -81,11 +81,13 @@ describe("cloudnet flows", () => {
         ` cookie=${cluster.learnedCookie}, duration=2.0s, table=20, n_packets=3, n_bytes=294, hard_timeout=300, priority=1,vlan_tci=0x0001/0x0fff,dl_dst=${mac("b2")} actions=output:"labn-h2"`,
         ` cookie=0x1234, duration=9.0s, table=20, n_packets=0, n_bytes=0, priority=9 actions=drop`,
       ].join("\n"),
+      ` cookie=${cluster.cookie}, duration=5.1s, n_packets=40, n_bytes=4000, priority=0 actions=NORMAL\n`,
     );
     const lines = flowsReport(inventory, "h1", { stats: true }, sw.exec);
     expect(sw.calls.map((c) => c.slice(0, 5).concat(c[c.length - 1]))).toEqual([
       ["ovs-ofctl", "-O", "OpenFlow14", "dump-flows", "--rsort", `unix:/run/cloudnet/ovs/lab-h1/${cluster.integrationBridge}.mgmt`],
       ["ovs-ofctl", "-O", "OpenFlow14", "dump-flows", "--rsort", `unix:/run/cloudnet/ovs/lab-h1/${cluster.tunnelBridge}.mgmt`],
+      ["ovs-ofctl", "-O", "OpenFlow14", "dump-flows", "--rsort", "unix:/run/cloudnet/ovs/lab-h1/labp-h1.mgmt"],
     ]);
     expect(lines).toEqual([
       `lab lab, host h1: cluster sdn (vxlan), cookie ${cluster.cookie}`,
@@ -100,6 +102,10 @@ describe("cloudnet flows", () => {
       `    7 pkts  priority=1 actions=${learn}`,
       expect.stringMatching(/^ {2}table 20: outbound unicast: /),
       `    3 pkts  hard_timeout=300, priority=1,vlan_tci=0x0001/0x0fff,dl_dst=${mac("b2")} actions=output:"labn-h2"  (learned)`,
+      "",
+      "provider bridge labp-h1: 1 flow",
+      expect.stringMatching(/^ {2}table 0: trunk: /),
+      "    40 pkts  priority=0 actions=NORMAL",
     ]);
   });
 
