@@ -27,6 +27,35 @@ async function framesOnFabricLink(netns: string, filter: string, during: () => v
   return lines;
 }
 
+/** Writes `count` Ethernet frames (IPv4/UDP to port 9999, payload `tag:i`) on eth0, under the 802.1Q tags given (outermost first). */
+const SEND_TAGGED = `
+import socket, struct, sys
+dst, src, ip_src, ip_dst, tags, tag, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], int(sys.argv[7])
+mac = lambda m: bytes.fromhex(m.replace(":", ""))
+def checksum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+vlans = b"".join(struct.pack("!HH", 0x8100, int(v)) for v in tags.split(",") if v)
+for i in range(count):
+    payload = ("%s:%d;" % (tag, i)).encode()
+    udp = struct.pack("!HHHH", 40000, 9999, 8 + len(payload), 0) + payload
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0, socket.inet_aton(ip_src), socket.inet_aton(ip_dst))
+    h = h[:10] + struct.pack("!H", checksum(h)) + h[12:]
+    s.send(mac(dst) + mac(src) + vlans + struct.pack("!H", 0x0800) + h + udp)
+`;
+
+/** Prints "ready", then each datagram's payload that arrives on UDP port 9999. */
+const LISTEN_UDP = `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9999))
+print("ready", flush=True)
+while True: print(s.recv(2048).decode(errors="replace"), flush=True)
+`;
+
 /**
  * Tenant networks on Open vSwitch across three emulated hosts (each with its own ovsdb-server and
  * ovs-vswitchd, userspace datapath), over VXLAN, over GRE and VLAN-segmented (trunked between the
@@ -116,6 +145,35 @@ describe.each([
         });
         // Three echo requests out, three replies in, each tagged with the network's VLAN id.
         expect([guest, seen]).toEqual([guest, 6]);
+      }
+    });
+
+    test("a red guest cannot hop into blue's VLAN: frames tagged with blue's VLAN id or local VLAN (single or stacked) never reach b2; the same frame untagged from b1 does", async () => {
+      const nic = (g: string) => lab.guests.find((x) => x.name === g)!.nics[0];
+      const id = (net: string) => lab.segments.find((s) => s.name === net)!.vlan!;
+      const local = lab.segments.find((s) => s.name === "blue-app")!.localVlans!.h1;
+      const listener = spawn("ip", ["netns", "exec", ns("b2"), "python3", "-c", LISTEN_UDP], { stdio: ["ignore", "pipe", "pipe"] });
+      const got: string[] = [];
+      listener.stdout.on("data", (d: Buffer) => got.push(...d.toString().split("\n").filter(Boolean)));
+      try {
+        for (let i = 0; i < 50 && !got.includes("ready"); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(got).toContain("ready");
+        const send = (from: string, tags: number[], tag: string) => {
+          const r = nsExec(ns(from), "python3", ["-c", SEND_TAGGED, nic("b2").mac.toString(), nic(from).mac.toString(), "10.0.0.11", "10.0.0.12", tags.join(","), tag, "20"]);
+          if (r.status !== 0) throw new Error(r.stderr);
+        };
+        send("r1", [id("blue-app")], "blue-id");
+        send("r1", [local], "blue-local");
+        send("r1", [id("red-app"), id("blue-app")], "stacked");
+        send("r1", [0], "priority-tag");
+        send("b1", [], "control");
+        await new Promise((r) => setTimeout(r, 1000));
+        const count = (tag: string) => new Set(got.filter((l) => l.startsWith(`${tag}:`))).size;
+        expect({ blueId: count("blue-id"), blueLocal: count("blue-local"), stacked: count("stacked"), priorityTag: count("priority-tag") })
+          .toEqual({ blueId: 0, blueLocal: 0, stacked: 0, priorityTag: 0 });
+        expect(count("control")).toBeGreaterThanOrEqual(18);
+      } finally {
+        listener.kill("SIGKILL");
       }
     });
 
