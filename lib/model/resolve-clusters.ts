@@ -110,13 +110,15 @@ export function clusterSegments(ctx: ResolveContext, segments: readonly Segment[
       ctx.issues.add(s.path, `network '${s.name}' of cluster '${cluster.name}' spans ${outside.map((h) => `'${h}'`).join(", ")}, not in the cluster (${cluster.hosts.join(", ")}); add ${outside.length > 1 ? "them" : "it"} to the cluster's hosts or place the network's guests on its hosts.`);
       continue;
     }
+    const full = s.hosts.filter((h) => (tags.get(h) ?? 0) >= LOCAL_VLAN_MAX);
+    if (full.length > 0) {
+      const which = full.length === 1 ? `host '${full[0]}' carries` : `hosts ${full.map((h) => `'${h}'`).join(", ")} carry`;
+      ctx.issues.add(s.path, `${which} more than ${LOCAL_VLAN_MAX.toLocaleString("en")} networks of cluster '${cluster.name}', the local VLAN tags of an integration bridge; spread the networks over more hosts.`);
+      continue;
+    }
     const tagsHere: Record<string, number> = {};
     for (const h of s.hosts) {
       const tag = (tags.get(h) ?? 0) + 1;
-      if (tag > LOCAL_VLAN_MAX) {
-        ctx.issues.add(s.path, `host '${h}' carries more than ${LOCAL_VLAN_MAX.toLocaleString("en")} networks of cluster '${cluster.name}', the local VLAN tags of its integration bridge; spread the networks over more hosts.`);
-        continue;
-      }
       tags.set(h, tag);
       tagsHere[h] = tag;
     }

@@ -66,6 +66,16 @@ const CASES: Case[] = [
     line: "[stack/lab/Tenants/red/app] VLAN 300 is already used by stack/lab/Tenants/blue/app; give each segment its own VLAN id or leave it out to allocate one.",
   },
   {
+    what: "two guests of a cluster network with one MAC",
+    build: (scope) => {
+      const { lab, cluster } = base(scope);
+      const net = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster });
+      lab.addGuest("g1", { host: "h1", nics: [{ segment: net, mac: "52:54:00:00:00:10" }] });
+      lab.addGuest("g2", { host: "h2", nics: [{ segment: net, mac: "52:54:00:00:00:10" }] });
+    },
+    line: "[stack/lab/g2] MAC 52:54:00:00:00:10 of NIC 0 is already used by stack/lab/g1 NIC 0; leave mac out to derive one.",
+  },
+  {
     what: "a bridged network in a cluster",
     build: (scope) => {
       const { lab, cluster } = base(scope);
