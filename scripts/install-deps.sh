@@ -15,6 +15,12 @@ if [ ! -d flavours/cdktn/node_modules ] || [ flavours/cdktn/package-lock.json -n
   echo "cloudnet: installing the cdktn flavour's packages and Node 22 into flavours/cdktn (npm ci)"
   (cd flavours/cdktn && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The cdktn e2e test installs the packed cdktn-cloudnet offline next to those, and npm resolves its
+# peers from the registry's metadata, which `npm ci` does not keep: put it in npm's cache now.
+for peer in cdktn constructs; do
+  version=$(node -p "require('./flavours/cdktn/package.json').devDependencies['$peer']")
+  npm view --prefer-offline --loglevel=error "$peer@$version" version >/dev/null
+done
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

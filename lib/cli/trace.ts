@@ -93,6 +93,12 @@ function resolvePath(lab: Inventory, from: string, to: string): Path {
   const address = addressOf(lab, to);
   const ip = IpAddress.parse(address);
   const local = nics.find((n) => Cidr.parse(n.network.cidr).contains(ip));
+  if (local && lab.nodes.some((n) => n.name === to)) {
+    // A node of another network whose address is in this one's subnet: the packet would stay here, to whoever has that address.
+    const owner = local.network.endpoints.find((e) => e.ips.includes(address));
+    throw new Error(`'${to}' is not on ${from}'s network ${local.network.name}, whose subnet holds its address ${address}` +
+      `${owner ? ` (there ${owner.name} has it: trace ${address} to follow that packet)` : ""}; name a guest or router of ${local.network.name}, or an address.`);
+  }
   if (local) {
     const hop = local.network.endpoints.find((e) => e.ips.includes(address));
     if (!hop) throw new Error(`nothing on network ${local.network.name} has ${address}: ${from}'s ARP for it would go unanswered.`);

@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import { MacAddress, kernelName, validateIdentifier } from "../net";
 import { ResolveContext, isDefined } from "./context";
-import { Host, LOCAL_VLAN_MAX, OverlayCluster, Segment } from "./lab";
+import { Guest, Host, LOCAL_VLAN_MAX, OverlayCluster, Segment } from "./lab";
 import { OverlayClusterSpec, SegmentSpec } from "./spec";
 
 /** Where emulated hosts' OVS daemons keep their databases, sockets and logs: a directory per host namespace. */
@@ -57,17 +57,27 @@ function cookie(seed: string): string {
   return `0x${value.toString(16)}`;
 }
 
-/** Cluster hosts learn their cluster; emulated ones their tunnel endpoint (fabric addresses after the hosts') and OVS directory. */
+/**
+ * Cluster hosts learn their cluster; emulated ones their tunnel endpoint and OVS directory. A host's
+ * tunnel address is the fabric's address at half its size plus the host's place in the lab: hosts
+ * take addresses from the bottom and externals from the top, so adding any of them never moves it.
+ */
 export function withClusters(ctx: ResolveContext, hosts: readonly Host[], clusters: readonly OverlayCluster[]): Host[] {
-  let next = ctx.spec.hosts.length + 1;
+  const fabric = ctx.fabric;
+  const externals = ctx.spec.externals?.length ?? 0;
   return hosts.map((h) => {
     const cluster = clusters.find((c) => c.hosts.includes(h.name));
     if (!cluster) return h;
-    if (!h.netns || !ctx.fabric) return { ...h, cluster: cluster.name };
+    if (!h.netns || !fabric) return { ...h, cluster: cluster.name };
+    const offset = fabric.size / 2n + BigInt(ctx.spec.hosts.findIndex((x) => x.name === h.name));
+    if (offset <= BigInt(ctx.spec.hosts.length) || offset >= fabric.size - 2n - BigInt(externals) + 1n) {
+      ctx.issues.add(cluster.path, `fabric ${fabric} has no room for the tunnel address of host '${h.name}' (from the middle of the fabric up, between ${ctx.spec.hosts.length} hosts from the bottom and ${externals} externals from the top); give the lab a larger fabricCidr, e.g. a /${Math.max(8, fabric.prefixLength - 1)}.`);
+      return { ...h, cluster: cluster.name };
+    }
     return {
       ...h, cluster: cluster.name, ovsRunDir: `${OVS_RUN_ROOT}/${h.netns}`,
       tunnelEndpoint: {
-        address: ctx.fabric.addressAt(next++), mac: MacAddress.derive(`${ctx.spec.name}/tunnel-endpoint/${h.name}`),
+        address: fabric.addressAt(offset), mac: MacAddress.derive(`${ctx.spec.name}/tunnel-endpoint/${h.name}`),
         bridge: kernelName(ctx.prefix, "p", h.name), dev: "tun0",
         fabricPort: kernelName(ctx.prefix, "e", h.name),
       },
@@ -130,4 +140,18 @@ export function clusterSegments(ctx: ResolveContext, segments: readonly Segment[
     const spec = ctx.spec.segments.find((x) => x.name === s.name)!;
     return { ...s, cluster: spec.cluster, ovsPort: kernelName(ctx.prefix, "w", s.name), localVlans: tagsHere };
   });
+}
+
+/**
+ * A cluster's switches admit a guest's frames by the MAC the lab gave it (the integration bridge's
+ * source check, L2 population, the ARP responder). Docker on a real host picks its own MAC for a
+ * container and the provider has no field to set it, so such a guest could never send.
+ */
+export function checkClusterGuests(ctx: ResolveContext, guests: readonly Guest[], segments: ReadonlyMap<string, Segment>): void {
+  if (ctx.emulated) return;
+  for (const g of guests.filter((x) => x.compute.kind === "container")) {
+    for (const n of g.nics.filter((x) => segments.get(x.segment)?.cluster !== undefined)) {
+      ctx.issues.add(g.path, `container '${g.name}' has NIC ${n.index} on network '${n.segment}' of cluster '${segments.get(n.segment)!.cluster}': on a real host Docker picks the container's MAC, which the cluster's switches would not admit; make the guest a VM or a namespace guest, or leave the network out of the cluster.`);
+    }
+  }
 }

@@ -3,7 +3,7 @@ import { AddressPool } from "./address-pool";
 import { ResolveContext, checkUnique } from "./context";
 import { Issue } from "./issues";
 import { Guest, Host, OverlayCluster, ResolvedLab, Segment } from "./lab";
-import { clusterSegments, resolveClusters, tunnelEndpointCount, withClusters } from "./resolve-clusters";
+import { checkClusterGuests, clusterSegments, resolveClusters, tunnelEndpointCount, withClusters } from "./resolve-clusters";
 import { parseFabric, resolveExternals, resolveHosts } from "./resolve-hosts";
 import { SegmentPools, resolveGuests } from "./resolve-guests";
 import { DraftSegment, gatewayAddress, resolveGateway, resolveSegments } from "./resolve-segments";
@@ -72,6 +72,7 @@ export function resolveLab(spec: LabSpec): Resolution {
 
   const segments = clusterSegments(ctx, finishSegments(ctx, drafts, gatewayAddresses), clusters);
   const segmentByName = new Map(segments.map((s) => [s.name, s]));
+  checkClusterGuests(ctx, guests, segmentByName);
   const finalHosts = withLanPorts(ctx, hosts, segments);
   checkFloatingIps(ctx, guests, finalHosts, externals);
   const portForwards = resolvePortForwards(ctx, segmentByName, guests);

@@ -81,16 +81,21 @@ export function hostGuard(lab: ResolvedLab, host: Host, rs: Ruleset, sg: string 
 }
 
 /**
- * VXLAN packets of segment `s` reach its device only from the segment's other hosts: the VNI is
- * read from the VXLAN header (u32: 4 bytes into it, past the IP and UDP headers), so one tenant's
- * endpoint cannot inject into another's segment, and nothing else on the fabric into any.
+ * Tunnel packets of segment `s` reach the host only from the segment's other hosts: the VNI is read
+ * from the VXLAN header (or the GRE key, for a GRE cluster's network), so one tenant's endpoint
+ * cannot inject into another's segment, and nothing else on the fabric into any. (On emulated
+ * cluster hosts OVS reads its tunnels off tun0 before these rules: its table 4 does the same there.)
  */
 function tunnelInput(lab: ResolvedLab, host: Host, rs: Ruleset, chain: string, s: Segment): void {
   if (s.vni === undefined) return;
-  // IPv4: the IP header's length is in its first byte; IPv6: a fixed 40-byte header.
-  const vni = rs.family === 4 ? `0x0>>0x16&0x3c@0xc>>0x8=0x${s.vni.toString(16)}` : `0x34>>0x8=0x${s.vni.toString(16)}`;
-  // Numbers only, in iptables-restore's own quotes (it knows no shell quoting).
-  const match = `-p udp -m udp --dport ${VXLAN_PORT} -m u32 --u32 "${vni}"`;
+  const gre = lab.clusters.find((c) => c.name === s.cluster)?.tunnel === "gre";
+  const id = `0x${s.vni.toString(16)}`;
+  // Numbers only, in iptables-restore's own quotes (it knows no shell quoting). IPv4: the IP header's
+  // length is in its first byte; IPv6: a fixed 40-byte header. VXLAN's VNI sits 12 bytes past it
+  // (UDP, then the VXLAN header's second word, top 24 bits); GRE's key 4 bytes past it.
+  const match = gre
+    ? `-p gre -m u32 --u32 "${rs.family === 4 ? `0x0>>0x16&0x3c@0x4=${id}` : `0x2c=${id}`}"`
+    : `-p udp -m udp --dport ${VXLAN_PORT} -m u32 --u32 "${rs.family === 4 ? `0x0>>0x16&0x3c@0xc>>0x8=${id}` : `0x34>>0x8=${id}`}"`;
   const len = rs.family === 4 ? 32 : 128;
   for (const peer of s.hosts.filter((h) => h !== host.name)) {
     const address = lab.hosts.find((h) => h.name === peer)!.underlay.toString();

@@ -131,7 +131,7 @@ export function tunnelFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Hos
   }
   flows.push(
     `${c},table=${t.tunnelToVlan.id},priority=0,actions=drop`,
-    // Learned entries have a cookie of their own (a re-apply leaves them be) and lose to L2
+    // Learned entries have a cookie of their own (an apply that changes nothing leaves them be) and lose to L2
     // population's (priority 2): a forged source MAC from a tunnel never redirects a MAC the lab placed.
     `${c},table=${t.learn.id},priority=1,actions=learn(table=${t.unicast.id},hard_timeout=300,priority=1,cookie=${cluster.learnedCookie},NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:${patch}`,
   );

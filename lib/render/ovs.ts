@@ -48,6 +48,9 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
   const apply = [
     `# Open vSwitch of cluster ${cluster.name}: ${cluster.tunnel} tunnels from ${local} to ${peers.join(", ") || "no host yet"}`,
     ...(host.ovsRunDir ? [sh`cn_ovs_up ${host.ovsRunDir}`] : []),
+    // A network whose local VLAN moves (one with a lower VNI came or went) would share a tag with
+    // another while the old flows are in: its port is parked until the new flows are (ovsFlowLines).
+    ...clusterSegmentsOn(lab, cluster, host.name).map((s) => sh`cn_ovs_park ${a.db} ${s.ovsPort!} ${s.localVlans![host.name]}`),
   ];
   const owns: Owned[] = [
     { kind: "ovs-bridge", name: cluster.integrationBridge }, { kind: "ovs-bridge", name: cluster.tunnelBridge },
@@ -62,15 +65,27 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
     // expect it, and only the tunnels' routes to the peers use the bridge.
     const peerEndpoints = peers.map((p) => lab.hosts.find((h) => h.name === p)!.tunnelEndpoint!);
     apply.push(
-      `${a.vsctl} ${sh`--may-exist add-br ${te.bridge} -- set bridge ${te.bridge} datapath_type=netdev other-config:hwaddr=${te.mac.toString()} -- --may-exist add-port ${te.bridge} ${te.dev}`}`,
+      // Secure: the bridge forwards nothing but by the lab's flows (a new one has none until its bundle below).
+      `${a.vsctl} ${sh`--may-exist add-br ${te.bridge} -- set bridge ${te.bridge} datapath_type=netdev fail-mode=secure other-config:hwaddr=${te.mac.toString()} -- --may-exist add-port ${te.bridge} ${te.dev}`}`,
       sh`sysctl -qw net/ipv4/conf/${te.bridge}/arp_ignore=1 net/ipv4/conf/${host.uplink}/arp_ignore=1`,
       sh`ip addr replace ${local.toString()}/${lab.fabric!.cidr.prefixLength} dev ${te.bridge} noprefixroute`,
+      sh`cn_addrs_only - ${te.bridge} any ${local.toString()}/${lab.fabric!.cidr.prefixLength}`,
       sh`ip link set ${te.bridge} up`,
       ...peerEndpoints.map((p) => sh`ip route replace ${p.address.toString()}/32 dev ${te.bridge} src ${local.toString()}`),
       [sh`cn_ovs_routes_only ${te.bridge}`, ...peerEndpoints.map((p) => sh`${p.address.toString()}`)].join(" "),
       // The switch learns the peers' MACs from the lab, not by ARP: native tunneling drops a packet
       // whose next hop it has yet to resolve (the first SYN to a new host would be lost).
       ...peerEndpoints.map((p) => sh`ovs-appctl -t ${host.ovsRunDir!}/ovs-vswitchd.ctl tnl/neigh/set ${te.bridge} ${p.address.toString()} ${p.mac.toString()} >/dev/null`),
+    );
+    // VLAN networks reach the fabric through the provider bridge, patched to the integration bridge.
+    // Its side of the patch and its flows come first: the patch carries nothing until the
+    // integration bridge's side exists (below), and then only what these flows let through.
+    const provider = providerPatchPorts(lab, cluster);
+    const vlans = hasVlanNetworks(lab, cluster, host);
+    if (vlans) apply.push(`${a.vsctl} ${sh`--may-exist add-port ${te.bridge} ${provider.onProvider} -- set interface ${provider.onProvider} type=patch options:peer=${provider.onIntegration}`}`);
+    apply.push(
+      [sh`cn_ovs_ports_only ${a.db} ${te.bridge} ${te.dev}`, ...(vlans ? [sh`${provider.onProvider}`] : [])].join(" "),
+      replaceFlows(a, cluster, te.bridge, providerFlows(lab, cluster, host)),
     );
     owns.push({ kind: "ovs-bridge", name: te.bridge }, { kind: "link", name: te.bridge });
   }
@@ -80,17 +95,9 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
     `${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${onIntegration} -- set interface ${onIntegration} type=patch options:peer=${onTunnel}`}`,
     `${a.vsctl} ${sh`--may-exist add-port ${cluster.tunnelBridge} ${onTunnel} -- set interface ${onTunnel} type=patch options:peer=${onIntegration}`}`,
   );
-  if (te) {
-    // VLAN networks reach the fabric through the provider bridge, patched to the integration bridge.
+  if (te && hasVlanNetworks(lab, cluster, host)) {
     const provider = providerPatchPorts(lab, cluster);
-    const vlans = hasVlanNetworks(lab, cluster, host);
-    if (vlans) {
-      apply.push(
-        `${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${provider.onIntegration} -- set interface ${provider.onIntegration} type=patch options:peer=${provider.onProvider}`}`,
-        `${a.vsctl} ${sh`--may-exist add-port ${te.bridge} ${provider.onProvider} -- set interface ${provider.onProvider} type=patch options:peer=${provider.onIntegration}`}`,
-      );
-    }
-    apply.push([sh`cn_ovs_ports_only ${a.db} ${te.bridge} ${te.dev}`, ...(vlans ? [sh`${provider.onProvider}`] : [])].join(" "));
+    apply.push(`${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${provider.onIntegration} -- set interface ${provider.onIntegration} type=patch options:peer=${provider.onProvider}`}`);
   }
   for (const p of peers) {
     const remote = lab.hosts.find((h) => h.name === p)!;
@@ -115,7 +122,7 @@ export function ovsFlowLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
     [sh`cn_ovs_ports_only ${a.db} ${cluster.integrationBridge} ${patchPorts(lab, cluster).onIntegration}`, ...ports.map((p) => sh`${p}`)].join(" "),
     replaceFlows(a, cluster, cluster.integrationBridge, integrationFlows(lab, cluster, host)),
     replaceFlows(a, cluster, cluster.tunnelBridge, tunnelFlows(lab, cluster, host)),
-    ...(host.tunnelEndpoint ? [replaceFlows(a, cluster, host.tunnelEndpoint.bridge, providerFlows(lab, cluster, host))] : []),
+    ...clusterSegmentsOn(lab, cluster, host.name).map((s) => sh`ip link set dev ${s.ovsPort!} up`),
   ];
 }
 
@@ -148,7 +155,8 @@ export function ovsSegmentLines(lab: ResolvedLab, host: Host, s: Segment): { app
       // so the Linux bridge never floods a frame for a remote guest to the local ones while it learns.
       sh`bridge link set dev ${dev} learning off`,
       [sh`cn_fdb_only - ${dev} master`, ...l2Population(lab, host, s).map((m) => sh`${m.mac}`)].join(" "),
-      sh`ip link set dev ${port} mtu ${s.mtu} up`,
+      // Up only once the flows are in (ovsFlowLines).
+      sh`ip link set dev ${port} mtu ${s.mtu}`,
       // The userspace datapath reads frames as they are: checksums the sender left to the NIC must be
       // filled in before they enter it (and large segments split).
       sh`ethtool -K ${dev} tx off >/dev/null`,

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Backend, Lab, NetworkMode, OverlayCluster, Segmentation, Target, Tunnel } from "../../lib";
+import { Backend, Compute, Lab, NetworkMode, OverlayCluster, Segmentation, Target, Tunnel } from "../../lib";
 import { expectFailsClosed, invalidLab, synthJson } from "../support/labs";
 
 /**
@@ -53,6 +53,17 @@ const CASES: Case[] = [
       lab.addGuest("g1", { host: "h1", nics: [{ segment: net }] });
     },
     line: "[stack/lab/Tenants/blue/app] network 'blue-app' uses VLAN segmentation, which cluster 'sdn' carries on emulated hosts only (on real hosts it would need a provider bridge holding a NIC of the host, which the lab does not set up); use Segmentation.vxlan() or leave the network on Linux bridges.",
+  },
+  {
+    what: "a container on a cluster network of real hosts (Docker picks its MAC)",
+    build: (scope) => {
+      const lab = new Lab(scope, "lab", { backend: Backend.hosts() });
+      const hs = ["h1", "h2"].map((h, i) => lab.addHost(h, { target: Target.ssh({ host: `192.0.2.${10 + i}` }), underlayAddress: `192.0.2.${10 + i}` }));
+      const cluster = lab.addOverlayCluster("sdn", { hosts: hs });
+      const net = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster });
+      lab.addGuest("c1", { host: "h1", nics: [{ segment: net }] });
+    },
+    line: "[stack/lab/c1] container 'c1' has NIC 0 on network 'blue-app' of cluster 'sdn': on a real host Docker picks the container's MAC, which the cluster's switches would not admit; make the guest a VM or a namespace guest, or leave the network out of the cluster.",
   },
   {
     what: "two VLAN networks of a cluster with one VLAN id",
@@ -178,5 +189,25 @@ describe("overlay clusters: a VLAN network renders a trunk on the provider bridg
     // b2's MAC comes from the provider patch, with the local VLAN.
     expect(h1).toMatch(/table=0,priority=1,in_port=labpv-sdn,dl_vlan=1,dl_src=[0-9a-f:]{17},actions=NORMAL/);
     expect(h1).not.toMatch(/add-port labt-sdn labn-h2/);
+  });
+});
+
+describe("overlay clusters: a GRE cluster on real hosts accepts its tunnels in INPUT by key, from the network's hosts only", () => {
+  const json = synthJson((scope) => {
+    const lab = new Lab(scope, "lab", { backend: Backend.hosts() });
+    const hs = ["h1", "h2", "h3"].map((h, i) => lab.addHost(h, { target: Target.ssh({ host: `192.0.2.${10 + i}` }), underlayAddress: `192.0.2.${10 + i}` }));
+    const cluster = lab.addOverlayCluster("sdn", { hosts: hs, tunnel: Tunnel.gre() });
+    const blue = lab.addTenant("blue").addNetwork("app", { cidr: "10.0.0.0/24", cluster, segmentation: Segmentation.vxlan({ vni: 1000 }) });
+    lab.addGuest("b1", { host: "h1", nics: [{ segment: blue }], compute: Compute.namespace() });
+    lab.addGuest("b2", { host: "h2", nics: [{ segment: blue }], compute: Compute.namespace() });
+  });
+  const hook = Object.values<any>(json.resource.terraform_data).find((h) => h.input.stage === "firewall/h1");
+  const script = JSON.stringify(hook);
+
+  it("accepts GRE with blue's key from h2, drops it from anyone else, and renders no VXLAN rule", () => {
+    expect(script).toContain('-A CN-lab-IN -i eth0 -s 192.0.2.11/32 -p gre -m u32 --u32 \\\"0x0>>0x16&0x3c@0x4=0x3e8\\\" -j ACCEPT');
+    expect(script).toContain('-A CN-lab-IN -p gre -m u32 --u32 \\\"0x0>>0x16&0x3c@0x4=0x3e8\\\" -j DROP');
+    expect(script).not.toContain("192.0.2.12/32 -p gre");
+    expect(script).not.toContain("--dport 4789");
   });
 });

@@ -65,6 +65,8 @@ describe("cloudnet trace", () => {
     expect(() => traceReport(inventory, "nobody", "b2", {}, none)).toThrow("'nobody' has no port on a network of an overlay cluster of lab 'lab' (cloudnet trace follows Open vSwitch); those that do: b1, b2, b3, g1, g2, r1, r2, r3, r4.");
     expect(() => traceReport(inventory, "b1", "10.0.0.50", {}, none)).toThrow("nothing on network blue-app has 10.0.0.50: b1's ARP for it would go unanswered.");
     expect(() => traceReport(inventory, "b1", "192.0.2.1", {}, none)).toThrow("192.0.2.1 is beyond b1's network (10.0.0.0/24), which has no router.");
+    // r2 is red's, at the address b2 has on blue: never traced as if it were b2.
+    expect(() => traceReport(inventory, "b1", "r2", {}, none)).toThrow("'r2' is not on b1's network blue-app, whose subnet holds its address 10.0.0.12 (there b2 has it: trace 10.0.0.12 to follow that packet); name a guest or router of blue-app, or an address.");
     expect(() => traceReport(inventory, "b1", "elsewhere", {}, none)).toThrow(/^'elsewhere' is neither a node of lab 'lab' \(.*\) nor an IP address\.$/);
     expect(() => traceReport({ ...inventory, clusters: undefined }, "b1", "b2", {}, none)).toThrow("lab 'lab' has no overlay cluster (or was deployed before inventories described them; deploy it again).");
   });
