@@ -5,3 +5,4 @@ export * from "./names";
 export * from "./shell";
 export * from "./port";
 export * from "./peer";
+export * from "./rate";
