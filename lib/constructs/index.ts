@@ -8,3 +8,4 @@ export * from "./lab";
 export * from "./stage-hook";
 export * from "./security-group";
 export * from "./overlay-cluster";
+export * from "./qos-policy";

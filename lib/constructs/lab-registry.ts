@@ -4,7 +4,7 @@ import { Construct } from "constructs";
 export const LAB_SYMBOL = Symbol.for("cdktf-cloudnet.Lab");
 
 /** Ids of the lab's own children: its stages, real guests and the scopes of its shortcuts. */
-export const LAB_OWN_IDS: readonly string[] = ["Stages", "Compute", "Tenants", "Segments", "SecurityGroups", "Clusters"];
+export const LAB_OWN_IDS: readonly string[] = ["Stages", "Compute", "Tenants", "Segments", "SecurityGroups", "Clusters", "QosPolicies"];
 
 /**
  * Throws unless `part` (a construct passed as a host, network, guest...) belongs to `lab`: parts are
@@ -19,7 +19,7 @@ export function sameLab(lab: LabRegistry, part: unknown, path: string, what: str
 }
 
 /** The kinds of parts a lab is made of. */
-export type PartKind = "host" | "guest" | "external" | "tenant" | "segment" | "security group" | "service" | "port forward" | "cluster";
+export type PartKind = "host" | "guest" | "external" | "tenant" | "segment" | "security group" | "service" | "port forward" | "cluster" | "qos policy";
 
 /**
  * Kinds whose names a lab keeps in one namespace. Hosts, guests and externals are nodes (one network

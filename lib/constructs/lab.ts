@@ -8,6 +8,7 @@ import { External, ExternalProps, Host, HostProps } from "./hosts";
 import { LAB_SYMBOL, LabRegistry, PartKind, checkName, freeIn, nameSpaceOf } from "./lab-registry";
 import { Network, PortForward, Segment, SegmentProps, Service, Tenant } from "./networks";
 import { OverlayCluster, OverlayClusterProps } from "./overlay-cluster";
+import { QosPolicy, QosPolicyProps } from "./qos-policy";
 import { RealGuests } from "./real-guests";
 import { SecurityGroup, SecurityGroupProps } from "./security-group";
 import { StageHook, requireTerraformDataSupport } from "./stage-hook";
@@ -87,6 +88,11 @@ export class Lab extends Construct implements LabRegistry {
     return new OverlayCluster(this._shortcutScope("cluster"), name, { ...props, lab: this });
   }
 
+  /** A QoS policy (tc), a child of the lab's "QosPolicies"; `policy.applyTo(guest, { direction })` puts it on a guest NIC. */
+  addQosPolicy(name: string, props: QosPolicyProps): QosPolicy {
+    return new QosPolicy(this._shortcutScope("qos policy"), name, { ...props, lab: this });
+  }
+
   /** The lab as a plain spec, with construct paths for error messages. */
   toSpec(): LabSpec {
     const all = <T extends Construct>(kind: PartKind) => (this.parts.get(kind) ?? []) as T[];
@@ -99,6 +105,7 @@ export class Lab extends Construct implements LabRegistry {
       portForwards: all<PortForward>("port forward").map(withPath),
       securityGroups: all<SecurityGroup>("security group").map((g) => g._spec()),
       clusters: all<OverlayCluster>("cluster").map(withPath),
+      qosPolicies: all<QosPolicy>("qos policy").map((q) => q._spec()),
     };
   }
 
@@ -201,7 +208,7 @@ export class Lab extends Construct implements LabRegistry {
 
 /** Where the shortcuts put parts whose names may repeat a node's (ids start upper case: never a name). */
 const SHORTCUT_SCOPES: Partial<Record<PartKind, string>> = {
-  tenant: "Tenants", segment: "Segments", "security group": "SecurityGroups", cluster: "Clusters",
+  tenant: "Tenants", segment: "Segments", "security group": "SecurityGroups", cluster: "Clusters", "qos policy": "QosPolicies",
 };
 
 /** Every issue once, at its construct path, in cdktf's own format. */

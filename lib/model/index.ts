@@ -4,3 +4,4 @@ export * from "./issues";
 export * from "./resolve";
 export * from "./resolve-security";
 export { OVS_RUN_ROOT } from "./resolve-clusters";
+export { QOS_HZ, QUANTUM_MAX, QUANTUM_MIN, minBurst, qosMajor } from "./resolve-qos";

@@ -1,4 +1,4 @@
-import { Cidr, IpAddress, MacAddress, PortSpec } from "../net";
+import { Cidr, IpAddress, MacAddress, PortSpec, Rate } from "../net";
 import { BackendSpec, ComputeSpec, InterceptSpec, NetworkModeSpec, Protocol, TargetSpec } from "./spec";
 
 /** VXLAN adds 50 bytes over IPv4 (outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14). */
@@ -38,6 +38,51 @@ export interface ResolvedLab {
   readonly services: readonly Service[];
   readonly securityGroups: readonly ResolvedSecurityGroup[];
   readonly clusters: readonly OverlayCluster[];
+  readonly qosPolicies: readonly QosPolicy[];
+}
+
+/** An HTB class with every size set: tc's `classid <major>:<minor>` under `parent`'s minor (0: the root qdisc). */
+export interface QosClass {
+  readonly name: string;
+  readonly minor: number;
+  readonly parent: number;
+  readonly rate: Rate;
+  readonly ceil: Rate;
+  readonly prio: number;
+  readonly burst: number;
+  readonly cburst: number;
+  readonly quantum: number;
+  readonly leaf: boolean;
+}
+
+/** A u32 filter: its selectors (tc's `match ...` words), the leaf it sends to, in order. */
+export interface QosFilter {
+  readonly selectors: readonly string[];
+  readonly minor: number;
+  readonly path: string;
+}
+
+/** Where a policy is applied: a guest NIC's host-side device, in the guest's direction. */
+export interface QosAttachment {
+  readonly host: string;
+  readonly guest: string;
+  readonly nic: number;
+  readonly direction: "ingress" | "egress";
+  /** The device shaped: the NIC's host-side device (ingress), or an IFB fed from its ingress (egress). */
+  readonly dev: string;
+  /** The NIC's host-side device (egress: its ingress is redirected to `dev`). */
+  readonly hostDev: string;
+}
+
+export interface QosPolicy {
+  readonly name: string;
+  readonly path: string;
+  /** The root qdisc's major handle, the lab's (so teardown knows its own). */
+  readonly major: number;
+  readonly shape:
+    | { readonly kind: "htb"; readonly classes: readonly QosClass[]; readonly defaultMinor: number; readonly filters: readonly QosFilter[] }
+    | { readonly kind: "tbf"; readonly rate: Rate; readonly burst: number; readonly latencyMs: number };
+  readonly attachments: readonly QosAttachment[];
 }
 
 /** An overlay cluster: its hosts' Open vSwitch bridges, tunnels and flow tables. */

@@ -3,6 +3,7 @@ import { AddressPool } from "./address-pool";
 import { ResolveContext, checkUnique } from "./context";
 import { Issue } from "./issues";
 import { Guest, Host, OverlayCluster, ResolvedLab, Segment } from "./lab";
+import { resolveQos } from "./resolve-qos";
 import { checkClusterGuests, clusterSegments, resolveClusters, tunnelEndpointCount, withClusters } from "./resolve-clusters";
 import { parseFabric, resolveExternals, resolveHosts } from "./resolve-hosts";
 import { SegmentPools, resolveGuests } from "./resolve-guests";
@@ -81,12 +82,13 @@ export function resolveLab(spec: LabSpec): Resolution {
   checkDeviceNames(ctx, finalHosts, segments, guests, clusters);
   const warnings: Issue[] = [];
   const securityGroups = resolveSecurityGroups(ctx, guests, warnings);
+  const qosPolicies = resolveQos(ctx, guests, warnings);
 
   if (ctx.issues.issues.length > 0 || !name) return { issues: ctx.issues.issues, warnings };
   const lab: ResolvedLab = {
     name, path: spec.path, prefix, backend: spec.backend,
     fabric: fabric ? { netns: `${prefix}-fabric`, cidr: fabric } : undefined,
-    hosts: finalHosts, segments, guests, externals, portForwards, services, securityGroups, clusters,
+    hosts: finalHosts, segments, guests, externals, portForwards, services, securityGroups, clusters, qosPolicies,
   };
   return { lab, issues: [], warnings };
 }

@@ -232,6 +232,59 @@ export interface ServiceSpec {
   readonly nodePort?: number;
 }
 
+/** One class of an HTB tree. Rates in bits per second, sizes in bytes. */
+export interface QosClassSpec {
+  readonly name: string;
+  readonly path: string;
+  /** Guaranteed. */
+  readonly rate: number;
+  /** What it may borrow up to. @default its parent's ceil (the root's: its rate) */
+  readonly ceil?: number;
+  /** 0 (first) to 7: classes of a lower number get spare bandwidth first. @default 0 */
+  readonly prio?: number;
+  /** @default rate / 250 (HZ), at least two full frames */
+  readonly burst?: number;
+  /** @default ceil / 250, at least two full frames */
+  readonly cburst?: number;
+  /** Bytes a class sends per round when borrowing, 1,500-60,000. @default proportional to its rate */
+  readonly quantum?: number;
+  readonly children?: readonly QosClassSpec[];
+  /** Traffic sent to this class (a leaf): any match. */
+  readonly matches?: readonly QosMatchSpec[];
+}
+
+/** What a u32 filter matches: every field given must match. */
+export interface QosMatchSpec {
+  readonly source?: string;
+  /** A guest's IPv4 addresses as the source (each its own filter). */
+  readonly sourceGuest?: string;
+  readonly destination?: string;
+  readonly destinationGuest?: string;
+  readonly protocol?: "tcp" | "udp" | "icmp";
+  readonly destinationPort?: number;
+  readonly sourcePort?: number;
+}
+
+export type QosShapeSpec =
+  | { readonly kind: "htb"; readonly root: QosClassSpec; readonly defaultClass: string; readonly oversubscribe?: boolean }
+  | { readonly kind: "tbf"; readonly rate: number; readonly burst?: number; readonly latencyMs?: number };
+
+/** Where a policy applies: a guest NIC, in the direction seen from the guest. */
+export interface QosTargetSpec {
+  readonly guest: string;
+  /** @default 0 */
+  readonly nic?: number;
+  /** "ingress": traffic to the guest; "egress": traffic from it. */
+  readonly direction: "ingress" | "egress";
+}
+
+export interface QosPolicySpec {
+  readonly name: string;
+  readonly path: string;
+  readonly shape: QosShapeSpec;
+  readonly targets: readonly QosTargetSpec[];
+}
+
 export interface LabSpec {
   readonly name: string;
   readonly path: string;
@@ -246,4 +299,5 @@ export interface LabSpec {
   readonly services?: readonly ServiceSpec[];
   readonly securityGroups?: readonly SecurityGroupSpec[];
   readonly clusters?: readonly OverlayClusterSpec[];
+  readonly qosPolicies?: readonly QosPolicySpec[];
 }

@@ -1,5 +1,5 @@
 import { sh } from "../net";
-import { OVS_RUN_ROOT, ResolvedLab } from "../model";
+import { OVS_RUN_ROOT, ResolvedLab, qosMajor } from "../model";
 import { TABLES, TOOLS, chainMarker } from "./firewall";
 import { INVENTORY_DIR } from "./inventory";
 import { applyScript, teardownScript } from "./script";
@@ -39,6 +39,7 @@ function keepLists(owned: readonly Owned[]) {
     holds: list([...of("sysctl").map((o) => o.key.replace(/\//g, "%")), ...(of("br-netfilter").length ? ["br_netfilter"] : [])]),
     files: of("file").map((o) => o.path),
     bridges: list(of("ovs-bridge").map((o) => o.name)),
+    qdiscs: list(of("qdisc").map((o) => (o.at === "root" ? o.dev : `${o.dev}@ingress`))),
   };
 }
 
@@ -65,6 +66,8 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
     sh`cn_holds_prune ${scope} ${p} ${k.holds}`,
     // Open vSwitch: the lab's bridges not kept; an emulated host that keeps none stops its daemons.
     sh`cn_ovs_prune ${emulated ? `${OVS_RUN_ROOT}/${scope}` : "-"} ${p} ${k.bridges}`,
+    // Traffic control on the lab's devices that no policy shapes any more.
+    sh`cn_tc_prune ${qosMajor(p).toString(16)} ${p} ${k.qdiscs}`,
     sh`cn_state_tidy ${scope}`,
   ];
 }

@@ -10,6 +10,7 @@ import { guestStageId, renderNamespaceGuest } from "./namespace-guest";
 import { gatewayHostRules, routerRules } from "./routing-rules";
 import { arpGuard, hasSecurityGroups, ipsetApply, nftTable, securityRules } from "./security";
 import { networkStageId, renderHostNetwork, routesToRoutedSegments } from "./segments";
+import { qosStages } from "./qos";
 import { Stage } from "./stage";
 
 /**
@@ -55,6 +56,7 @@ export function renderLab(lab: ResolvedLab): Stage[] {
         }));
       }
     }
+    stages.push(...qosStages(lab));
     stages.push(renderInventory(lab, stages));
   } else {
     // Namespace guests on real hosts: made on their host once its network and rules are in place.
@@ -63,6 +65,7 @@ export function renderLab(lab: ResolvedLab): Stage[] {
       const after = [networkStageId(guest.host), firewallId(guest.host)].filter((id) => ids.has(id));
       stages.push(renderNamespaceGuest(lab, guest, after.length ? after : [ownerId(guest.host)]));
     }
+    stages.push(...qosStages(lab));
   }
   return withLibraries(lab, [...stages, ...convergeStages(lab, stages)]);
 }

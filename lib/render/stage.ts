@@ -35,7 +35,9 @@ export type Owned =
   | { readonly kind: "br-netfilter" }
   | { readonly kind: "file"; readonly path: string }
   /** An Open vSwitch bridge on the host's switch (an emulated host's own, or the system's). */
-  | { readonly kind: "ovs-bridge"; readonly name: string };
+  | { readonly kind: "ovs-bridge"; readonly name: string }
+  /** A lab device's root qdisc (with the lab's major handle), or its ingress qdisc. */
+  | { readonly kind: "qdisc"; readonly dev: string; readonly at: "root" | "ingress" };
 
 /**
  * One unit of host state: the smallest thing Terraform creates or replaces. Its apply converges:

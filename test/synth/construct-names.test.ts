@@ -128,7 +128,7 @@ describe("parts refer only to parts of their own lab, and the lab's own ids stay
 
   it("ids the lab uses for itself are refused with the list; an empty name is reported at the part", () => {
     const lab = newLab();
-    expect(() => new SecurityGroup(lab, "Stages", { name: "stages" })).toThrow("[stack/lab] security group id 'Stages' is one the lab uses for itself (Stages, Compute, Tenants, Segments, SecurityGroups, Clusters); choose another id.");
+    expect(() => new SecurityGroup(lab, "Stages", { name: "stages" })).toThrow("[stack/lab] security group id 'Stages' is one the lab uses for itself (Stages, Compute, Tenants, Segments, SecurityGroups, Clusters, QosPolicies); choose another id.");
     const team = new Construct(lab.node.scope!, "Team");
     expect(() => new Host(team, "H1", { lab, name: "" })).toThrow("[stack/Team/H1] host name '' is not allowed");
   });

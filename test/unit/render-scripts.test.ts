@@ -1,3 +1,4 @@
+import { qosMajor } from "../../lib/model";
 import { Stage, renderLab } from "../../lib/render";
 import { demoSpec, emulatedLab, guest, host, resolveOk, segment } from "./support/lab-specs";
 
@@ -93,6 +94,7 @@ describe("rendered scripts", () => {
         `cn_holds_prune demo-${h} demo -`,
         // Its switch (none here): the lab's bridges, then the host's own daemons.
         `cn_ovs_prune /run/cloudnet/ovs/demo-${h} demo -`,
+        `cn_tc_prune ${qosMajor("demo").toString(16)} demo -`,
         `cn_state_tidy demo-${h}`,
       ]);
     }

@@ -1,3 +1,4 @@
+import { qosMajor } from "../../lib/model";
 import { App, TerraformStack } from "cdktf";
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -677,6 +678,7 @@ describe("the state of a host with guarded NICs: held by the network stage, decl
       "cn_records_prune sec-h2 sec addresses -",
       "cn_holds_prune sec-h2 sec -",
       "cn_ovs_prune /run/cloudnet/ovs/sec-h2 sec -",
+      `cn_tc_prune ${qosMajor("sec").toString(16)} sec -`,
       "cn_state_tidy sec-h2",
     ]);
     // The rules stage's own teardown removes nothing: a replaced rules stage never opens a gap.

@@ -4,6 +4,7 @@ export * from "./ipset";
 export * from "./host-state";
 export * from "./network";
 export * from "./ovs";
+export * from "./tc";
 export * from "./converge";
 export * from "./library";
 export { usedHelpers } from "./select";

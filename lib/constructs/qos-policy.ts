@@ -1,0 +1,147 @@
+import { Construct } from "constructs";
+import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosTargetSpec } from "../model";
+import { Rate } from "../net";
+import { PartProps } from "./hosts";
+import { LabRegistry, labOf, sameLab } from "./lab-registry";
+
+/** The sizes of an HTB class; rates with units (`Rate.mbit(30)`), sizes in bytes. */
+export interface QosClassProps {
+  /** Guaranteed. */
+  readonly rate: Rate;
+  /** What it may borrow up to. @default its parent's ceil */
+  readonly ceil?: Rate;
+  /** 0 (first) to 7: lower numbers get spare bandwidth first. @default 0 */
+  readonly prio?: number;
+  /** @default what the rate sends in one tick (rate / 250), at least two frames */
+  readonly burst?: number;
+  /** @default what the ceil sends in one tick */
+  readonly cburst?: number;
+  /** 1,500-60,000 bytes. @default proportional to the rate, so borrowing follows the rates */
+  readonly quantum?: number;
+}
+
+/** What traffic a class takes; every field given must match. An address may be given as a guest (all its IPv4 addresses). */
+export interface QosMatch {
+  readonly source?: string | { readonly name: string };
+  readonly destination?: string | { readonly name: string };
+  readonly protocol?: "tcp" | "udp" | "icmp";
+  readonly destinationPort?: number;
+  readonly sourcePort?: number;
+}
+
+export interface QosPolicyProps extends PartProps {
+  /**
+   * "htb" (default): a tree of classes under `rate`, each guaranteed its rate and borrowing up to its
+   * ceil; "tbf": one token bucket at `rate`, no classes.
+   */
+  readonly kind?: "htb" | "tbf";
+  /** The root's rate (HTB) or the bucket's (TBF). */
+  readonly rate: Rate;
+  /** HTB: allow children whose rates add up to more than their parent's (a warning, not an error). @default false */
+  readonly oversubscribe?: boolean;
+  /** TBF: bucket size in bytes. @default what the rate sends in one tick */
+  readonly burst?: number;
+  /** TBF: how long a packet may wait for tokens before it is dropped. @default 50 */
+  readonly latencyMs?: number;
+}
+
+/** A class of an HTB policy: a child of the policy's root or of another class. */
+export class QosClass extends Construct {
+  private readonly children: QosClass[] = [];
+  private readonly matches: QosMatch[] = [];
+
+  /** @internal */
+  constructor(scope: Construct, id: string, private readonly props: QosClassProps, private readonly policy: QosPolicy) {
+    super(scope, id);
+  }
+
+  /** A child class, which borrows from this one. */
+  addClass(name: string, props: QosClassProps): QosClass {
+    const c = new QosClass(this, name, props, this.policy);
+    this.children.push(c);
+    return c;
+  }
+
+  /** Sends matching traffic to this class (a leaf); filters are tried in the order they were added. */
+  addMatch(match: QosMatch): this {
+    for (const x of [match.source, match.destination]) if (typeof x === "object") sameLab(this.policy._lab, x, this.node.path, "guest");
+    this.matches.push(match);
+    return this;
+  }
+
+  /** @internal */
+  _spec(): QosClassSpec {
+    const p = this.props;
+    const guestOr = (x: QosMatch["source"]) => (typeof x === "object" ? { guest: x.name } : { address: x });
+    return {
+      name: this.node.id, path: this.node.path, rate: p.rate.bitsPerSecond, ceil: p.ceil?.bitsPerSecond, prio: p.prio,
+      burst: p.burst, cburst: p.cburst, quantum: p.quantum,
+      children: this.children.length ? this.children.map((c) => c._spec()) : undefined,
+      matches: this.matches.length ? this.matches.map((m): QosMatchSpec => {
+        const src = guestOr(m.source);
+        const dst = guestOr(m.destination);
+        return {
+          source: src.address, sourceGuest: src.guest, destination: dst.address, destinationGuest: dst.guest,
+          protocol: m.protocol, destinationPort: m.destinationPort, sourcePort: m.sourcePort,
+        };
+      }) : undefined,
+    };
+  }
+}
+
+/**
+ * Traffic control for guest NICs, applied on the host side where the guest cannot undo it: an HTB
+ * tree (rates guaranteed, spare bandwidth borrowed up to each class's ceil and given back, u32
+ * filters by address, protocol and port, unmatched traffic to the default class) or one token
+ * bucket. `applyTo` shapes traffic to a guest ("ingress", on its host-side device) or from it
+ * ("egress", on an IFB device fed by that device's ingress).
+ */
+export class QosPolicy extends Construct {
+  /** @internal */
+  readonly _lab: LabRegistry;
+  /** The root class (HTB): add the tree's classes to it. */
+  readonly root: QosClass;
+  private defaultClass?: QosClass;
+  private readonly targets: QosTargetSpec[] = [];
+
+  constructor(scope: Construct, id: string, private readonly props: QosPolicyProps) {
+    const lab = labOf(scope, id, props.lab, "QoS policy");
+    super(lab._claim("qos policy", props.name ?? id, scope, id), id);
+    this._lab = lab;
+    this.root = new QosClass(this, "root", { rate: props.rate, ceil: props.rate }, this);
+    lab._add("qos policy", props.name ?? id, this);
+  }
+
+  /** The policy's name in the lab. */
+  get name(): string {
+    return this.props.name ?? this.node.id;
+  }
+
+  /** A class under the root (HTB). */
+  addClass(name: string, props: QosClassProps): QosClass {
+    if (this.props.kind === "tbf") throw new Error(`[${this.node.path}] QoS policy '${this.name}' is a token bucket (kind "tbf"), which has no classes; make it kind "htb" for a tree.`);
+    return this.root.addClass(name, props);
+  }
+
+  /** The leaf that traffic no filter matches goes to (HTB). */
+  setDefault(leaf: QosClass): this {
+    this.defaultClass = leaf;
+    return this;
+  }
+
+  /** Shapes `guest`'s NIC (0 unless given): traffic to it ("ingress") or from it ("egress"). */
+  applyTo(guest: { readonly name: string }, options: { readonly direction: "ingress" | "egress"; readonly nic?: number }): this {
+    sameLab(this._lab, guest, this.node.path, "guest");
+    this.targets.push({ guest: guest.name, nic: options.nic, direction: options.direction });
+    return this;
+  }
+
+  /** @internal */
+  _spec(): QosPolicySpec {
+    const p = this.props;
+    const shape: QosPolicySpec["shape"] = p.kind === "tbf"
+      ? { kind: "tbf", rate: p.rate.bitsPerSecond, burst: p.burst, latencyMs: p.latencyMs }
+      : { kind: "htb", root: this.root._spec(), defaultClass: this.defaultClass?.node.id ?? "", oversubscribe: p.oversubscribe };
+    return { name: this.name, path: this.node.path, shape, targets: [...this.targets] };
+  }
+}

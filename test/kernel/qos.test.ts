@@ -1,0 +1,147 @@
+import { spawn } from "child_process";
+import { ResolvedLab, formatIssues } from "../../lib/model";
+import { renderLab } from "../../lib/render";
+import { runStage } from "../support/apply";
+import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
+import { requireRoot } from "../support/root";
+import { PORTS, RX, qosLab } from "./fixtures/qos-lab";
+import { formatIssues as fmt } from "../../lib/model";
+
+/**
+ * Traffic control measured with iperf3 (TCP, 3 s per run) through the textbook HTB tree on traffic
+ * to rx (fixtures/qos-lab.ts): 100 Mbit/s, children a 30, b 10, c 60, each with ceil 100. Each class
+ * alone borrows up to the ceil; together they split 3:1:6. A token bucket of 20
+ * Mbit/s on traffic from sd (through an IFB) holds too. Tolerances are the issue's: ±10 % of each
+ * share. A run that misses is tried once more, and the retry is reported.
+ */
+const p = uniquePrefix("k");
+const r = qosLab(p).resolve();
+if (!r.lab) throw new Error(formatIssues(r.issues));
+const lab: ResolvedLab = r.lab;
+const ns = (node: string) => `${p}-${node}`;
+
+/** The same lab with no QoS policy. */
+function qosLabWithout(name: string): ResolvedLab {
+  const l = qosLab(name, { policies: false }).resolve();
+  if (!l.lab) throw new Error(fmt(l.issues));
+  return l.lab;
+}
+const SECONDS = 3;
+const MBIT = 1e6;
+
+/** One iperf3 client's received rate, in Mbit/s. */
+function client(from: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const c = spawn("ip", ["netns", "exec", ns(from), "iperf3", "-c", RX, "-p", String(port), "-t", String(SECONDS), "-J"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    c.stdout.on("data", (d) => (out += d));
+    c.on("exit", (code) => {
+      try {
+        if (code !== 0) throw new Error(`iperf3 from ${from} to port ${port} exited ${code}: ${out.slice(0, 300)}`);
+        resolve(JSON.parse(out).end.sum_received.bits_per_second / MBIT);
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/** Classes a, b, c are reached as sa to 5201, sb to 5202, sc to 5203. */
+const FLOWS = { a: ["sa", PORTS.a], b: ["sb", PORTS.b], c: ["sc", PORTS.c] } as const;
+type ClassName = keyof typeof FLOWS;
+
+/** The classes' rates when those run at once. */
+async function together(classes: readonly ClassName[]): Promise<Record<string, number>> {
+  const rates = await Promise.all(classes.map((c) => client(FLOWS[c][0], FLOWS[c][1])));
+  return Object.fromEntries(classes.map((c, i) => [c, Math.round(rates[i] * 10) / 10]));
+}
+
+/** `measure` until `ok` holds, at most twice; a retry is printed. */
+async function withOneRetry<T>(what: string, measure: () => Promise<T>, ok: (x: T) => boolean): Promise<T> {
+  const first = await measure();
+  if (ok(first)) return first;
+  const second = await measure();
+  console.log(`qos: ${what} missed on the first run (${JSON.stringify(first)}), retried: ${JSON.stringify(second)}`);
+  return second;
+}
+
+/** Each rate within ±10 % of its share (by `weights`) of what they got together, which is at least 90 of the 100 Mbit/s. */
+function splits(rates: Record<string, number>, weights: Record<string, number>): boolean {
+  const total = Object.keys(weights).reduce((n, c) => n + rates[c], 0);
+  const sum = Object.values(weights).reduce((a, b) => a + b, 0);
+  return total >= 90 && Object.entries(weights).every(([c, w]) => Math.abs(rates[c] - (total * w) / sum) <= 0.1 * ((total * w) / sum));
+}
+
+describe("QoS: the textbook HTB tree and a token bucket, measured (kernel)", () => {
+  beforeAll(async () => {
+    requireRoot();
+    for (const s of renderLab(lab)) {
+      const res = runStage(lab, s, "apply");
+      if (res.status !== 0) throw new Error(`apply of ${s.id} failed:\n${res.output}`);
+    }
+    for (const port of Object.values(PORTS)) run("ip", ["netns", "exec", ns("rx"), "iperf3", "-s", "-D", "-p", String(port)]);
+    await new Promise((done) => setTimeout(done, 300));
+  }, 120_000);
+  afterAll(() => cleanupPrefix(p));
+
+  test("each class alone borrows up to its ceil: at least 90 % of 100 Mbit/s", async () => {
+    for (const c of ["a", "b", "c"] as const) {
+      const got = await withOneRetry(`${c} alone`, () => together([c]), (x) => x[c] >= 90);
+      expect({ c, mbit: got[c] >= 90 ? "≥ 90" : got[c] }).toEqual({ c, mbit: "≥ 90" });
+    }
+  }, 60_000);
+
+  test("all three at once split 3:1:6", async () => {
+    const weights = { a: 30, b: 10, c: 60 };
+    const got = await withOneRetry("3:1:6", () => together(["a", "b", "c"]), (x) => splits(x, weights));
+    expect({ got, ok: splits(got, weights) }).toEqual({ got, ok: true });
+  }, 60_000);
+
+  // Not shown yet, and so not claimed: each pair splitting by its rates (3:1, 1:6, 1:2). Measured
+  // here with these sizes: a+b 62/33 and b+c 16/80 Mbit/s (a+c splits 1:2 within the tolerance);
+  // neither the quanta nor leaf queues moved a+b, larger bursts moved b+c (README, "Not yet").
+
+  test("a token bucket of 20 Mbit/s on traffic from sd holds within ±10 %, and without it sd would send faster (the control)", async () => {
+    const got = await withOneRetry("tbf 20", () => client("sd", PORTS.c), (x) => Math.abs(x - 20) <= 2);
+    expect(Math.abs(got - 20)).toBeLessThanOrEqual(2);
+    // The control: sc reaches the same port (class c, ceil 100) at far more than 20.
+    expect(await client("sc", PORTS.c)).toBeGreaterThan(60);
+    // The bucket sits on an IFB fed by sd's host-side device: sd cannot take it off from inside.
+    const ifb = lab.qosPolicies.find((q) => q.name === "bucket")!.attachments[0];
+    expect(nsExec(ns("h1"), "tc", ["qdisc", "show", "dev", ifb.dev]).stdout).toMatch(/tbf .* rate 20Mbit/);
+  }, 60_000);
+
+  test("a second apply changes nothing: the qdiscs are not rebuilt", () => {
+    const qos = renderLab(lab).filter((s) => s.id.startsWith("qos/"));
+    for (const s of qos) {
+      const res = runStage(lab, s, "apply");
+      expect(res.status).toBe(0);
+      expect(res.output).not.toContain("built from one batch");
+    }
+  });
+
+  test("with the policies taken out of the code, the host's converge removes their qdiscs and the IFB; another tool's qdisc stays byte for byte", () => {
+    // Another tool's device on h1 with a qdisc of its own.
+    run("ip", ["-n", ns("h1"), "link", "add", "other0", "type", "veth", "peer", "name", "other1"]);
+    run("ip", ["-n", ns("h1"), "link", "set", "other0", "up"]);
+    run("ip", ["netns", "exec", ns("h1"), "tc", "qdisc", "add", "dev", "other0", "root", "handle", "1:", "tbf", "rate", "5mbit", "burst", "5kb", "latency", "70ms"]);
+    const qdiscs = () => nsExec(ns("h1"), "tc", ["qdisc", "show"]).stdout;
+    const foreign = () => qdiscs().split("\n").filter((l) => / dev other[01] /.test(l)).join("\n");
+    const foreignBefore = foreign();
+    expect(foreignBefore).toMatch(/tbf 1: dev other0 root/);
+    const rx = lab.qosPolicies[0].attachments[0];
+    const bucket = lab.qosPolicies.find((q) => q.name === "bucket")!.attachments[0];
+    // The control: the lab's qdiscs are there.
+    expect(qdiscs()).toMatch(new RegExp(`htb [0-9a-f]+: dev ${rx.dev} root`));
+    expect(qdiscs()).toMatch(new RegExp(`ingress ffff: dev ${bucket.hostDev} `));
+    const plain = qosLabWithout(p);
+    for (const s of renderLab(plain).filter((x) => x.id.startsWith("converge"))) {
+      const res = runStage(plain, s, "apply");
+      if (res.status !== 0) throw new Error(`apply of ${s.id} failed:\n${res.output}`);
+    }
+    expect(qdiscs()).not.toMatch(new RegExp(`htb [0-9a-f]+: dev ${rx.dev} `));
+    expect(qdiscs()).not.toMatch(new RegExp(`ingress ffff: dev ${bucket.hostDev} `));
+    expect(nsExec(ns("h1"), "ip", ["link", "show", "dev", bucket.dev]).status).not.toBe(0);
+    expect(foreign()).toBe(foreignBefore);
+  });
+});
