@@ -106,7 +106,7 @@ function rateOf(ctx: ResolveContext, path: string, bits: number, what: string): 
     try {
       return Rate.bit(bits);
     } catch (e) {
-      throw new InvalidValueError(`${what}: ${(e as Error).message}`);
+      throw new InvalidValueError(`${what} is invalid: ${(e as Error).message}`);
     }
   });
 }
@@ -144,7 +144,8 @@ function attachment(ctx: ResolveContext, p: QosPolicySpec, t: QosPolicySpec["tar
   const key = `${guest.name}/${index}/${t.direction}`;
   if (targeted.has(key)) ctx.issues.add(p.path, `guest '${guest.name}' NIC ${index} (${t.direction}) already has QoS policy '${targeted.get(key)}'; a device takes one root qdisc.`);
   targeted.set(key, p.name);
-  const dev = t.direction === "ingress" ? nic.hostDev : kernelName(ctx.prefix, "f", `${guest.name}-${index}`);
+  // "y": the IFB device ("f" names the fabric's ports; one letter, as the converge's link patterns expect).
+  const dev = t.direction === "ingress" ? nic.hostDev : kernelName(ctx.prefix, "y", `${guest.name}-${index}`);
   return { host: guest.host, guest: guest.name, nic: index, direction: t.direction, dev, hostDev: nic.hostDev };
 }
 
