@@ -38,12 +38,16 @@ export function bridgesOf(cluster: InventoryCluster, host: string): Array<{ brid
   ];
 }
 
+/** A deployed lab's clusters; a clear error when it has none. */
+export function clustersOf(lab: Inventory): readonly InventoryCluster[] {
+  const clusters = lab.clusters ?? [];
+  if (clusters.length === 0) throw new Error(`lab '${lab.lab}' has no overlay cluster (or was deployed before inventories described them; deploy it again).`);
+  return clusters;
+}
+
 /** The clusters of a deployed lab that `host` belongs to, with that host's switch; a clear error when there is none. */
 export function clustersOn(lab: Inventory, host: string): Array<{ cluster: InventoryCluster; runDir: string }> {
-  const clusters = lab.clusters ?? [];
-  if (clusters.length === 0) {
-    throw new Error(`lab '${lab.lab}' has no overlay cluster (or was deployed before inventories described them; deploy it again).`);
-  }
+  const clusters = clustersOf(lab);
   const found = clusters.flatMap((c) => c.hosts.filter((h) => h.name === host).map((h) => ({ cluster: c, runDir: h.ovsRunDir })));
   if (found.length === 0) {
     const hosts = [...new Set(clusters.flatMap((c) => c.hosts.map((h) => h.name)))];

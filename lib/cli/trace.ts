@@ -1,6 +1,6 @@
 import { Cidr, IpAddress } from "../net";
 import { Inventory, InventoryCluster } from "../render/inventory";
-import { Exec, OvsSwitch, bridgesOf, execFile } from "./ovs-switch";
+import { Exec, OvsSwitch, bridgesOf, clustersOf, execFile } from "./ovs-switch";
 
 type Network = InventoryCluster["networks"][number];
 type Endpoint = Network["endpoints"][number];
@@ -74,8 +74,7 @@ export function traceReport(lab: Inventory, from: string, to: string, options: T
 }
 
 function resolvePath(lab: Inventory, from: string, to: string): Path {
-  const clusters = lab.clusters ?? [];
-  if (clusters.length === 0) throw new Error(`lab '${lab.lab}' has no overlay cluster (or was deployed before inventories described them; deploy it again).`);
+  const clusters = clustersOf(lab);
   const nics = clusters.flatMap((cluster) => cluster.networks.flatMap((network) =>
     network.endpoints.filter((e) => e.name === from).map((source) => ({ cluster, network, source }))));
   if (nics.length === 0) {

@@ -44,6 +44,9 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
   const local = te?.address ?? host.underlay;
   const { onIntegration, onTunnel } = patchPorts(lab, cluster);
   const peers = tunnelPeers(lab, cluster, host.name);
+  // VLAN networks reach the fabric through the provider bridge (emulated hosts), patched to the integration bridge.
+  const vlans = hasVlanNetworks(lab, cluster, host);
+  const provider = providerPatchPorts(lab, cluster);
   const bridge = (b: string) => `${a.vsctl} ${sh`--may-exist add-br ${b} -- set bridge ${b} datapath_type=${a.datapath} fail-mode=secure protocols=${PROTOCOLS}`}`;
   const apply = [
     `# Open vSwitch of cluster ${cluster.name}: ${cluster.tunnel} tunnels from ${local} to ${peers.join(", ") || "no host yet"}`,
@@ -77,11 +80,8 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
       // whose next hop it has yet to resolve (the first SYN to a new host would be lost).
       ...peerEndpoints.map((p) => sh`ovs-appctl -t ${host.ovsRunDir!}/ovs-vswitchd.ctl tnl/neigh/set ${te.bridge} ${p.address.toString()} ${p.mac.toString()} >/dev/null`),
     );
-    // VLAN networks reach the fabric through the provider bridge, patched to the integration bridge.
-    // Its side of the patch and its flows come first: the patch carries nothing until the
+    // The provider bridge's side of the patch and its flows come first: the patch carries nothing until the
     // integration bridge's side exists (below), and then only what these flows let through.
-    const provider = providerPatchPorts(lab, cluster);
-    const vlans = hasVlanNetworks(lab, cluster, host);
     if (vlans) apply.push(`${a.vsctl} ${sh`--may-exist add-port ${te.bridge} ${provider.onProvider} -- set interface ${provider.onProvider} type=patch options:peer=${provider.onIntegration}`}`);
     apply.push(
       [sh`cn_ovs_ports_only ${a.db} ${te.bridge} ${te.dev}`, ...(vlans ? [sh`${provider.onProvider}`] : [])].join(" "),
@@ -95,8 +95,7 @@ export function ovsHostLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
     `${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${onIntegration} -- set interface ${onIntegration} type=patch options:peer=${onTunnel}`}`,
     `${a.vsctl} ${sh`--may-exist add-port ${cluster.tunnelBridge} ${onTunnel} -- set interface ${onTunnel} type=patch options:peer=${onIntegration}`}`,
   );
-  if (te && hasVlanNetworks(lab, cluster, host)) {
-    const provider = providerPatchPorts(lab, cluster);
+  if (te && vlans) {
     apply.push(`${a.vsctl} ${sh`--may-exist add-port ${cluster.integrationBridge} ${provider.onIntegration} -- set interface ${provider.onIntegration} type=patch options:peer=${provider.onProvider}`}`);
   }
   for (const p of peers) {

@@ -1,8 +1,8 @@
-import { spawn } from "child_process";
 import { ResolvedLab, formatIssues } from "../../lib/model";
 import { Stage, renderLab } from "../../lib/render";
 import { Tunnel } from "../../lib";
 import { runStage } from "../support/apply";
+import { framesSeen } from "../support/capture";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { overlayLab } from "./fixtures/overlay-lab";
@@ -49,21 +49,9 @@ function deployed(l2Population: boolean) {
 }
 
 /** Inner frames to ff:ff:ff:ff:ff:ff in VXLAN on a host's tunnel link while `during` runs. */
-async function broadcastsOnTunnel(netns: string, during: () => void): Promise<number> {
+function broadcastsOnTunnel(netns: string, during: () => void): Promise<number> {
   // The inner Ethernet destination: after UDP's 8 bytes and VXLAN's 8.
-  const filter = "udp dst port 4789 and udp[16:4] = 0xffffffff and udp[20:2] = 0xffff";
-  const dump = spawn("ip", ["netns", "exec", netns, "tcpdump", "-i", "tun0", "-nn", "-l", "-p", filter], { stdio: ["ignore", "pipe", "pipe"] });
-  let lines = 0;
-  let started = false;
-  dump.stdout.on("data", (d: Buffer) => { lines += d.toString().split("\n").filter(Boolean).length; });
-  dump.stderr.on("data", (d: Buffer) => { if (d.toString().includes("listening on")) started = true; });
-  for (let i = 0; i < 50 && !started; i++) await new Promise((r) => setTimeout(r, 100));
-  if (!started) throw new Error("tcpdump did not start");
-  during();
-  await new Promise((r) => setTimeout(r, 500));
-  dump.kill("SIGINT");
-  await new Promise((r) => dump.on("exit", r));
-  return lines;
+  return framesSeen(netns, "tun0", ["udp dst port 4789 and udp[16:4] = 0xffffffff and udp[20:2] = 0xffff"], during);
 }
 
 describe("the tunnel bridge's pipeline, with L2 population (kernel)", () => {

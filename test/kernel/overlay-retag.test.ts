@@ -1,12 +1,12 @@
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { App, TerraformStack } from "cdktf";
 import { Backend, Lab, Segmentation } from "../../lib";
 import { ResolvedLab, formatIssues } from "../../lib/model";
-import { Stage, renderLab } from "../../lib/render";
-import { runStage } from "../support/apply";
+import { renderLab } from "../../lib/render";
+import { applyAll, runStage } from "../support/apply";
+import { framesSeen } from "../support/capture";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 
@@ -43,28 +43,10 @@ function lab(blue3: boolean): ResolvedLab {
 const ns = (node: string) => `${p}-${node}`;
 const pings = (from: string, to: string) => nsExec(ns(from), "ping", ["-c", "2", "-i", "0.2", "-W", "1", to]).status === 0;
 
-function applyAll(l: ResolvedLab, stages: readonly Stage[]): void {
-  for (const s of stages) {
-    const r = runStage(l, s, "apply");
-    if (r.status !== 0) throw new Error(`apply of ${s.id} failed:\n${r.output}`);
-  }
-}
 
-/** Frames with `sender`'s MAC as their source that reach `at`'s eth0 while `during` runs (tcpdump). */
-async function framesFrom(at: string, sender: string, during: () => unknown): Promise<number> {
-  const mac = resolvedMacs.get(sender)!;
-  const dump = spawn("ip", ["netns", "exec", ns(at), "tcpdump", "-i", "eth0", "-nn", "-l", "-p", "ether", "src", mac], { stdio: ["ignore", "pipe", "pipe"] });
-  let lines = 0;
-  let started = false;
-  dump.stdout.on("data", (d: Buffer) => { lines += d.toString().split("\n").filter(Boolean).length; });
-  dump.stderr.on("data", (d: Buffer) => { if (d.toString().includes("listening on")) started = true; });
-  for (let i = 0; i < 50 && !started; i++) await new Promise((r) => setTimeout(r, 100));
-  if (!started) throw new Error("tcpdump did not start");
-  during();
-  await new Promise((r) => setTimeout(r, 500));
-  dump.kill("SIGINT");
-  await new Promise((r) => dump.on("exit", r));
-  return lines;
+/** Frames with `sender`'s MAC as their source that reach `at`'s eth0 while `during` runs. */
+function framesFrom(at: string, sender: string, during: () => unknown): Promise<number> {
+  return framesSeen(ns(at), "eth0", ["ether", "src", resolvedMacs.get(sender)!], during);
 }
 const resolvedMacs = new Map<string, string>();
 
@@ -76,7 +58,7 @@ describe("overlay clusters: a network's local VLAN moves without joining two net
   beforeAll(() => {
     requireRoot();
     for (const g of after.guests) resolvedMacs.set(g.name, g.nics[0].mac.toString());
-    applyAll(before, renderLab(before));
+    applyAll(before);
   }, 120_000);
   afterAll(() => cleanupPrefix(p));
 
@@ -115,7 +97,7 @@ describe("overlay clusters: a network's local VLAN moves without joining two net
     expect(pings("g1", "10.0.0.23")).toBe(false);
 
     // A full apply puts the flows in and the ports back: red reaches red, green green, never each other.
-    applyAll(after, renderLab(after));
+    applyAll(after);
     expect([portState("red-app"), portState("green-app")]).toEqual(["UP", "UP"]);
     expect(pings("r1", "10.0.0.13")).toBe(true);
     expect(pings("g1", "10.0.0.23")).toBe(true);

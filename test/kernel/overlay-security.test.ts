@@ -1,6 +1,5 @@
 import { ResolvedLab, formatIssues } from "../../lib/model";
-import { renderLab } from "../../lib/render";
-import { runStage } from "../support/apply";
+import { applyAll } from "../support/apply";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { connect, startServer, stopServers } from "../support/tcp";
@@ -19,10 +18,7 @@ const ns = (node: string) => `${p}-${node}`;
 describe("security groups on an overlay network (kernel)", () => {
   beforeAll(async () => {
     requireRoot();
-    for (const s of renderLab(lab)) {
-      const res = runStage(lab, s, "apply");
-      if (res.status !== 0) throw new Error(`apply of ${s.id} failed:\n${res.output}`);
-    }
+    applyAll(lab);
     for (const g of Object.keys(TWO_TIER_ADDRESS)) for (const port of TWO_TIER_PORTS) await startServer(ns(g), port, g);
   }, 120_000);
 

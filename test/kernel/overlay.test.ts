@@ -3,6 +3,7 @@ import { ResolvedLab, formatIssues } from "../../lib/model";
 import { Stage, renderLab } from "../../lib/render";
 import { Tunnel } from "../../lib";
 import { runStage } from "../support/apply";
+import { framesSeen } from "../support/capture";
 import { liveObjects } from "../support/live-objects";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
@@ -11,21 +12,6 @@ import { overlayLab } from "./fixtures/overlay-lab";
 import { InventoryStore } from "../../lib/cli/inventory-store";
 import { traceReport } from "../../lib/cli/trace";
 
-/** How many frames matching `filter` tcpdump sees on a host's fabric link (tun0) while `during` runs. */
-async function framesOnFabricLink(netns: string, filter: string, during: () => void): Promise<number> {
-  const dump = spawn("ip", ["netns", "exec", netns, "tcpdump", "-i", "tun0", "-nn", "-l", "-p", filter], { stdio: ["ignore", "pipe", "pipe"] });
-  let lines = 0;
-  let started = false;
-  dump.stdout.on("data", (d: Buffer) => { lines += d.toString().split("\n").filter(Boolean).length; });
-  dump.stderr.on("data", (d: Buffer) => { if (d.toString().includes("listening on")) started = true; });
-  for (let i = 0; i < 50 && !started; i++) await new Promise((r) => setTimeout(r, 100));
-  if (!started) throw new Error("tcpdump did not start");
-  during();
-  await new Promise((r) => setTimeout(r, 500));
-  dump.kill("SIGINT");
-  await new Promise((r) => dump.on("exit", r));
-  return lines;
-}
 
 /** Writes `count` Ethernet frames (IPv4/UDP to port 9999, payload `tag:i`) on eth0, under the 802.1Q tags given (outermost first). */
 const SEND_TAGGED = `
@@ -140,7 +126,7 @@ describe.each([
       const id = (net: string) => lab.segments.find((s) => s.name === net)!.vlan!;
       expect(id("blue-app")).not.toBe(id("red-app"));
       for (const [guest, net] of [["b1", "blue-app"], ["r1", "red-app"]]) {
-        const seen = await framesOnFabricLink(ns("h1"), `vlan ${id(net)} and icmp`, () => {
+        const seen = await framesSeen(ns("h1"), "tun0", [`vlan ${id(net)} and icmp`], () => {
           expect(nsExec(ns(guest), "ping", ["-c", "3", "-i", "0.2", "-W", "2", "10.0.0.12"]).status).toBe(0);
         });
         // Three echo requests out, three replies in, each tagged with the network's VLAN id.

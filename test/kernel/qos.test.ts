@@ -1,7 +1,7 @@
 import { spawn } from "child_process";
 import { ResolvedLab, formatIssues } from "../../lib/model";
 import { renderLab } from "../../lib/render";
-import { runStage } from "../support/apply";
+import { applyAll, runStage } from "../support/apply";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
 import { PORTS, RX, qosLab } from "./fixtures/qos-lab";
@@ -75,10 +75,7 @@ function splits(rates: Record<string, number>, weights: Record<string, number>):
 describe("QoS: the textbook HTB tree and a token bucket, measured (kernel)", () => {
   beforeAll(async () => {
     requireRoot();
-    for (const s of renderLab(lab)) {
-      const res = runStage(lab, s, "apply");
-      if (res.status !== 0) throw new Error(`apply of ${s.id} failed:\n${res.output}`);
-    }
+    applyAll(lab);
     for (const port of Object.values(PORTS)) run("ip", ["netns", "exec", ns("rx"), "iperf3", "-s", "-D", "-p", String(port)]);
     await new Promise((done) => setTimeout(done, 300));
   }, 120_000);

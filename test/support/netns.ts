@@ -55,7 +55,10 @@ export function cleanupPrefix(prefix: string): void {
   fs.rmSync(`${root}/labs/${prefix}.json`, { force: true });
   // Traffic control's record of the batch each device was built from (named after the lab's devices).
   const tc = `${root}/tc`;
-  if (fs.existsSync(tc)) for (const f of fs.readdirSync(tc).filter((d) => d.startsWith(prefix))) fs.rmSync(`${tc}/${f}`, { force: true });
+  if (fs.existsSync(tc)) {
+    for (const f of fs.readdirSync(tc).filter((d) => d.startsWith(prefix))) fs.rmSync(`${tc}/${f}`, { force: true });
+    if (fs.readdirSync(tc).length === 0) fs.rmdirSync(tc);
+  }
   const state = `${root}/state`;
   if (fs.existsSync(state)) {
     for (const scope of fs.readdirSync(state)) {

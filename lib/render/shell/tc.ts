@@ -21,7 +21,8 @@ export const TC_HELPERS = [
   "  rm -f \"$want\"",
   "}",
   "# cn_tc_prune MAJOR PREFIX KEEP: removes the lab's root qdiscs (handle MAJOR:) and the ingress qdiscs of its",
-  "# devices (PREFIX, a letter, -) that the comma list KEEP does not name (DEV for a root, DEV@ingress).",
+  "# devices (PREFIX, a letter, -) that the comma list KEEP does not name (DEV for a root, DEV@ingress);",
+  "# the record directory goes once it is empty.",
   "cn_tc_prune() {",
   "  local major=$1 p=$2 keep=\",$3,\" kind handle dev",
   "  while read -r kind handle dev; do",
@@ -32,5 +33,6 @@ export const TC_HELPERS = [
   "      case \"$keep\" in *\",$dev,\"*) ;; *) cn_log \"remove traffic control of $dev\"; tc qdisc del dev \"$dev\" root 2>/dev/null || true; rm -f \"/run/cloudnet/tc/$dev\" ;; esac",
   "    fi",
   "  done < <(tc qdisc show | awk '$4 == \"dev\" { print $2, $3, $5 }')",
+  "  rmdir /run/cloudnet/tc 2>/dev/null || true",
   "}",
 ];
