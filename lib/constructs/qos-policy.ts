@@ -1,8 +1,34 @@
 import { Construct } from "constructs";
-import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosTargetSpec } from "../model";
+import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosQueueSpec, QosTargetSpec } from "../model";
 import { Rate } from "../net";
 import { PartProps } from "./hosts";
 import { LabRegistry, labOf, sameLab } from "./lab-registry";
+import { Tenant } from "./networks";
+
+/** A queue: an HTB leaf's (`queue:` of a class), or a whole policy's (`kind: "queue"`). */
+export class QosQueue {
+  /** First in, first out, up to `limitBytes`. @default for a leaf, what its ceil sends in 20 ms */
+  static bfifo(limitBytes?: number): QosQueue {
+    return new QosQueue({ kind: "bfifo", limitBytes });
+  }
+
+  /** First in, first out, up to `limitPackets`. */
+  static pfifo(limitPackets: number): QosQueue {
+    return new QosQueue({ kind: "pfifo", limitPackets });
+  }
+
+  /** Stochastic fairness among flows (sch_sfq; not every kernel has it: the apply checks first). */
+  static sfq(options: { readonly perturbSeconds?: number } = {}): QosQueue {
+    return new QosQueue({ kind: "sfq", perturbSeconds: options.perturbSeconds });
+  }
+
+  /** Fair queueing with CoDel's delay control (sch_fq_codel; the apply checks that the kernel has it). */
+  static fqCodel(options: { readonly targetMs?: number; readonly intervalMs?: number } = {}): QosQueue {
+    return new QosQueue({ kind: "fq_codel", targetMs: options.targetMs, intervalMs: options.intervalMs });
+  }
+
+  private constructor(/** @internal */ readonly _spec: QosQueueSpec) {}
+}
 
 /** The sizes of an HTB class; rates with units (`Rate.mbit(30)`), sizes in bytes. */
 export interface QosClassProps {
@@ -18,6 +44,8 @@ export interface QosClassProps {
   readonly cburst?: number;
   /** 1,500-60,000 bytes. @default proportional to the rate, so borrowing follows the rates */
   readonly quantum?: number;
+  /** A leaf's queue. @default `QosQueue.bfifo()`: what the ceil sends in 20 ms */
+  readonly queue?: QosQueue;
 }
 
 /** What traffic a class takes; every field given must match. An address may be given as a guest (all its IPv4 addresses). */
@@ -32,11 +60,20 @@ export interface QosMatch {
 export interface QosPolicyProps extends PartProps {
   /**
    * "htb" (default): a tree of classes under `rate`, each guaranteed its rate and borrowing up to its
-   * ceil; "tbf": one token bucket at `rate`, no classes.
+   * ceil; "tbf": one token bucket at `rate`, no classes; "queue": one `queue`, no shaping; "netem":
+   * link impairments (delay, jitter, loss, and `rate` if given), for kernels that have sch_netem.
    */
-  readonly kind?: "htb" | "tbf";
-  /** The root's rate (HTB) or the bucket's (TBF). */
-  readonly rate: Rate;
+  readonly kind?: "htb" | "tbf" | "queue" | "netem";
+  /** The root's rate (HTB), the bucket's (TBF), or netem's (optional). */
+  readonly rate?: Rate;
+  /** "queue": the queue. */
+  readonly queue?: QosQueue;
+  /** netem: added delay. */
+  readonly delayMs?: number;
+  /** netem: the delay varies by up to this much either way. */
+  readonly jitterMs?: number;
+  /** netem: packets lost at random, 0-100. */
+  readonly lossPercent?: number;
   /** HTB: allow children whose rates add up to more than their parent's (a warning, not an error). @default false */
   readonly oversubscribe?: boolean;
   /** TBF: bucket size in bytes. @default what the rate sends in one tick */
@@ -75,7 +112,7 @@ export class QosClass extends Construct {
     const guestOr = (x: QosMatch["source"]) => (typeof x === "object" ? { guest: x.name } : { address: x });
     return {
       name: this.node.id, path: this.node.path, rate: p.rate.bitsPerSecond, ceil: p.ceil?.bitsPerSecond, prio: p.prio,
-      burst: p.burst, cburst: p.cburst, quantum: p.quantum,
+      burst: p.burst, cburst: p.cburst, quantum: p.quantum, queue: p.queue?._spec,
       children: this.children.length ? this.children.map((c) => c._spec()) : undefined,
       matches: this.matches.length ? this.matches.map((m): QosMatchSpec => {
         const src = guestOr(m.source);
@@ -108,7 +145,10 @@ export class QosPolicy extends Construct {
     const lab = labOf(scope, id, props.lab, "QoS policy");
     super(lab._claim("qos policy", props.name ?? id, scope, id), id);
     this._lab = lab;
-    this.root = new QosClass(this, "root", { rate: props.rate, ceil: props.rate }, this);
+    const kind = props.kind ?? "htb";
+    if ((kind === "htb" || kind === "tbf") && !props.rate) throw new Error(`[${this.node.path}] QoS policy '${this.name}' (kind "${kind}") needs a rate, e.g. rate: Rate.mbit(100).`);
+    if (kind === "queue" && !props.queue) throw new Error(`[${this.node.path}] QoS policy '${this.name}' (kind "queue") needs a queue, e.g. queue: QosQueue.bfifo(100_000).`);
+    this.root = new QosClass(this, "root", { rate: props.rate ?? Rate.bit(1), ceil: props.rate }, this);
     lab._add("qos policy", props.name ?? id, this);
   }
 
@@ -119,7 +159,7 @@ export class QosPolicy extends Construct {
 
   /** A class under the root (HTB). */
   addClass(name: string, props: QosClassProps): QosClass {
-    if (this.props.kind === "tbf") throw new Error(`[${this.node.path}] QoS policy '${this.name}' is a token bucket (kind "tbf"), which has no classes; make it kind "htb" for a tree.`);
+    if ((this.props.kind ?? "htb") !== "htb") throw new Error(`[${this.node.path}] QoS policy '${this.name}' is of kind "${this.props.kind}", which has no classes; make it kind "htb" for a tree.`);
     return this.root.addClass(name, props);
   }
 
@@ -129,18 +169,27 @@ export class QosPolicy extends Construct {
     return this;
   }
 
-  /** Shapes `guest`'s NIC (0 unless given): traffic to it ("ingress") or from it ("egress"). */
-  applyTo(guest: { readonly name: string }, options: { readonly direction: "ingress" | "egress"; readonly nic?: number }): this {
-    sameLab(this._lab, guest, this.node.path, "guest");
-    this.targets.push({ guest: guest.name, nic: options.nic, direction: options.direction });
+  /**
+   * Shapes a guest's NIC (0 unless given): traffic to it ("ingress") or from it ("egress"). Given a
+   * tenant, it is the tenant's default: each NIC of its guests on its networks gets its own copy
+   * (a per-NIC limit, not one shared by all), unless that NIC has a policy of its own.
+   */
+  applyTo(target: { readonly name: string } | Tenant, options: { readonly direction: "ingress" | "egress"; readonly nic?: number }): this {
+    const tenant = target instanceof Tenant;
+    sameLab(this._lab, target, this.node.path, tenant ? "tenant" : "guest");
+    if (tenant && options.nic !== undefined) throw new Error(`[${this.node.path}] a tenant's default applies to every NIC of its guests on its networks; leave out nic (${options.nic}).`);
+    this.targets.push(tenant ? { tenant: target.name, direction: options.direction } : { guest: target.name, nic: options.nic, direction: options.direction });
     return this;
   }
 
   /** @internal */
   _spec(): QosPolicySpec {
     const p = this.props;
-    const shape: QosPolicySpec["shape"] = p.kind === "tbf"
-      ? { kind: "tbf", rate: p.rate.bitsPerSecond, burst: p.burst, latencyMs: p.latencyMs }
+    const kind = p.kind ?? "htb";
+    const shape: QosPolicySpec["shape"] =
+      kind === "tbf" ? { kind: "tbf", rate: p.rate!.bitsPerSecond, burst: p.burst, latencyMs: p.latencyMs }
+      : kind === "queue" ? { kind: "queue", queue: p.queue!._spec }
+      : kind === "netem" ? { kind: "netem", delayMs: p.delayMs, jitterMs: p.jitterMs, lossPercent: p.lossPercent, rate: p.rate?.bitsPerSecond }
       : { kind: "htb", root: this.root._spec(), defaultClass: this.defaultClass?.node.id ?? "", oversubscribe: p.oversubscribe };
     return { name: this.name, path: this.node.path, shape, targets: [...this.targets] };
   }

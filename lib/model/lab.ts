@@ -53,7 +53,16 @@ export interface QosClass {
   readonly cburst: number;
   readonly quantum: number;
   readonly leaf: boolean;
+  /** A leaf's queue, every size set. */
+  readonly queue?: QosQueue;
 }
+
+/** A queue with every size set. */
+export type QosQueue =
+  | { readonly kind: "bfifo"; readonly limitBytes: number }
+  | { readonly kind: "pfifo"; readonly limitPackets: number }
+  | { readonly kind: "sfq"; readonly perturbSeconds: number }
+  | { readonly kind: "fq_codel"; readonly targetMs: number; readonly intervalMs: number };
 
 /** A u32 filter: its selectors (tc's `match ...` words), the leaf it sends to, in order. */
 export interface QosFilter {
@@ -72,6 +81,10 @@ export interface QosAttachment {
   readonly dev: string;
   /** The NIC's host-side device (egress: its ingress is redirected to `dev`). */
   readonly hostDev: string;
+  /** The NIC's segment. */
+  readonly segment: string;
+  /** Set when the policy reached this NIC through its tenant (the tenant's default). */
+  readonly tenant?: string;
 }
 
 export interface QosPolicy {
@@ -81,7 +94,9 @@ export interface QosPolicy {
   readonly major: number;
   readonly shape:
     | { readonly kind: "htb"; readonly classes: readonly QosClass[]; readonly defaultMinor: number; readonly filters: readonly QosFilter[] }
-    | { readonly kind: "tbf"; readonly rate: Rate; readonly burst: number; readonly latencyMs: number };
+    | { readonly kind: "tbf"; readonly rate: Rate; readonly burst: number; readonly latencyMs: number }
+    | { readonly kind: "queue"; readonly queue: QosQueue }
+    | { readonly kind: "netem"; readonly delayMs: number; readonly jitterMs: number; readonly lossPercent: number; readonly rate?: Rate };
   readonly attachments: readonly QosAttachment[];
 }
 

@@ -1,7 +1,7 @@
 import { Cidr, InvalidValueError, Rate, kernelName, shortHash } from "../net";
 import { ResolveContext } from "./context";
-import { Guest, QosAttachment, QosClass, QosFilter, QosPolicy } from "./lab";
-import { QosClassSpec, QosMatchSpec, QosPolicySpec } from "./spec";
+import { Guest, QosAttachment, QosClass, QosFilter, QosPolicy, QosQueue, Segment } from "./lab";
+import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosQueueSpec } from "./spec";
 
 /** The clock tc's HTB and TBF meter bursts against, at its coarsest common setting: burst ≥ rate / HZ. */
 export const QOS_HZ = 250;
@@ -10,6 +10,8 @@ export const QUANTUM_MIN = 1500;
 export const QUANTUM_MAX = 60000;
 /** A full Ethernet frame; bursts hold at least two. */
 const FRAME = 1514;
+/** A leaf's default queue holds what its ceil sends in this long: deep enough to keep a TCP flow's class busy, short enough that a slow class's flows learn of congestion within a few round trips. */
+export const QUEUE_LATENCY_MS = 20;
 /** tc's minor numbers. */
 const MAX_CLASSES = 0xffff;
 
@@ -29,15 +31,19 @@ export function minBurst(rate: Rate): number {
  * resolved to the device it shapes. Quanta default to proportional to the classes' rates, scaled so
  * the fastest leaf's is 60,000 bytes: HTB's DRR deals spare bandwidth to borrowing classes by quanta.
  */
-export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], warnings: Array<{ path: string; message: string }>): QosPolicy[] {
+export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segments: readonly Segment[], warnings: Array<{ path: string; message: string }>): QosPolicy[] {
   const major = qosMajor(ctx.prefix);
   const seen = new Map<string, string>();
   const targeted = new Map<string, string>();
-  return (ctx.spec.qosPolicies ?? []).map((p): QosPolicy | undefined => {
+  const specs = ctx.spec.qosPolicies ?? [];
+  // A guest's own policy wins over its tenant's default, whichever was declared first.
+  const direct = new Set(specs.flatMap((p) => p.targets.filter((t) => t.guest !== undefined).map((t) => `${t.guest}/${t.nic ?? 0}/${t.direction}`)));
+  return specs.map((p): QosPolicy | undefined => {
     if (seen.has(p.name)) ctx.issues.add(p.path, `QoS policy name '${p.name}' is already used by ${seen.get(p.name)}; give each policy its own name.`);
     seen.set(p.name, p.path);
-    const attachments = p.targets.map((t) => attachment(ctx, p, t, guests, targeted)).filter((a): a is QosAttachment => a !== undefined);
-    if (p.targets.length === 0) warnings.push({ path: p.path, message: `QoS policy '${p.name}' applies to nothing yet; attach it to a guest NIC.` });
+    const attachments = p.targets.flatMap((t) => t.tenant !== undefined ? tenantAttachments(ctx, p, t, guests, segments, direct, targeted) : [attachment(ctx, p, t, guests, targeted)])
+      .filter((a): a is QosAttachment => a !== undefined);
+    if (p.targets.length === 0) warnings.push({ path: p.path, message: `QoS policy '${p.name}' applies to nothing yet; attach it to a guest NIC or a tenant.` });
     if (p.shape.kind === "tbf") {
       const rate = rateOf(ctx, p.path, p.shape.rate, "rate");
       if (!rate) return undefined;
@@ -48,6 +54,21 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], warnin
       const latencyMs = p.shape.latencyMs ?? 50;
       if (!Number.isInteger(latencyMs) || latencyMs < 1 || latencyMs > 10_000) ctx.issues.add(p.path, `latency ${latencyMs} ms is out of range 1-10,000.`);
       return { name: p.name, path: p.path, major, shape: { kind: "tbf", rate, burst, latencyMs }, attachments };
+    }
+    if (p.shape.kind === "queue") {
+      const queue = resolveQueue(ctx, p.path, p.shape.queue, undefined);
+      return queue && { name: p.name, path: p.path, major, shape: { kind: "queue", queue }, attachments };
+    }
+    if (p.shape.kind === "netem") {
+      const n = p.shape;
+      const rate = n.rate === undefined ? undefined : rateOf(ctx, p.path, n.rate, "rate");
+      const checks: Array<[string, number | undefined, number, number]> = [["delayMs", n.delayMs, 0, 60_000], ["jitterMs", n.jitterMs, 0, 60_000], ["lossPercent", n.lossPercent, 0, 100]];
+      for (const [what, v, lo, hi] of checks) {
+        if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) ctx.issues.add(p.path, `QoS policy '${p.name}': ${what} ${v} is out of range ${lo}-${hi.toLocaleString("en")}.`);
+      }
+      if (n.jitterMs && !n.delayMs) ctx.issues.add(p.path, `QoS policy '${p.name}': jitter ${n.jitterMs} ms needs a delay to vary around; give delayMs.`);
+      if (!n.delayMs && !n.jitterMs && !n.lossPercent && n.rate === undefined) ctx.issues.add(p.path, `QoS policy '${p.name}' impairs nothing; give a delay, a loss or a rate.`);
+      return { name: p.name, path: p.path, major, shape: { kind: "netem", delayMs: n.delayMs ?? 0, jitterMs: n.jitterMs ?? 0, lossPercent: n.lossPercent ?? 0, rate }, attachments };
     }
     const oversubscribe = p.shape.oversubscribe ?? false;
     const classes: QosClass[] = [];
@@ -73,7 +94,9 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], warnin
       }
       const minor = classes.length + 1;
       const children = c.children ?? [];
-      classes.push({ name: c.name, minor, parent, rate, ceil, prio, burst: c.burst ?? minBurst(rate), cburst: c.cburst ?? minBurst(ceil), quantum: c.quantum ?? 0, leaf: children.length === 0 });
+      if (c.queue && children.length > 0) ctx.issues.add(c.path, `class '${c.name}' has children, so it holds no queue of its own; give the queue to its leaves.`);
+      const queue = children.length === 0 ? resolveQueue(ctx, c.path, c.queue ?? { kind: "bfifo" }, ceil) : undefined;
+      classes.push({ name: c.name, minor, parent, rate, ceil, prio, burst: c.burst ?? minBurst(rate), cburst: c.cburst ?? minBurst(ceil), quantum: c.quantum ?? 0, leaf: children.length === 0, queue });
       const sum = children.reduce((n, x) => n + (Number.isFinite(x.rate) && x.rate > 0 ? x.rate : 0), 0);
       if (sum > rate.bitsPerSecond) {
         const message = `class '${c.name}': its children's rates add up to ${Rate.bit(sum)}, above its own rate ${rate}, so their guarantees cannot all hold`;
@@ -101,6 +124,37 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], warnin
   }).filter((x): x is QosPolicy => x !== undefined);
 }
 
+/** A queue with its sizes set; a bfifo's default limit is what `ceil` sends in QUEUE_LATENCY_MS. */
+function resolveQueue(ctx: ResolveContext, path: string, q: QosQueueSpec, ceil: Rate | undefined): QosQueue | undefined {
+  const whole = (what: string, v: number, lo: number, hi: number): boolean => {
+    if (Number.isInteger(v) && v >= lo && v <= hi) return true;
+    ctx.issues.add(path, `${q.kind} ${what} ${v} is out of range ${lo.toLocaleString("en")}-${hi.toLocaleString("en")}.`);
+    return false;
+  };
+  switch (q.kind) {
+    case "bfifo": {
+      const limitBytes = q.limitBytes ?? (ceil ? Math.max(10 * FRAME, Math.ceil((ceil.bytesPerSecond * QUEUE_LATENCY_MS) / 1000)) : 100 * FRAME);
+      return whole("limitBytes", limitBytes, 2 * FRAME, 1 << 30) ? { kind: "bfifo", limitBytes } : undefined;
+    }
+    case "pfifo":
+      return whole("limitPackets", q.limitPackets, 2, 1_000_000) ? { kind: "pfifo", limitPackets: q.limitPackets } : undefined;
+    case "sfq": {
+      const perturbSeconds = q.perturbSeconds ?? 10;
+      return whole("perturbSeconds", perturbSeconds, 0, 3600) ? { kind: "sfq", perturbSeconds } : undefined;
+    }
+    case "fq_codel": {
+      const targetMs = q.targetMs ?? 5;
+      const intervalMs = q.intervalMs ?? 100;
+      if (!whole("targetMs", targetMs, 1, 10_000) || !whole("intervalMs", intervalMs, 1, 100_000)) return undefined;
+      if (targetMs >= intervalMs) {
+        ctx.issues.add(path, `fq_codel target ${targetMs} ms is not below its interval ${intervalMs} ms; CoDel's target is a small part of the interval (5 of 100 by default).`);
+        return undefined;
+      }
+      return { kind: "fq_codel", targetMs, intervalMs };
+    }
+  }
+}
+
 function rateOf(ctx: ResolveContext, path: string, bits: number, what: string): Rate | undefined {
   return ctx.issues.check(path, () => {
     try {
@@ -121,7 +175,18 @@ function withQuanta(classes: readonly QosClass[]): QosClass[] {
   return classes.map((c) => (c.quantum ? c : { ...c, quantum: quantum(c) }));
 }
 
-function attachment(ctx: ResolveContext, p: QosPolicySpec, t: QosPolicySpec["targets"][number], guests: readonly Guest[], targeted: Map<string, string>): QosAttachment | undefined {
+/** A tenant's default: every NIC of its guests on its networks that has no policy of its own in this direction. */
+function tenantAttachments(ctx: ResolveContext, p: QosPolicySpec, t: QosPolicySpec["targets"][number], guests: readonly Guest[], segments: readonly Segment[], direct: ReadonlySet<string>, targeted: Map<string, string>): Array<QosAttachment | undefined> {
+  const own = new Set(segments.filter((s) => s.tenant === t.tenant).map((s) => s.name));
+  if (own.size === 0) {
+    ctx.issues.add(p.path, `QoS policy '${p.name}' names tenant '${t.tenant}', which has no network in the lab.`);
+    return [];
+  }
+  return guests.flatMap((g) => g.nics.filter((n) => own.has(n.segment) && !direct.has(`${g.name}/${n.index}/${t.direction}`))
+    .map((n) => attachment(ctx, p, { guest: g.name, nic: n.index, direction: t.direction }, guests, targeted, t.tenant)));
+}
+
+function attachment(ctx: ResolveContext, p: QosPolicySpec, t: QosPolicySpec["targets"][number], guests: readonly Guest[], targeted: Map<string, string>, tenant?: string): QosAttachment | undefined {
   const guest = guests.find((g) => g.name === t.guest);
   if (!guest) {
     ctx.issues.add(p.path, `QoS policy '${p.name}' names guest '${t.guest}', which is not in the lab.`);
@@ -146,7 +211,7 @@ function attachment(ctx: ResolveContext, p: QosPolicySpec, t: QosPolicySpec["tar
   targeted.set(key, p.name);
   // "y": the IFB device ("f" names the fabric's ports; one letter, as the converge's link patterns expect).
   const dev = t.direction === "ingress" ? nic.hostDev : kernelName(ctx.prefix, "y", `${guest.name}-${index}`);
-  return { host: guest.host, guest: guest.name, nic: index, direction: t.direction, dev, hostDev: nic.hostDev };
+  return { host: guest.host, guest: guest.name, nic: index, direction: t.direction, dev, hostDev: nic.hostDev, segment: nic.segment, tenant };
 }
 
 /** A match naming guests, as one match per combination of their IPv4 addresses. */

@@ -248,6 +248,8 @@ export interface QosClassSpec {
   readonly cburst?: number;
   /** Bytes a class sends per round when borrowing, 1,500-60,000. @default proportional to its rate */
   readonly quantum?: number;
+  /** A leaf's queue. @default a bfifo of 20 ms at the class's ceil */
+  readonly queue?: QosQueueSpec;
   readonly children?: readonly QosClassSpec[];
   /** Traffic sent to this class (a leaf): any match. */
   readonly matches?: readonly QosMatchSpec[];
@@ -265,13 +267,32 @@ export interface QosMatchSpec {
   readonly sourcePort?: number;
 }
 
+/** A queue: an HTB leaf's, or a policy's whole (classless). */
+export type QosQueueSpec =
+  | { readonly kind: "bfifo"; readonly limitBytes?: number }
+  | { readonly kind: "pfifo"; readonly limitPackets: number }
+  | { readonly kind: "sfq"; readonly perturbSeconds?: number }
+  | { readonly kind: "fq_codel"; readonly targetMs?: number; readonly intervalMs?: number };
+
+/** Link impairments (netem). Rates in bits per second. */
+export interface QosImpairSpec {
+  readonly delayMs?: number;
+  readonly jitterMs?: number;
+  readonly lossPercent?: number;
+  readonly rate?: number;
+}
+
 export type QosShapeSpec =
   | { readonly kind: "htb"; readonly root: QosClassSpec; readonly defaultClass: string; readonly oversubscribe?: boolean }
-  | { readonly kind: "tbf"; readonly rate: number; readonly burst?: number; readonly latencyMs?: number };
+  | { readonly kind: "tbf"; readonly rate: number; readonly burst?: number; readonly latencyMs?: number }
+  | { readonly kind: "queue"; readonly queue: QosQueueSpec }
+  | ({ readonly kind: "netem" } & QosImpairSpec);
 
 /** Where a policy applies: a guest NIC, in the direction seen from the guest. */
 export interface QosTargetSpec {
-  readonly guest: string;
+  /** A guest's NIC; or, with `tenant`, every NIC of the tenant's guests on its networks that has no policy of its own in this direction. */
+  readonly guest?: string;
+  readonly tenant?: string;
   /** @default 0 */
   readonly nic?: number;
   /** "ingress": traffic to the guest; "egress": traffic from it. */

@@ -31,6 +31,10 @@ export function renderNamespaceGuest(lab: ResolvedLab, guest: Guest, deps: reado
   }
   const fresh = freshNetns(ns, [sh`cn_netns_del ${ns}`, ...guest.nics.map((n) => sh`${n.guestDev}`)].join(" "));
   const body = [fresh.check, sh`cn_netns_add ${ns}`, sh`ip -n ${ns} link set lo up`];
+  // Segments with a shaped device: a guest's 64 kB offload segments would reach a shaper as single
+  // packets, and HTB deals spare bandwidth by packets once they outgrow its quanta. Elsewhere the
+  // kernel's default (on) is restored, so a policy taken out leaves no trace.
+  const shaped = new Set(lab.qosPolicies.flatMap((q) => q.attachments.map((a) => a.segment)));
   let routed = false;
   let routed6 = false;
   for (const nic of guest.nics) {
@@ -53,6 +57,8 @@ export function renderNamespaceGuest(lab: ResolvedLab, guest: Guest, deps: reado
       sh`ip -n ${ns} addr replace ${nic.address.toString()}/${nic.prefixLength} dev ${nic.guestDev}`,
     );
     if (nic.address6) body.push(sh`ip -n ${ns} -6 addr replace ${nic.address6.toString()}/${nic.prefixLength6!} dev ${nic.guestDev} nodad`);
+    const offload = shaped.has(nic.segment) ? "off" : "on";
+    body.push(sh`ip netns exec ${ns} ethtool -K ${nic.guestDev} tso ${offload} gso ${offload} >/dev/null`);
     body.push(sh`ip -n ${ns} link set ${nic.guestDev} up`);
     // The first NIC on a segment with a gateway carries the default route, as DHCP would set it.
     if (seg.gateway && !routed) {

@@ -1,5 +1,5 @@
-import { heredoc, sh } from "../net";
-import { QosAttachment, QosPolicy, ResolvedLab } from "../model";
+import { heredoc, kernelName, sh } from "../net";
+import { QosAttachment, QosPolicy, QosQueue, ResolvedLab } from "../model";
 import { guestStageId } from "./namespace-guest";
 import { applyScript, keepOnTeardown } from "./script";
 import { Owned, Stage } from "./stage";
@@ -22,6 +22,9 @@ export function qosStages(lab: ResolvedLab): Stage[] {
     const title = `traffic control of ${guest} on ${host}`;
     const owns: Owned[] = [];
     const body: string[] = [];
+    // Queues some kernels lack are asked for before anything is taken down: a host without them is left as it was.
+    const needed = [...new Set(items.flatMap(({ policy }) => kindsToProbe(policy)))].sort();
+    if (needed.length > 0) body.push(sh`cn_tc_need ${kernelName(lab.prefix, "z", "probe")} ${needed.join(" ")}`);
     for (const { policy, a } of items) {
       body.push(`# ${a.direction === "ingress" ? "to" : "from"} ${guest} (NIC ${a.nic}): policy ${policy.name}`);
       if (a.direction === "egress") {
@@ -46,6 +49,14 @@ export function tcBatch(policy: QosPolicy, a: QosAttachment): string[] {
   if (policy.shape.kind === "tbf") {
     const t = policy.shape;
     out.push(`qdisc add dev ${dev} root handle ${m}: tbf rate ${t.rate.toTc()} burst ${t.burst}b latency ${t.latencyMs}ms`);
+  } else if (policy.shape.kind === "queue") {
+    out.push(`qdisc add dev ${dev} root handle ${m}: ${queueArgs(policy.shape.queue)}`);
+  } else if (policy.shape.kind === "netem") {
+    const n = policy.shape;
+    const delay = n.delayMs || n.jitterMs ? ` delay ${n.delayMs}ms${n.jitterMs ? ` ${n.jitterMs}ms` : ""}` : "";
+    const loss = n.lossPercent ? ` loss ${n.lossPercent}%` : "";
+    const rate = n.rate ? ` rate ${n.rate.toTc()}` : "";
+    out.push(`qdisc add dev ${dev} root handle ${m}: netem${delay}${loss}${rate}`);
   } else {
     const h = policy.shape;
     out.push(`qdisc add dev ${dev} root handle ${m}: htb default ${hex(h.defaultMinor)}`);
@@ -53,6 +64,8 @@ export function tcBatch(policy: QosPolicy, a: QosAttachment): string[] {
       const parent = c.parent === 0 ? `${m}:` : `${m}:${hex(c.parent)}`;
       out.push(`class add dev ${dev} parent ${parent} classid ${m}:${hex(c.minor)} htb rate ${c.rate.toTc()} ceil ${c.ceil.toTc()} burst ${c.burst}b cburst ${c.cburst}b quantum ${c.quantum} prio ${c.prio}`);
     }
+    // Each leaf's queue under its class, numbered as the class (handle minor:): sized by its ceil, not the device's txqueuelen.
+    for (const c of h.classes) if (c.queue) out.push(`qdisc add dev ${dev} parent ${m}:${hex(c.minor)} handle ${hex(c.minor)}: ${queueArgs(c.queue)}`);
     h.filters.forEach((f, i) => out.push(`filter add dev ${dev} parent ${m}: protocol ip prio ${i + 1} u32 ${f.selectors.join(" ")} flowid ${m}:${hex(f.minor)}`));
   }
   if (a.direction === "egress") {
@@ -62,4 +75,26 @@ export function tcBatch(policy: QosPolicy, a: QosAttachment): string[] {
     );
   }
   return out;
+}
+
+/** tc's words for a queue. */
+export function queueArgs(q: QosQueue): string {
+  switch (q.kind) {
+    case "bfifo":
+      return `bfifo limit ${q.limitBytes}`;
+    case "pfifo":
+      return `pfifo limit ${q.limitPackets}`;
+    case "sfq":
+      return `sfq perturb ${q.perturbSeconds}`;
+    case "fq_codel":
+      return `fq_codel target ${q.targetMs}ms interval ${q.intervalMs}ms`;
+  }
+}
+
+/** The qdisc kinds of a policy that kernels may be built without (FIFOs, HTB and TBF are everywhere). */
+export function kindsToProbe(policy: QosPolicy): string[] {
+  const s = policy.shape;
+  if (s.kind === "netem") return ["netem"];
+  const queues = s.kind === "queue" ? [s.queue] : s.kind === "htb" ? s.classes.flatMap((c) => (c.queue ? [c.queue] : [])) : [];
+  return queues.map((q) => q.kind).filter((k) => k === "sfq" || k === "fq_codel");
 }
