@@ -148,7 +148,8 @@ export class QosPolicy extends Construct {
     const kind = props.kind ?? "htb";
     if ((kind === "htb" || kind === "tbf") && !props.rate) throw new Error(`[${this.node.path}] QoS policy '${this.name}' (kind "${kind}") needs a rate, e.g. rate: Rate.mbit(100).`);
     if (kind === "queue" && !props.queue) throw new Error(`[${this.node.path}] QoS policy '${this.name}' (kind "queue") needs a queue, e.g. queue: QosQueue.bfifo(100_000).`);
-    this.root = new QosClass(this, "root", { rate: props.rate ?? Rate.bit(1), ceil: props.rate }, this);
+    // Only an HTB tree uses its root class; the others get a placeholder rate.
+    this.root = new QosClass(this, "root", { rate: props.rate ?? Rate.bit(8), ceil: props.rate }, this);
     lab._add("qos policy", props.name ?? id, this);
   }
 

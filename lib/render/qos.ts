@@ -24,7 +24,7 @@ export function qosStages(lab: ResolvedLab): Stage[] {
     const body: string[] = [];
     // Queues some kernels lack are asked for before anything is taken down: a host without them is left as it was.
     const needed = [...new Set(items.flatMap(({ policy }) => kindsToProbe(policy)))].sort();
-    if (needed.length > 0) body.push(sh`cn_tc_need ${kernelName(lab.prefix, "z", "probe")} ${needed.join(" ")}`);
+    if (needed.length > 0) body.push([sh`cn_tc_need ${kernelName(lab.prefix, "z", "probe")}`, ...needed.map((k) => sh`${k}`)].join(" "));
     for (const { policy, a } of items) {
       body.push(`# ${a.direction === "ingress" ? "to" : "from"} ${guest} (NIC ${a.nic}): policy ${policy.name}`);
       if (a.direction === "egress") {

@@ -1,10 +1,12 @@
 import { spawn } from "child_process";
+import { App, TerraformStack } from "cdktf";
+import { Backend, Lab } from "../../lib";
 import { ResolvedLab, formatIssues } from "../../lib/model";
 import { renderLab } from "../../lib/render";
 import { applyAll, runStage } from "../support/apply";
 import { cleanupPrefix, nsExec, run, uniquePrefix } from "../support/netns";
 import { requireRoot } from "../support/root";
-import { PORTS, RX, qosLab } from "./fixtures/qos-lab";
+import { PORTS, RX, UX, qosLab } from "./fixtures/qos-lab";
 import { formatIssues as fmt } from "../../lib/model";
 
 /**
@@ -36,10 +38,10 @@ interface Run {
   readonly perSecond: number[];
 }
 
-/** One iperf3 client's run of `seconds`. */
-function iperf(from: string, port: number, seconds = SECONDS): Promise<Run> {
+/** One iperf3 client's run of `seconds`, to rx (or `to`). */
+function iperf(from: string, port: number, seconds = SECONDS, to = RX): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const c = spawn("ip", ["netns", "exec", ns(from), "iperf3", "-c", RX, "-p", String(port), "-t", String(seconds), "-J"], { stdio: ["ignore", "pipe", "pipe"] });
+    const c = spawn("ip", ["netns", "exec", ns(from), "iperf3", "-c", to, "-p", String(port), "-t", String(seconds), "-J"], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     c.stdout.on("data", (d) => (out += d));
     c.on("exit", (code) => {
@@ -90,8 +92,9 @@ describe("QoS: the textbook HTB tree and a token bucket, measured (kernel)", () 
     requireRoot();
     applyAll(lab);
     // Each run starts afresh: TCP would otherwise start from the slow-start threshold the last run left.
-    for (const g of ["sa", "sb", "sc", "sd"]) run("ip", ["netns", "exec", ns(g), "sysctl", "-q", "-w", "net.ipv4.tcp_no_metrics_save=1"]);
+    for (const g of ["sa", "sb", "sc", "sd", "ua", "ub", "uc"]) run("ip", ["netns", "exec", ns(g), "sysctl", "-q", "-w", "net.ipv4.tcp_no_metrics_save=1"]);
     for (const port of Object.values(PORTS)) run("ip", ["netns", "exec", ns("rx"), "iperf3", "-s", "-D", "-p", String(port)]);
+    for (const port of [PORTS.a, PORTS.b, PORTS.c]) run("ip", ["netns", "exec", ns("ux"), "iperf3", "-s", "-D", "-p", String(port)]);
     await new Promise((done) => setTimeout(done, 300));
   }, 120_000);
   afterAll(() => cleanupPrefix(p));
@@ -157,6 +160,22 @@ describe("QoS: the textbook HTB tree and a token bucket, measured (kernel)", () 
     expect(nsExec(ns("h1"), "tc", ["qdisc", "show", "dev", ifb.dev]).stdout).toMatch(/tbf .* rate 20Mbit/);
   }, 60_000);
 
+  test("a tenant's default limit holds on each of its guests' NICs, not shared among them; a guest's own policy wins over it", async () => {
+    const near = (x: number, want: number) => Math.abs(x - want) <= 0.1 * want;
+    const measure = async () => {
+      const [ua, uc] = await Promise.all([iperf("ua", PORTS.a, SECONDS, UX), iperf("uc", PORTS.c, SECONDS, UX)]);
+      const ub = await iperf("ub", PORTS.b, SECONDS, UX);
+      return { ua: Math.round(ua.mbit * 10) / 10, uc: Math.round(uc.mbit * 10) / 10, ub: Math.round(ub.mbit * 10) / 10 };
+    };
+    const ok = (m: { ua: number; uc: number; ub: number }) => near(m.ua, 20) && near(m.uc, 20) && near(m.ub, 40);
+    // ua and uc send at once and each gets 20 (a shared limit would give them 10 each); ub's own 40
+    // is also the control that the probe measures above 20.
+    const got = await withOneRetry("tenant default", measure, ok);
+    expect({ got, ok: ok(got) }).toEqual({ got, ok: true });
+    const own = lab.qosPolicies.find((q) => q.name === "tenant-default")!.attachments.map((a) => a.guest).sort();
+    expect(own).toEqual(["ua", "uc", "ux"]);
+  }, 60_000);
+
   test("a second apply changes nothing: the qdiscs are not rebuilt", () => {
     const qos = renderLab(lab).filter((s) => s.id.startsWith("qos/"));
     for (const s of qos) {
@@ -190,4 +209,57 @@ describe("QoS: the textbook HTB tree and a token bucket, measured (kernel)", () 
     expect(nsExec(ns("h1"), "ip", ["link", "show", "dev", bucket.dev]).status).not.toBe(0);
     expect(foreign()).toBe(foreignBefore);
   });
+});
+
+/**
+ * Impairments need sch_netem, which some kernels are built without (this machine's among them). An
+ * apply that needs it says so and changes nothing; where the kernel has it, the delay is measured.
+ */
+describe("QoS: netem is asked for before anything changes (kernel)", () => {
+  const q = uniquePrefix("k");
+  const nsq = (node: string) => `${q}-${node}`;
+  const build = (netem: boolean): ResolvedLab => {
+    const l = new Lab(new TerraformStack(new App(), "kernel"), q, { backend: Backend.emulated() });
+    const net = l.addTenant("t").addNetwork("net", { cidr: "10.32.0.0/24" });
+    const g1 = l.addGuest("g1", { host: l.addHost("h1"), nics: [{ segment: net, address: "10.32.0.11" }] });
+    l.addGuest("g2", { host: "h1", nics: [{ segment: net, address: "10.32.0.12" }] });
+    if (netem) l.addQosPolicy("wan", { kind: "netem", delayMs: 30 }).applyTo(g1, { direction: "egress" });
+    const res = l.resolve();
+    if (!res.lab) throw new Error(fmt(res.issues));
+    return res.lab;
+  };
+  beforeAll(() => requireRoot());
+  afterAll(() => cleanupPrefix(q));
+
+  test("on a kernel without netem the apply fails naming it and leaves the device as it was; with netem, the delay holds", () => {
+    const plain = build(false);
+    applyAll(plain);
+    const rtt = () => {
+      const out = nsExec(nsq("g1"), "ping", ["-c", "5", "-i", "0.2", "-q", "10.32.0.12"]).stdout;
+      return Number(/= [\d.]+\/([\d.]+)\//.exec(out)?.[1] ?? NaN);
+    };
+    const before = rtt();
+    expect(before).toBeLessThan(5);
+    // Whether this kernel has netem, asked independently of the lab's probe.
+    run("ip", ["-n", nsq("h1"), "link", "add", "kprobe0", "type", "ifb"]);
+    const hasNetem = nsExec(nsq("h1"), "tc", ["qdisc", "add", "dev", "kprobe0", "root", "netem"]).status === 0;
+    run("ip", ["-n", nsq("h1"), "link", "del", "kprobe0"]);
+    const lab2 = build(true);
+    const stage = renderLab(lab2).find((s) => s.id === "qos/g1")!;
+    const links = () => nsExec(nsq("h1"), "ip", ["-o", "link"]).stdout.split("\n").map((l) => l.split(": ")[1]).sort().join(" ");
+    const linksBefore = links();
+    const res = runStage(lab2, stage, "apply");
+    if (hasNetem) {
+      expect(res.status).toBe(0);
+      expect(rtt()).toBeGreaterThanOrEqual(30);
+    } else {
+      expect(res.status).not.toBe(0);
+      expect(res.output).toContain("this host's kernel has no qdisc netem");
+      expect(res.output).toContain("modprobe -a sch_netem");
+      // Nothing changed: no IFB, no ingress redirect, the probe device gone, the delay not there.
+      expect(links()).toBe(linksBefore);
+      expect(nsExec(nsq("h1"), "tc", ["qdisc", "show", "ingress"]).stdout).toBe("");
+      expect(rtt()).toBeLessThan(5);
+    }
+  }, 60_000);
 });

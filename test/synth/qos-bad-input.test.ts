@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Lab, QosPolicy, Rate } from "../../lib";
+import { Lab, QosPolicy, QosQueue, Rate } from "../../lib";
 import { expectFailsClosed, invalidLab, synthJson } from "../support/labs";
 
 /**
@@ -109,6 +109,60 @@ const CASES: Array<{ what: string; build: (scope: Construct) => void; line: stri
     },
     line: "[stack/lab/QosPolicies/q] guest 'g1' NIC 0 (ingress) already has QoS policy 'p'; a device takes one root qdisc.",
   },
+  {
+    what: "a queue on a class with children",
+    build: (scope) => {
+      const { policy } = base(scope);
+      const mid = policy.addClass("mid", { rate: Rate.mbit(50), queue: QosQueue.pfifo(100) });
+      policy.setDefault(mid.addClass("leaf", { rate: Rate.mbit(50) }));
+    },
+    line: "[stack/lab/QosPolicies/p/root/mid] class 'mid' has children, so it holds no queue of its own; give the queue to its leaves.",
+  },
+  {
+    what: "a bfifo smaller than two frames",
+    build: (scope) => {
+      const { policy } = base(scope);
+      policy.setDefault(policy.addClass("a", { rate: Rate.mbit(30), queue: QosQueue.bfifo(1000) }));
+    },
+    line: "[stack/lab/QosPolicies/p/root/a] bfifo limitBytes 1000 is out of range 3,028-1,073,741,824.",
+  },
+  {
+    what: "an fq_codel target not below its interval",
+    build: (scope) => {
+      const { policy } = base(scope);
+      policy.setDefault(policy.addClass("a", { rate: Rate.mbit(30), queue: QosQueue.fqCodel({ targetMs: 100, intervalMs: 50 }) }));
+    },
+    line: "[stack/lab/QosPolicies/p/root/a] fq_codel target 100 ms is not below its interval 50 ms; CoDel's target is a small part of the interval (5 of 100 by default).",
+  },
+  {
+    what: "netem that impairs nothing",
+    build: (scope) => {
+      const { lab, policy } = base(scope);
+      policy.setDefault(policy.addClass("a", { rate: Rate.mbit(30) }));
+      lab.addQosPolicy("n", { kind: "netem" }).applyTo({ name: "g1" }, { direction: "egress" });
+    },
+    line: "[stack/lab/QosPolicies/n] QoS policy 'n' impairs nothing; give a delay, a loss or a rate.",
+  },
+  {
+    what: "netem jitter without a delay, and a loss above 100 %",
+    build: (scope) => {
+      const { lab, policy } = base(scope);
+      policy.setDefault(policy.addClass("a", { rate: Rate.mbit(30) }));
+      lab.addQosPolicy("n", { kind: "netem", jitterMs: 5, lossPercent: 120 }).applyTo({ name: "g1" }, { direction: "egress" });
+    },
+    line: "[stack/lab/QosPolicies/n] QoS policy 'n': lossPercent 120 is out of range 0-100.\n  [stack/lab/QosPolicies/n] QoS policy 'n': jitter 5 ms needs a delay to vary around; give delayMs.",
+  },
+  {
+    what: "two tenant defaults on one NIC and direction",
+    build: (scope) => {
+      const { lab, policy } = base(scope);
+      policy.setDefault(policy.addClass("a", { rate: Rate.mbit(30) }));
+      const t = lab.node.findChild("Tenants").node.findChild("t") as never;
+      lab.addQosPolicy("q1", { kind: "tbf", rate: Rate.mbit(10) }).applyTo(t, { direction: "egress" });
+      lab.addQosPolicy("q2", { kind: "tbf", rate: Rate.mbit(20) }).applyTo(t, { direction: "egress" });
+    },
+    line: "[stack/lab/QosPolicies/q2] guest 'g1' NIC 0 (egress) already has QoS policy 'q1'; a device takes one root qdisc.",
+  },
 ];
 
 describe("QoS policies: bad input fails closed at synth", () => {
@@ -120,7 +174,18 @@ describe("QoS policies: bad input fails closed at synth", () => {
     expect(() => synthJson((scope) => {
       const lab = new Lab(scope, "lab");
       lab.addQosPolicy("b", { kind: "tbf", rate: Rate.mbit(10) }).addClass("a", { rate: Rate.mbit(5) });
-    })).toThrow("[stack/lab/QosPolicies/b] QoS policy 'b' is a token bucket (kind \"tbf\"), which has no classes; make it kind \"htb\" for a tree.");
+    })).toThrow("[stack/lab/QosPolicies/b] QoS policy 'b' is of kind \"tbf\", which has no classes; make it kind \"htb\" for a tree.");
+  });
+
+  it("refuses a shaping policy without a rate, and a tenant's default for one NIC, at once", () => {
+    expect(() => synthJson((scope) => {
+      new Lab(scope, "lab").addQosPolicy("b", { kind: "tbf" });
+    })).toThrow("[stack/lab/QosPolicies/b] QoS policy 'b' (kind \"tbf\") needs a rate, e.g. rate: Rate.mbit(100).");
+    expect(() => synthJson((scope) => {
+      const lab = new Lab(scope, "lab");
+      const t = lab.addTenant("t");
+      lab.addQosPolicy("b", { kind: "tbf", rate: Rate.mbit(1) }).applyTo(t, { direction: "ingress", nic: 1 });
+    })).toThrow("[stack/lab/QosPolicies/b] a tenant's default applies to every NIC of its guests on its networks; leave out nic (1).");
   });
 });
 
@@ -141,5 +206,37 @@ describe("QoS policies: what a good tree renders", () => {
     expect(script).toMatch(/classid [0-9a-f]+:3 htb rate 60000000bit ceil 100000000bit burst 30000b cburst 50000b quantum 60000 prio 0/);
     expect(script).toMatch(/filter add dev labt-g1-0 parent [0-9a-f]+: protocol ip prio 1 u32 match ip src 10.0.0.21\/32 flowid [0-9a-f]+:2/);
     expect(script).toContain("ethtool -K labt-g1-0 tso off gso off gro off");
+  });
+
+  it("each leaf's queue under its class, a bfifo of 20 ms at its ceil (100 Mbit/s: 250,000 bytes)", () => {
+    expect(script).toMatch(/qdisc add dev labt-g1-0 parent ([0-9a-f]+):2 handle 2: bfifo limit 250000\n/);
+    expect(script).toMatch(/qdisc add dev labt-g1-0 parent ([0-9a-f]+):3 handle 3: bfifo limit 250000\n/);
+    expect(script).not.toContain("cn_tc_need");
+  });
+
+  it("guests on the shaped segment send without segmentation offload (the shaper meters frames, not 64 kB segments)", () => {
+    const guest = Object.values<any>(json.resource.terraform_data).find((h) => h.input.stage === "guest/g1");
+    const genv = guest.provisioner[0]["local-exec"].environment;
+    expect(Object.keys(genv).sort().map((k) => genv[k]).join("")).toContain("ethtool -K eth0 tso off gso off");
+  });
+});
+
+describe("QoS policies: queues and impairments some kernels lack", () => {
+  const json = synthJson((scope) => {
+    const { lab, policy } = base(scope);
+    policy.addClass("a", { rate: Rate.mbit(30), queue: QosQueue.sfq() });
+    policy.setDefault(policy.addClass("c", { rate: Rate.mbit(60), queue: QosQueue.fqCodel() }));
+    lab.addQosPolicy("wan", { kind: "netem", delayMs: 40, jitterMs: 5, lossPercent: 0.5, rate: Rate.mbit(10) }).applyTo({ name: "g1" }, { direction: "egress" });
+  });
+  const hook = Object.values<any>(json.resource.terraform_data).find((h) => h.input.stage === "qos/g1");
+  const env = hook.provisioner[0]["local-exec"].environment;
+  const script = Object.keys(env).sort().map((k) => env[k]).join("");
+
+  it("renders them in tc's words, after asking the kernel for each kind before anything is taken down", () => {
+    expect(script).toMatch(/cn_tc_need laby?z-probe fq_codel netem sfq\n/);
+    expect(script.indexOf("cn_tc_need")).toBeLessThan(script.indexOf("cn_tc_apply"));
+    expect(script).toMatch(/parent [0-9a-f]+:2 handle 2: sfq perturb 10\n/);
+    expect(script).toMatch(/parent [0-9a-f]+:3 handle 3: fq_codel target 5ms interval 100ms\n/);
+    expect(script).toMatch(/root handle [0-9a-f]+: netem delay 40ms 5ms loss 0.5% rate 10000000bit\n/);
   });
 });
