@@ -4,13 +4,15 @@ import { runCdktf } from "./deploy";
 import { PLATFORM_CLI } from "./platform";
 import { flowsReport } from "./flows";
 import { InventoryStore } from "./inventory-store";
+import { qosEntries, qosReport, readCounters } from "./qos";
 import { TraceOptions, traceReport } from "./trace";
 import { repairAdvice, verifyLab } from "./verify";
 
 /**
  * `cloudnet deploy|destroy [dir]` (cdktf with one line per stage), and `cloudnet list [lab]`,
  * `cloudnet exec <lab> <node> -- <command...>`, `cloudnet verify <lab>`, and for overlay clusters
- * `cloudnet flows <lab> <host>` and `cloudnet trace <lab> <from> <to>`, for deployed emulated labs.
+ * `cloudnet flows <lab> <host>` and `cloudnet trace <lab> <from> <to>`, and `cloudnet qos <lab>
+ * <node>`, for deployed emulated labs.
  * Deploy and destroy resolve asynchronously; the other commands return at once.
  */
 export function main(argv: readonly string[], store = new InventoryStore()): number | Promise<number> {
@@ -99,6 +101,26 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
       for (const line of traceReport(store.lab(labName), from, to, options)) console.log(line);
     });
 
+  program.command("qos")
+    .argument("<lab>", "lab name")
+    .argument("<node>", "a host (every device the lab shapes on it) or a guest (its NICs)")
+    .option("--interval <seconds>", "seconds between the two readings the live rates come from", seconds, 1)
+    .option("--watch", "refresh until interrupted")
+    .description("show each QoS class with its configured rate and ceil, and its live rate, drops and borrowing (from tc -s)")
+    .action((labName: string, node: string, options: { interval: number; watch?: boolean }) => {
+      const lab = store.lab(labName);
+      const entries = qosEntries(lab, node);
+      const netnsOf = (host: string) => store.node(labName, host).netns;
+      do {
+        const before = readCounters(netnsOf, entries);
+        sleep(options.interval);
+        const lines = qosReport(lab, entries, before, readCounters(netnsOf, entries), options.interval);
+        // On a terminal, each refresh replaces the last.
+        if (options.watch && process.stdout.isTTY) process.stdout.write("\x1b[H\x1b[2J");
+        for (const line of lines) console.log(line);
+      } while (options.watch);
+    });
+
   try {
     program.parse(argv as string[], { from: "user" });
   } catch (e) {
@@ -109,6 +131,17 @@ export function main(argv: readonly string[], store = new InventoryStore()): num
     return 1;
   }
   return pending ?? status;
+}
+
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!(n >= 0.1 && n <= 3600)) throw new InvalidArgumentError(`'${text}' is not a number of seconds from 0.1 to 3600.`);
+  return n;
+}
+
+/** Blocks for `s` seconds (the CLI has nothing else to do meanwhile). */
+function sleep(s: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, s * 1000);
 }
 
 function portNumber(text: string): number {

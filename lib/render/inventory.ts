@@ -75,6 +75,8 @@ export interface Inventory {
   readonly nodes: readonly InventoryNode[];
   /** Absent in inventories written before overlay clusters. */
   readonly clusters?: readonly InventoryCluster[];
+  /** The devices its QoS policies shape; absent when it has none. */
+  readonly qos?: readonly InventoryQos[];
   readonly declared?: DeclaredState;
 }
 
@@ -96,6 +98,7 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
   }));
   return { lab: lab.name, path: lab.path, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers],
     ...(lab.clusters.length > 0 ? { clusters: lab.clusters.map((c) => inventoryCluster(lab, c)) } : {}),
+    ...(lab.qosPolicies.length > 0 ? { qos: inventoryQos(lab) } : {}),
   };
 }
 
@@ -113,6 +116,32 @@ function inventoryCluster(lab: ResolvedLab, c: OverlayCluster): InventoryCluster
       name: s.name, vni: s.vni, vlan: s.vlan, cidr: s.cidr.toString(), bridge: s.bridge, ovsPort: s.ovsPort!, localVlans: s.localVlans ?? {}, endpoints: endpoints(lab, s),
     })),
   };
+}
+
+/** A shaped device, as `cloudnet qos` reads it: where it is, and the configured rates of its classes. */
+export interface InventoryQos {
+  readonly policy: string;
+  readonly kind: string;
+  readonly host: string;
+  readonly guest: string;
+  readonly nic: number;
+  readonly direction: "ingress" | "egress";
+  readonly dev: string;
+  /** tc's handle of the root qdisc, e.g. `7c29:`. */
+  readonly handle: string;
+  /** HTB: every class, by classid; TBF: the bucket's rate as one row with the root's handle. */
+  readonly classes: ReadonlyArray<{ readonly name: string; readonly classid: string; readonly rateBit: number; readonly ceilBit?: number; readonly leaf: boolean }>;
+}
+
+function inventoryQos(lab: ResolvedLab): InventoryQos[] {
+  return lab.qosPolicies.flatMap((p) => p.attachments.map((a): InventoryQos => {
+    const m = p.major.toString(16);
+    const s = p.shape;
+    const classes = s.kind === "htb"
+      ? s.classes.map((c) => ({ name: c.name, classid: `${m}:${c.minor.toString(16)}`, rateBit: c.rate.bitsPerSecond, ceilBit: c.ceil.bitsPerSecond, leaf: c.leaf }))
+      : s.kind === "tbf" ? [{ name: "bucket", classid: `${m}:`, rateBit: s.rate.bitsPerSecond, leaf: true }] : [];
+    return { policy: p.name, kind: s.kind, host: a.host, guest: a.guest, nic: a.nic, direction: a.direction, dev: a.dev, handle: `${m}:`, classes };
+  }));
 }
 
 /** The declared state of an emulated lab's stages, by the namespace each object lives in. */
