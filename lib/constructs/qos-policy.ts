@@ -3,7 +3,7 @@ import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosQueueSpec, QosTargetSpec 
 import { Rate } from "../net";
 import { PartProps } from "./hosts";
 import { LabRegistry, labOf, sameLab } from "./lab-registry";
-import { Tenant } from "./networks";
+import { Network, Tenant } from "./networks";
 
 /** A queue: an HTB leaf's (`queue:` of a class), or a whole policy's (`kind: "queue"`). */
 export class QosQueue {
@@ -63,9 +63,11 @@ export interface QosPolicyProps extends PartProps {
    * ceil; "tbf": one token bucket at `rate`, no classes; "queue": one `queue`, no shaping; "netem":
    * link impairments (delay, jitter, loss, and `rate` if given), for kernels that have sch_netem.
    */
-  readonly kind?: "htb" | "tbf" | "queue" | "netem";
-  /** The root's rate (HTB), the bucket's (TBF), or netem's (optional). */
+  readonly kind?: "htb" | "tbf" | "queue" | "netem" | "meter";
+  /** The root's rate (HTB), the bucket's (TBF), the meter's, or netem's (optional). */
   readonly rate?: Rate;
+  /** meter: the burst it lets through above the rate, in bits. @default 250 ms of the rate (TCP through a policer with less falls well short of the rate) */
+  readonly burstBits?: number;
   /** "queue": the queue. */
   readonly queue?: QosQueue;
   /** netem: added delay. */
@@ -146,7 +148,7 @@ export class QosPolicy extends Construct {
     super(lab._claim("qos policy", props.name ?? id, scope, id), id);
     this._lab = lab;
     const kind = props.kind ?? "htb";
-    if ((kind === "htb" || kind === "tbf") && !props.rate) throw new Error(`[${this.node.path}] QoS policy '${this.name}' (kind "${kind}") needs a rate, e.g. rate: Rate.mbit(100).`);
+    if ((kind === "htb" || kind === "tbf" || kind === "meter") && !props.rate) throw new Error(`[${this.node.path}] QoS policy '${this.name}' (kind "${kind}") needs a rate, e.g. rate: Rate.mbit(100).`);
     if (kind === "queue" && !props.queue) throw new Error(`[${this.node.path}] QoS policy '${this.name}' (kind "queue") needs a queue, e.g. queue: QosQueue.bfifo(100_000).`);
     // Only an HTB tree uses its root class; the others get a placeholder rate.
     this.root = new QosClass(this, "root", { rate: props.rate ?? Rate.bit(8), ceil: props.rate }, this);
@@ -183,6 +185,21 @@ export class QosPolicy extends Construct {
     return this;
   }
 
+  /**
+   * Puts the policy on Open vSwitch: on `network`'s port of `options.host`'s integration bridge (a
+   * network of an overlay cluster). An HTB policy becomes linux-htb QoS on the port, a queue per leaf
+   * class (min-rate its rate, max-rate its ceil), with flows that set each class's queue by its
+   * matches: it shapes what the switch sends into the network there ("ingress"). A meter polices
+   * what crosses the port either way. Traffic between two guests of the network on that host stays
+   * on its Linux bridge and never meets the switch: shape that with a policy on the guests.
+   */
+  applyToSwitch(network: Network, options: { readonly host: { readonly name: string } | string; readonly direction?: "ingress" | "egress" }): this {
+    sameLab(this._lab, network, this.node.path, "network");
+    const host = typeof options.host === "string" ? options.host : options.host.name;
+    this.targets.push({ network: network.segmentName, host, direction: options.direction ?? "ingress" });
+    return this;
+  }
+
   /** @internal */
   _spec(): QosPolicySpec {
     const p = this.props;
@@ -191,6 +208,7 @@ export class QosPolicy extends Construct {
       kind === "tbf" ? { kind: "tbf", rate: p.rate!.bitsPerSecond, burst: p.burst, latencyMs: p.latencyMs }
       : kind === "queue" ? { kind: "queue", queue: p.queue!._spec }
       : kind === "netem" ? { kind: "netem", delayMs: p.delayMs, jitterMs: p.jitterMs, lossPercent: p.lossPercent, rate: p.rate?.bitsPerSecond }
+      : kind === "meter" ? { kind: "meter", rate: p.rate!.bitsPerSecond, burstBits: p.burstBits }
       : { kind: "htb", root: this.root._spec(), defaultClass: this.defaultClass?.node.id ?? "", oversubscribe: p.oversubscribe };
     return { name: this.name, path: this.node.path, shape, targets: [...this.targets] };
   }

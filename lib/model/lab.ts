@@ -67,6 +67,8 @@ export type QosQueue =
 /** A u32 filter: its selectors (tc's `match ...` words), the leaf it sends to, in order. */
 export interface QosFilter {
   readonly selectors: readonly string[];
+  /** The same match in OpenFlow's words, for queues on Open vSwitch ports. */
+  readonly flow: string;
   readonly minor: number;
   readonly path: string;
 }
@@ -96,8 +98,25 @@ export interface QosPolicy {
     | { readonly kind: "htb"; readonly classes: readonly QosClass[]; readonly defaultMinor: number; readonly filters: readonly QosFilter[] }
     | { readonly kind: "tbf"; readonly rate: Rate; readonly burst: number; readonly latencyMs: number }
     | { readonly kind: "queue"; readonly queue: QosQueue }
+    | { readonly kind: "meter"; readonly rate: Rate; readonly burstBits: number }
     | { readonly kind: "netem"; readonly delayMs: number; readonly jitterMs: number; readonly lossPercent: number; readonly rate?: Rate };
   readonly attachments: readonly QosAttachment[];
+  /** Open vSwitch ports it applies to (HTB: linux-htb queues; meter: an OpenFlow meter). */
+  readonly switchPorts: readonly QosSwitchPort[];
+}
+
+/**
+ * A cluster network's port on a host's integration bridge: "ingress" is what the switch sends into
+ * the network there (to its guests on that host), "egress" what it takes from it.
+ */
+export interface QosSwitchPort {
+  readonly host: string;
+  readonly cluster: string;
+  readonly segment: string;
+  readonly port: string;
+  readonly direction: "ingress" | "egress";
+  /** Meters: the meter's id on the host's integration bridge (1, 2, ... across the host's meters). */
+  readonly meterId?: number;
 }
 
 /** An overlay cluster: its hosts' Open vSwitch bridges, tunnels and flow tables. */

@@ -1,7 +1,7 @@
 import { Cidr, InvalidValueError, Rate, kernelName, shortHash } from "../net";
 import { ResolveContext } from "./context";
-import { Guest, QosAttachment, QosClass, QosFilter, QosPolicy, QosQueue, Segment } from "./lab";
-import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosQueueSpec } from "./spec";
+import { Guest, QosAttachment, QosClass, QosFilter, QosPolicy, QosQueue, QosSwitchPort, Segment } from "./lab";
+import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosQueueSpec, QosTargetSpec } from "./spec";
 
 /** The clock tc's HTB and TBF meter bursts against, at its coarsest common setting: burst ≥ rate / HZ. */
 export const QOS_HZ = 250;
@@ -38,11 +38,25 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
   const specs = ctx.spec.qosPolicies ?? [];
   // A guest's own policy wins over its tenant's default, whichever was declared first.
   const direct = new Set(specs.flatMap((p) => p.targets.filter((t) => t.guest !== undefined).map((t) => `${t.guest}/${t.nic ?? 0}/${t.direction}`)));
+  const meters = new Map<string, number>();
   return specs.map((p): QosPolicy | undefined => {
     if (seen.has(p.name)) ctx.issues.add(p.path, `QoS policy name '${p.name}' is already used by ${seen.get(p.name)}; give each policy its own name.`);
     seen.set(p.name, p.path);
-    const attachments = p.targets.flatMap((t) => t.tenant !== undefined ? tenantAttachments(ctx, p, t, guests, segments, direct, targeted) : [attachment(ctx, p, t, guests, targeted)])
+    const onSwitch = (t: QosTargetSpec) => t.network !== undefined;
+    const attachments = p.targets.filter((t) => !onSwitch(t))
+      .flatMap((t) => t.tenant !== undefined ? tenantAttachments(ctx, p, t, guests, segments, direct, targeted) : [attachment(ctx, p, t, guests, targeted)])
       .filter((a): a is QosAttachment => a !== undefined);
+    const switchPorts = p.targets.filter(onSwitch).map((t) => switchPort(ctx, p, t, segments, targeted, meters)).filter((x): x is QosSwitchPort => x !== undefined);
+    if (p.shape.kind === "meter") {
+      if (attachments.length > 0) ctx.issues.add(p.path, `QoS policy '${p.name}' is a meter, which polices on Open vSwitch ports; attach it with applyToSwitch(network, { host }), or make it a token bucket (kind "tbf") for a guest.`);
+      const rate = rateOf(ctx, p.path, p.shape.rate, "rate");
+      if (!rate) return undefined;
+      if (rate.bitsPerSecond < 1000 || rate.bitsPerSecond % 1000 !== 0) ctx.issues.add(p.path, `QoS policy '${p.name}': meter rate ${rate} is not a whole number of kbit/s, OpenFlow's unit for meters.`);
+      const burstBits = p.shape.burstBits ?? Math.max(Math.round(rate.bitsPerSecond / 4 / 1000) * 1000, 1000 * Math.ceil((16 * FRAME) / 1000));
+      if (!Number.isInteger(burstBits) || burstBits < 8 * 2 * FRAME) ctx.issues.add(p.path, `QoS policy '${p.name}': meter burst ${burstBits} bits is below two frames (${8 * 2 * FRAME} bits); leave it out for 250 ms of the rate.`);
+      return { name: p.name, path: p.path, major, shape: { kind: "meter", rate, burstBits }, attachments: [], switchPorts };
+    }
+    if (switchPorts.length > 0 && p.shape.kind !== "htb") ctx.issues.add(p.path, `QoS policy '${p.name}' (kind "${p.shape.kind}") cannot go on an Open vSwitch port, whose QoS is linux-htb queues or meters; make it kind "htb" or "meter", or apply it to guests.`);
     if (p.targets.length === 0) warnings.push({ path: p.path, message: `QoS policy '${p.name}' applies to nothing yet; attach it to a guest NIC or a tenant.` });
     if (p.shape.kind === "tbf") {
       const rate = rateOf(ctx, p.path, p.shape.rate, "rate");
@@ -53,11 +67,11 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
       }
       const latencyMs = p.shape.latencyMs ?? 50;
       if (!Number.isInteger(latencyMs) || latencyMs < 1 || latencyMs > 10_000) ctx.issues.add(p.path, `latency ${latencyMs} ms is out of range 1-10,000.`);
-      return { name: p.name, path: p.path, major, shape: { kind: "tbf", rate, burst, latencyMs }, attachments };
+      return { name: p.name, path: p.path, major, shape: { kind: "tbf", rate, burst, latencyMs }, attachments, switchPorts: [] };
     }
     if (p.shape.kind === "queue") {
       const queue = resolveQueue(ctx, p.path, p.shape.queue, undefined);
-      return queue && { name: p.name, path: p.path, major, shape: { kind: "queue", queue }, attachments };
+      return queue && { name: p.name, path: p.path, major, shape: { kind: "queue", queue }, attachments, switchPorts: [] };
     }
     if (p.shape.kind === "netem") {
       const n = p.shape;
@@ -68,7 +82,7 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
       }
       if (n.jitterMs && !n.delayMs) ctx.issues.add(p.path, `QoS policy '${p.name}': jitter ${n.jitterMs} ms needs a delay to vary around; give delayMs.`);
       if (!n.delayMs && !n.jitterMs && !n.lossPercent && n.rate === undefined) ctx.issues.add(p.path, `QoS policy '${p.name}' impairs nothing; give a delay, a loss or a rate.`);
-      return { name: p.name, path: p.path, major, shape: { kind: "netem", delayMs: n.delayMs ?? 0, jitterMs: n.jitterMs ?? 0, lossPercent: n.lossPercent ?? 0, rate }, attachments };
+      return { name: p.name, path: p.path, major, shape: { kind: "netem", delayMs: n.delayMs ?? 0, jitterMs: n.jitterMs ?? 0, lossPercent: n.lossPercent ?? 0, rate }, attachments, switchPorts: [] };
     }
     const oversubscribe = p.shape.oversubscribe ?? false;
     const classes: QosClass[] = [];
@@ -105,8 +119,8 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
       }
       if (c.matches && children.length > 0) ctx.issues.add(c.path, `class '${c.name}' has children, so traffic sent to it would not be shaped by them; put its matches on one of its leaves.`);
       for (const m of (c.matches ?? []).flatMap((x) => withGuestAddresses(ctx, c.path, x, guests))) {
-        const selectors = u32Selectors(ctx, c.path, m);
-        if (selectors) filters.push({ selectors, minor, path: c.path });
+        const match = u32Selectors(ctx, c.path, m);
+        if (match) filters.push({ ...match, minor, path: c.path });
       }
       for (const child of children) walk(child, minor, ceil);
     };
@@ -120,7 +134,11 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
     }
     if (!fallback.leaf) ctx.issues.add(p.path, `policy '${p.name}': default class '${fallback.name}' has children; name a leaf for unmatched traffic.`);
     checkShadowed(ctx, filters);
-    return { name: p.name, path: p.path, major, shape: { kind: "htb", classes: withQuanta(classes), defaultMinor: fallback.minor, filters }, attachments };
+    if (switchPorts.length > 0) {
+      const nested = classes.find((c) => c.parent !== 0 && c.parent !== 1);
+      if (nested) ctx.issues.add(p.path, `policy '${p.name}': class '${nested.name}' is nested, but Open vSwitch's linux-htb has one level of queues under its root; put the classes straight under the root to use it on a switch port.`);
+    }
+    return { name: p.name, path: p.path, major, shape: { kind: "htb", classes: withQuanta(classes), defaultMinor: fallback.minor, filters }, attachments, switchPorts };
   }).filter((x): x is QosPolicy => x !== undefined);
 }
 
@@ -173,6 +191,37 @@ function withQuanta(classes: readonly QosClass[]): QosClass[] {
   const top = Math.max(...classes.filter((c) => c.leaf).map((c) => c.rate.bytesPerSecond));
   const quantum = (c: QosClass) => Math.min(QUANTUM_MAX, Math.max(QUANTUM_MIN, Math.round((c.rate.bytesPerSecond / top) * QUANTUM_MAX)));
   return classes.map((c) => (c.quantum ? c : { ...c, quantum: quantum(c) }));
+}
+
+/** A cluster network's port on a host's integration bridge; meters numbered per host. */
+function switchPort(ctx: ResolveContext, p: QosPolicySpec, t: QosTargetSpec, segments: readonly Segment[], targeted: Map<string, string>, meters: Map<string, number>): QosSwitchPort | undefined {
+  const s = segments.find((x) => x.name === t.network);
+  if (!s) {
+    ctx.issues.add(p.path, `QoS policy '${p.name}' names network '${t.network}', which is not in the lab.`);
+    return undefined;
+  }
+  if (!s.cluster) {
+    ctx.issues.add(p.path, `QoS policy '${p.name}': network '${s.name}' is not on an overlay cluster, so its traffic never crosses Open vSwitch; apply the policy to its guests (tc) instead.`);
+    return undefined;
+  }
+  const host = t.host!;
+  if (s.localVlans?.[host] === undefined) {
+    ctx.issues.add(p.path, `QoS policy '${p.name}': network '${s.name}' has no port on host '${host}' (it is on ${Object.keys(s.localVlans ?? {}).sort().join(", ") || "no host"}).`);
+    return undefined;
+  }
+  if (p.shape.kind === "htb" && t.direction !== "ingress") {
+    ctx.issues.add(p.path, `QoS policy '${p.name}': linux-htb queues shape what a port sends, which is traffic into the network ("ingress"); police what it takes with a meter (kind "meter").`);
+    return undefined;
+  }
+  const key = `switch/${s.name}/${host}/${t.direction}`;
+  if (targeted.has(key)) ctx.issues.add(p.path, `network '${s.name}' on host '${host}' (${t.direction}) already has QoS policy '${targeted.get(key)}'; a switch port takes one.`);
+  targeted.set(key, p.name);
+  let meterId: number | undefined;
+  if (p.shape.kind === "meter") {
+    meterId = (meters.get(host) ?? 0) + 1;
+    meters.set(host, meterId);
+  }
+  return { host, cluster: s.cluster, segment: s.name, port: s.ovsPort!, direction: t.direction, meterId };
 }
 
 /** A tenant's default: every NIC of its guests on its networks that has no policy of its own in this direction. */
@@ -229,9 +278,10 @@ function withGuestAddresses(ctx: ResolveContext, path: string, m: QosMatchSpec, 
     addresses(m.destinationGuest, m.destination).map((destination) => ({ ...m, source, destination, sourceGuest: undefined, destinationGuest: undefined })));
 }
 
-/** tc u32 selectors for a match; none given matches all IPv4. */
-function u32Selectors(ctx: ResolveContext, path: string, m: QosMatchSpec): string[] | undefined {
+/** tc u32 selectors for a match (none given matches all IPv4), and the same match in OpenFlow's words. */
+function u32Selectors(ctx: ResolveContext, path: string, m: QosMatchSpec): { selectors: string[]; flow: string } | undefined {
   const out: string[] = [];
+  const flow: string[] = [m.protocol ?? "ip"];
   for (const [field, value] of [["src", m.source], ["dst", m.destination]] as const) {
     if (value === undefined) continue;
     const cidr = ctx.issues.check(path, () => Cidr.parse(value.includes("/") ? value : `${value}/32`));
@@ -241,6 +291,7 @@ function u32Selectors(ctx: ResolveContext, path: string, m: QosMatchSpec): strin
       return undefined;
     }
     out.push(`match ip ${field} ${cidr}`);
+    flow.push(`nw_${field}=${cidr}`);
   }
   const protocols = { tcp: 6, udp: 17, icmp: 1 } as const;
   if (m.protocol !== undefined) out.push(`match ip protocol ${protocols[m.protocol]} 0xff`);
@@ -255,8 +306,9 @@ function u32Selectors(ctx: ResolveContext, path: string, m: QosMatchSpec): strin
       return undefined;
     }
     out.push(`match ip ${field} ${value} 0xffff`);
+    flow.push(`tp_${field === "sport" ? "src" : "dst"}=${value}`);
   }
-  return out.length > 0 ? out : ["match u32 0 0"];
+  return { selectors: out.length > 0 ? out : ["match u32 0 0"], flow: flow.join(",") };
 }
 
 /** A filter that an earlier one matches wholly (same selectors, or a superset after a catch-all) never gets a packet. */

@@ -286,6 +286,8 @@ export type QosShapeSpec =
   | { readonly kind: "htb"; readonly root: QosClassSpec; readonly defaultClass: string; readonly oversubscribe?: boolean }
   | { readonly kind: "tbf"; readonly rate: number; readonly burst?: number; readonly latencyMs?: number }
   | { readonly kind: "queue"; readonly queue: QosQueueSpec }
+  /** An OpenFlow meter: traffic above `rate` dropped (Open vSwitch ports only). */
+  | { readonly kind: "meter"; readonly rate: number; readonly burstBits?: number }
   | ({ readonly kind: "netem" } & QosImpairSpec);
 
 /** Where a policy applies: a guest NIC, in the direction seen from the guest. */
@@ -293,6 +295,9 @@ export interface QosTargetSpec {
   /** A guest's NIC; or, with `tenant`, every NIC of the tenant's guests on its networks that has no policy of its own in this direction. */
   readonly guest?: string;
   readonly tenant?: string;
+  /** An Open vSwitch port: the integration bridge's port of this cluster network on `host`. */
+  readonly network?: string;
+  readonly host?: string;
   /** @default 0 */
   readonly nic?: number;
   /** "ingress": traffic to the guest; "egress": traffic from it. */

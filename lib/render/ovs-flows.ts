@@ -1,5 +1,6 @@
 import { kernelName } from "../net";
 import { Host, OverlayCluster, ResolvedLab, Segment } from "../model";
+import { qosFlows } from "./ovs-qos";
 import { routerMac } from "./segments";
 
 /**
@@ -82,7 +83,11 @@ export function tunnelPeers(lab: ResolvedLab, cluster: OverlayCluster, host: str
 export const INTEGRATION_TABLES = {
   sourceCheck: {
     id: 0,
-    what: "source check: a frame enters only from where its source MAC lives (a local one's from its network's port, a remote one's from the tunnel bridge with its network's VLAN), then the normal switch; others dropped",
+    what: "source check: a frame enters only from where its source MAC lives (a local one's from its network's port, a remote one's from the tunnel bridge with its network's VLAN), then the normal switch (or, on a host with switch-port QoS, table 1); others dropped",
+  },
+  qos: {
+    id: 1,
+    what: "QoS (hosts with switch-port policies): traffic into a network's guests here gets its class's queue (set_queue) or passes the network's meter, as does traffic out of a metered network; then the normal switch",
   },
 } as const;
 
@@ -95,16 +100,18 @@ export const INTEGRATION_TABLES = {
  */
 export function integrationFlows(lab: ResolvedLab, cluster: OverlayCluster, host: Host): string[] {
   const c = `cookie=${cluster.cookie},table=${INTEGRATION_TABLES.sourceCheck.id}`;
+  const qos = qosFlows(lab, cluster, host, INTEGRATION_TABLES.qos.id);
+  const next = qos.length > 0 ? `resubmit(,${INTEGRATION_TABLES.qos.id})` : "NORMAL";
   const flows: string[] = [];
   for (const s of clusterSegmentsOn(lab, cluster, host.name)) {
     const patch = tunnelled(s) ? patchPorts(lab, cluster).onIntegration : providerPatchPorts(lab, cluster).onIntegration;
     for (const e of endpoints(lab, s)) {
       const from = e.host === host.name ? `in_port=${s.ovsPort!}` : `in_port=${patch},dl_vlan=${s.localVlans![host.name]}`;
-      flows.push(`${c},priority=1,${from},dl_src=${e.mac},actions=NORMAL`);
+      flows.push(`${c},priority=1,${from},dl_src=${e.mac},actions=${next}`);
     }
   }
   flows.push(`${c},priority=0,actions=drop`);
-  return flows;
+  return [...flows, ...qos];
 }
 
 /** The tunnel bridge's flows on `host`, table by table (see TUNNEL_TABLES). */

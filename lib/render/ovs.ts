@@ -1,6 +1,7 @@
 import { heredoc, sh } from "../net";
 import { Host, OverlayCluster, ResolvedLab, Segment } from "../model";
 import { clusterSegmentsOn, integrationFlows, patchPorts, providerFlows, providerPatchPorts, tunnelFlows, tunnelPeers, tunnelPort, tunnelled } from "./ovs-flows";
+import { ovsMeterPruneLine, ovsQosLines } from "./ovs-qos";
 import { Owned } from "./stage";
 import { l2Population } from "./segments";
 
@@ -117,9 +118,12 @@ export function ovsFlowLines(lab: ResolvedLab, host: Host, cluster: OverlayClust
   const a = ovsAccess(host);
   const ports = lab.segments.filter((s) => s.cluster === cluster.name && s.hosts.includes(host.name)).map((s) => s.ovsPort!);
   if (hasVlanNetworks(lab, cluster, host)) ports.push(providerPatchPorts(lab, cluster).onIntegration);
+  const integration = a.target(cluster.integrationBridge);
   return [
     [sh`cn_ovs_ports_only ${a.db} ${cluster.integrationBridge} ${patchPorts(lab, cluster).onIntegration}`, ...ports.map((p) => sh`${p}`)].join(" "),
+    ...ovsQosLines(lab, host, cluster, a.db, integration),
     replaceFlows(a, cluster, cluster.integrationBridge, integrationFlows(lab, cluster, host)),
+    ovsMeterPruneLine(lab, host, cluster, integration),
     replaceFlows(a, cluster, cluster.tunnelBridge, tunnelFlows(lab, cluster, host)),
     ...clusterSegmentsOn(lab, cluster, host.name).map((s) => sh`ip link set dev ${s.ovsPort!} up`),
   ];

@@ -57,7 +57,7 @@ export function tcBatch(policy: QosPolicy, a: QosAttachment): string[] {
     const loss = n.lossPercent ? ` loss ${n.lossPercent}%` : "";
     const rate = n.rate ? ` rate ${n.rate.toTc()}` : "";
     out.push(`qdisc add dev ${dev} root handle ${m}: netem${delay}${loss}${rate}`);
-  } else {
+  } else if (policy.shape.kind === "htb") {
     const h = policy.shape;
     out.push(`qdisc add dev ${dev} root handle ${m}: htb default ${hex(h.defaultMinor)}`);
     for (const c of h.classes) {
