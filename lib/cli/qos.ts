@@ -34,7 +34,7 @@ export function parseTcStats(text: string, what: "class" | "qdisc"): Map<string,
 /** One reading of every shaped device of `entries`, by device, then by handle. */
 export function readCounters(netnsOf: (host: string) => string, entries: readonly InventoryQos[], exec: Exec = execFile): Map<string, Map<string, TcCounters>> {
   const out = new Map<string, Map<string, TcCounters>>();
-  for (const e of entries) {
+  for (const e of entries.filter((x) => x.kind !== "meter")) {
     const what = e.kind === "htb" ? "class" : "qdisc";
     out.set(e.dev, parseTcStats(exec("ip", ["netns", "exec", netnsOf(e.host), "tc", "-s", what, "show", "dev", e.dev]), what));
   }
@@ -60,7 +60,14 @@ const mbit = (bits: number) => (bits / 1e6).toFixed(1);
 export function qosReport(lab: Inventory, entries: readonly InventoryQos[], before: Map<string, Map<string, TcCounters>>, after: Map<string, Map<string, TcCounters>>, seconds: number): string[] {
   const out = [`lab ${lab.lab}: live rates over ${seconds} s, in Mbit/s`];
   for (const e of entries) {
-    out.push("", `${e.guest} NIC ${e.nic}, traffic ${e.direction === "ingress" ? "to" : "from"} it: policy ${e.policy} (${e.kind}) on ${e.host}, device ${e.dev}`);
+    const toward = e.direction === "ingress" ? "to" : "from";
+    out.push("", e.network !== undefined
+      ? `network ${e.network} on ${e.host}, traffic ${toward} it through Open vSwitch: policy ${e.policy} (${e.kind}) on switch port ${e.dev}`
+      : `${e.guest} NIC ${e.nic}, traffic ${toward} it: policy ${e.policy} (${e.kind}) on ${e.host}, device ${e.dev}`);
+    if (e.kind === "meter") {
+      out.push("  (an OpenFlow meter: its counters are in ovs-ofctl meter-stats of the integration bridge)");
+      continue;
+    }
     if (e.classes.length === 0) {
       out.push(`  (a ${e.kind} qdisc: no rate to show)`);
       continue;

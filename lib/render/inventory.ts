@@ -2,6 +2,7 @@ import { gzipSync } from "zlib";
 import { heredoc, sh } from "../net";
 import { OverlayCluster, ResolvedLab } from "../model";
 import { endpoints, patchPorts, tunnelPeers, tunnelPort } from "./ovs-flows";
+import { switchQueues } from "./ovs-qos";
 import { applyScript, keepOnTeardown } from "./script";
 import { ChainHook } from "./firewall/ruleset";
 import { Stage } from "./stage";
@@ -98,7 +99,7 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
   }));
   return { lab: lab.name, path: lab.path, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers],
     ...(lab.clusters.length > 0 ? { clusters: lab.clusters.map((c) => inventoryCluster(lab, c)) } : {}),
-    ...(lab.qosPolicies.length > 0 ? { qos: inventoryQos(lab) } : {}),
+    ...(lab.qosPolicies.some((p) => p.attachments.length + p.switchPorts.length > 0) ? { qos: inventoryQos(lab) } : {}),
   };
 }
 
@@ -123,8 +124,10 @@ export interface InventoryQos {
   readonly policy: string;
   readonly kind: string;
   readonly host: string;
-  readonly guest: string;
-  readonly nic: number;
+  /** A guest's NIC (tc), or a cluster network's switch port (Open vSwitch). */
+  readonly guest?: string;
+  readonly nic?: number;
+  readonly network?: string;
   readonly direction: "ingress" | "egress";
   readonly dev: string;
   /** tc's handle of the root qdisc, e.g. `7c29:`. */
@@ -141,7 +144,16 @@ function inventoryQos(lab: ResolvedLab): InventoryQos[] {
       ? s.classes.map((c) => ({ name: c.name, classid: `${m}:${c.minor.toString(16)}`, rateBit: c.rate.bitsPerSecond, ceilBit: c.ceil.bitsPerSecond, leaf: c.leaf }))
       : s.kind === "tbf" ? [{ name: "bucket", classid: `${m}:`, rateBit: s.rate.bitsPerSecond, leaf: true }] : [];
     return { policy: p.name, kind: s.kind, host: a.host, guest: a.guest, nic: a.nic, direction: a.direction, dev: a.dev, handle: `${m}:`, classes };
-  }));
+  })).concat(lab.qosPolicies.flatMap((p) => p.switchPorts.map((sp): InventoryQos => {
+    // Open vSwitch's linux-htb: queue N is class 1:N+1 under the root 1:fffe.
+    const s = p.shape;
+    const queues = switchQueues(p);
+    const classes = s.kind === "htb"
+      ? [{ name: "root", classid: "1:fffe", rateBit: s.classes[0].rate.bitsPerSecond, ceilBit: s.classes[0].ceil.bitsPerSecond, leaf: false },
+        ...s.classes.filter((c) => queues.has(c.minor)).map((c) => ({ name: c.name, classid: `1:${(queues.get(c.minor)! + 1).toString(16)}`, rateBit: c.rate.bitsPerSecond, ceilBit: c.ceil.bitsPerSecond, leaf: true }))]
+      : [];
+    return { policy: p.name, kind: s.kind, host: sp.host, network: sp.segment, direction: sp.direction, dev: sp.port, handle: "1:", classes };
+  })));
 }
 
 /** The declared state of an emulated lab's stages, by the namespace each object lives in. */

@@ -3,6 +3,7 @@ import { Exec } from "../../lib/cli/ovs-switch";
 import { formatIssues } from "../../lib/model";
 import { inventoryOf } from "../../lib/render";
 import { qosLab } from "../kernel/fixtures/qos-lab";
+import { qosSwitchLab } from "../kernel/fixtures/qos-switch-lab";
 
 /**
  * `cloudnet qos` against tc output captured from this machine's iproute2: how it reads the counters,
@@ -55,5 +56,22 @@ describe("cloudnet qos", () => {
   it("says what it has when the node shapes nothing or is not in the lab", () => {
     expect(() => qosEntries(inventory, "sa")).toThrow("lab lab shapes nothing on guest sa: no QoS policy is applied to it.");
     expect(() => qosEntries(inventory, "nope")).toThrow(/lab lab has no host or guest 'nope' \(it has h1, rx, sa/);
+  });
+  it("on a host with switch QoS: the port's linux-htb classes (queue N is 1:N+1) and a meter's note, read on the port", () => {
+    const sw = qosSwitchLab("sw").resolve();
+    if (!sw.lab) throw new Error(formatIssues(sw.issues));
+    const inv = inventoryOf(sw.lab);
+    const h1 = qosEntries(inv, "h1");
+    expect(h1.map((e) => [e.network, e.kind, e.direction])).toEqual([["t-net", "htb", "ingress"]]);
+    expect(h1[0].classes.map((c) => [c.name, c.classid, c.rateBit])).toEqual([
+      ["root", "1:fffe", 100e6], ["a", "1:2", 30e6], ["b", "1:3", 10e6], ["c", "1:1", 60e6]]);
+    const h2 = qosEntries(inv, "h2");
+    expect(h2.map((e) => [e.network, e.kind, e.direction])).toEqual([["t-metered", "meter", "egress"]]);
+    const calls: string[][] = [];
+    readCounters((h) => `ns-${h}`, [...h1, ...h2], (c, a) => { calls.push([c, ...a]); return ""; });
+    expect(calls).toEqual([["ip", "netns", "exec", "ns-h1", "tc", "-s", "class", "show", "dev", h1[0].dev]]);
+    const lines = qosReport(inv, h2, new Map(), new Map(), 1);
+    expect(lines[2]).toBe(`network t-metered on h2, traffic from it through Open vSwitch: policy police (meter) on switch port ${h2[0].dev}`);
+    expect(lines[3]).toMatch(/an OpenFlow meter: its counters are in ovs-ofctl meter-stats/);
   });
 });
