@@ -1,11 +1,12 @@
 /** `npm run bench -- <name>`: runs benchmarks (all when none is named) and prints their figures. */
 import * as converge from "./converge";
 import * as overlay from "./overlay";
+import * as qos from "./qos";
 import * as scale from "./scale";
 import * as sg from "./sg";
 import * as tenants from "./tenants";
 
-const BENCHES: Record<string, () => void | Promise<void>> = { tenants: tenants.main, sg: sg.main, converge: converge.main, scale: scale.main, overlay: overlay.main };
+const BENCHES: Record<string, () => void | Promise<void>> = { tenants: tenants.main, sg: sg.main, converge: converge.main, scale: scale.main, overlay: overlay.main, qos: qos.main };
 
 async function run(): Promise<void> {
   const names = process.argv.slice(2);
