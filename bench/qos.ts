@@ -101,7 +101,7 @@ function bigTree(prefix: string): { lab: ResolvedLab; lines: string[]; dev: stri
   const resolved = resolve(lab);
   const policy = resolved.qosPolicies[0];
   const a = policy.attachments[0];
-  return { lab: resolved, lines: tcBatch(policy, a), dev: a.dev };
+  return { lab: resolved, lines: tcBatch(policy, a.dev), dev: a.dev };
 }
 
 /** Builds the tree on a dummy device in a namespace of its own, by one batch and by one tc per command. */

@@ -46,7 +46,7 @@ export function qosEntries(lab: Inventory, node: string): InventoryQos[] {
   const known = lab.nodes.find((n) => n.name === node && (n.kind === "host" || n.kind === "guest"));
   if (!known) throw new Error(`lab ${lab.lab} has no host or guest '${node}' (it has ${lab.nodes.filter((n) => n.kind === "host" || n.kind === "guest").map((n) => n.name).join(", ")}).`);
   const entries = (lab.qos ?? []).filter((q) => (known.kind === "host" ? q.host === node : q.guest === node));
-  if (entries.length === 0) throw new Error(`lab ${lab.lab} shapes nothing on ${known.kind} ${node}: no QoS policy is applied ${known.kind === "host" ? "to a guest on it" : "to it"}.`);
+  if (entries.length === 0) throw new Error(`lab ${lab.lab} shapes nothing on ${known.kind} ${node}: no QoS policy is applied ${known.kind === "host" ? "to it, its uplink or a guest on it" : "to it"}.`);
   return entries;
 }
 
@@ -63,7 +63,9 @@ export function qosReport(lab: Inventory, entries: readonly InventoryQos[], befo
     const toward = e.direction === "ingress" ? "to" : "from";
     out.push("", e.network !== undefined
       ? `network ${e.network} on ${e.host}, traffic ${toward} it through Open vSwitch: policy ${e.policy} (${e.kind}) on switch port ${e.dev}`
-      : `${e.guest} NIC ${e.nic}, traffic ${toward} it: policy ${e.policy} (${e.kind}) on ${e.host}, device ${e.dev}`);
+      : e.uplink !== undefined
+        ? `${e.host}'s uplink ${e.uplink}, traffic ${e.direction === "ingress" ? "into" : "out of"} the host: policy ${e.policy} (${e.kind}), device ${e.dev}`
+        : `${e.guest} NIC ${e.nic}, traffic ${toward} it: policy ${e.policy} (${e.kind}) on ${e.host}, device ${e.dev}`);
     if (e.kind === "meter") {
       out.push("  (an OpenFlow meter: its counters are in ovs-ofctl meter-stats of the integration bridge)");
       continue;

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosQueueSpec, QosTargetSpec } from "../model";
 import { Rate } from "../net";
-import { PartProps } from "./hosts";
+import { Host, PartProps } from "./hosts";
 import { LabRegistry, labOf, sameLab } from "./lab-registry";
 import { Network, Tenant } from "./networks";
 
@@ -175,13 +175,20 @@ export class QosPolicy extends Construct {
   /**
    * Shapes a guest's NIC (0 unless given): traffic to it ("ingress") or from it ("egress"). Given a
    * tenant, it is the tenant's default: each NIC of its guests on its networks gets its own copy
-   * (a per-NIC limit, not one shared by all), unless that NIC has a policy of its own.
+   * (a per-NIC limit, not one shared by all), unless that NIC has a policy of its own. Given a host,
+   * it shapes the host's uplink: what the host sends out ("egress") or takes in ("ingress"). An
+   * uplink is the host's own device: the apply stops, changing nothing, where another tool already
+   * has a root (egress) or ingress qdisc on it.
    */
-  applyTo(target: { readonly name: string } | Tenant, options: { readonly direction: "ingress" | "egress"; readonly nic?: number }): this {
-    const tenant = target instanceof Tenant;
-    sameLab(this._lab, target, this.node.path, tenant ? "tenant" : "guest");
-    if (tenant && options.nic !== undefined) throw new Error(`[${this.node.path}] a tenant's default applies to every NIC of its guests on its networks; leave out nic (${options.nic}).`);
-    this.targets.push(tenant ? { tenant: target.name, direction: options.direction } : { guest: target.name, nic: options.nic, direction: options.direction });
+  applyTo(target: { readonly name: string } | Tenant | Host, options: { readonly direction: "ingress" | "egress"; readonly nic?: number }): this {
+    const kind = target instanceof Tenant ? "tenant" : target instanceof Host ? "host" : "guest";
+    sameLab(this._lab, target, this.node.path, kind);
+    if (kind !== "guest" && options.nic !== undefined) {
+      throw new Error(`[${this.node.path}] ${kind === "tenant" ? "a tenant's default applies to every NIC of its guests on its networks" : "a host is shaped on its uplink"}; leave out nic (${options.nic}).`);
+    }
+    this.targets.push(kind === "tenant" ? { tenant: target.name, direction: options.direction }
+      : kind === "host" ? { host: target.name, direction: options.direction }
+      : { guest: target.name, nic: options.nic, direction: options.direction });
     return this;
   }
 

@@ -103,6 +103,17 @@ export interface QosPolicy {
   readonly attachments: readonly QosAttachment[];
   /** Open vSwitch ports it applies to (HTB: linux-htb queues; meter: an OpenFlow meter). */
   readonly switchPorts: readonly QosSwitchPort[];
+  /** Hosts' uplinks it shapes. */
+  readonly uplinks: readonly QosUplink[];
+}
+
+/** A host's uplink shaped: what it sends out ("egress", on the uplink) or takes in ("ingress", on an IFB fed from it). */
+export interface QosUplink {
+  readonly host: string;
+  readonly direction: "ingress" | "egress";
+  /** The device shaped: the uplink (egress), or an IFB of the lab's (ingress). */
+  readonly dev: string;
+  readonly uplink: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Cidr, InvalidValueError, Rate, kernelName, shortHash } from "../net";
 import { ResolveContext } from "./context";
-import { Guest, QosAttachment, QosClass, QosFilter, QosPolicy, QosQueue, QosSwitchPort, Segment } from "./lab";
+import { Guest, Host, QosAttachment, QosClass, QosFilter, QosPolicy, QosQueue, QosSwitchPort, QosUplink, Segment } from "./lab";
 import { QosClassSpec, QosMatchSpec, QosPolicySpec, QosQueueSpec, QosTargetSpec } from "./spec";
 
 /** The clock tc's HTB and TBF meter bursts against, at its coarsest common setting: burst ≥ rate / HZ. */
@@ -31,7 +31,7 @@ export function minBurst(rate: Rate): number {
  * resolved to the device it shapes. Quanta default to proportional to the classes' rates, scaled so
  * the fastest leaf's is 60,000 bytes: HTB's DRR deals spare bandwidth to borrowing classes by quanta.
  */
-export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segments: readonly Segment[], warnings: Array<{ path: string; message: string }>): QosPolicy[] {
+export function resolveQos(ctx: ResolveContext, hosts: readonly Host[], guests: readonly Guest[], segments: readonly Segment[], warnings: Array<{ path: string; message: string }>): QosPolicy[] {
   const major = qosMajor(ctx.prefix);
   const seen = new Map<string, string>();
   const targeted = new Map<string, string>();
@@ -43,21 +43,23 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
     if (seen.has(p.name)) ctx.issues.add(p.path, `QoS policy name '${p.name}' is already used by ${seen.get(p.name)}; give each policy its own name.`);
     seen.set(p.name, p.path);
     const onSwitch = (t: QosTargetSpec) => t.network !== undefined;
-    const attachments = p.targets.filter((t) => !onSwitch(t))
+    const onUplink = (t: QosTargetSpec) => t.network === undefined && t.guest === undefined && t.tenant === undefined && t.host !== undefined;
+    const uplinks = p.targets.filter(onUplink).map((t) => uplink(ctx, p, t, hosts, targeted)).filter((x): x is QosUplink => x !== undefined);
+    const attachments = p.targets.filter((t) => !onSwitch(t) && !onUplink(t))
       .flatMap((t) => t.tenant !== undefined ? tenantAttachments(ctx, p, t, guests, segments, direct, targeted) : [attachment(ctx, p, t, guests, targeted)])
       .filter((a): a is QosAttachment => a !== undefined);
     const switchPorts = p.targets.filter(onSwitch).map((t) => switchPort(ctx, p, t, segments, targeted, meters)).filter((x): x is QosSwitchPort => x !== undefined);
     if (p.shape.kind === "meter") {
-      if (attachments.length > 0) ctx.issues.add(p.path, `QoS policy '${p.name}' is a meter, which polices on Open vSwitch ports; attach it with applyToSwitch(network, { host }), or make it a token bucket (kind "tbf") for a guest.`);
+      if (attachments.length + uplinks.length > 0) ctx.issues.add(p.path, `QoS policy '${p.name}' is a meter, which polices on Open vSwitch ports; attach it with applyToSwitch(network, { host }), or make it a token bucket (kind "tbf") for a guest or a host's uplink.`);
       const rate = rateOf(ctx, p.path, p.shape.rate, "rate");
       if (!rate) return undefined;
       if (rate.bitsPerSecond < 1000 || rate.bitsPerSecond % 1000 !== 0) ctx.issues.add(p.path, `QoS policy '${p.name}': meter rate ${rate} is not a whole number of kbit/s, OpenFlow's unit for meters.`);
       const burstBits = p.shape.burstBits ?? Math.max(Math.round(rate.bitsPerSecond / 4 / 1000) * 1000, 1000 * Math.ceil((16 * FRAME) / 1000));
       if (!Number.isInteger(burstBits) || burstBits < 8 * 2 * FRAME) ctx.issues.add(p.path, `QoS policy '${p.name}': meter burst ${burstBits} bits is below two frames (${8 * 2 * FRAME} bits); leave it out for 250 ms of the rate.`);
-      return { name: p.name, path: p.path, major, shape: { kind: "meter", rate, burstBits }, attachments: [], switchPorts };
+      return { name: p.name, path: p.path, major, shape: { kind: "meter", rate, burstBits }, attachments: [], switchPorts, uplinks: [] };
     }
     if (switchPorts.length > 0 && p.shape.kind !== "htb") ctx.issues.add(p.path, `QoS policy '${p.name}' (kind "${p.shape.kind}") cannot go on an Open vSwitch port, whose QoS is linux-htb queues or meters; make it kind "htb" or "meter", or apply it to guests.`);
-    if (p.targets.length === 0) warnings.push({ path: p.path, message: `QoS policy '${p.name}' applies to nothing yet; attach it to a guest NIC or a tenant.` });
+    if (p.targets.length === 0) warnings.push({ path: p.path, message: `QoS policy '${p.name}' applies to nothing yet; attach it to a guest NIC, a tenant or a host's uplink.` });
     if (p.shape.kind === "tbf") {
       const rate = rateOf(ctx, p.path, p.shape.rate, "rate");
       if (!rate) return undefined;
@@ -67,11 +69,11 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
       }
       const latencyMs = p.shape.latencyMs ?? 50;
       if (!Number.isInteger(latencyMs) || latencyMs < 1 || latencyMs > 10_000) ctx.issues.add(p.path, `latency ${latencyMs} ms is out of range 1-10,000.`);
-      return { name: p.name, path: p.path, major, shape: { kind: "tbf", rate, burst, latencyMs }, attachments, switchPorts: [] };
+      return { name: p.name, path: p.path, major, shape: { kind: "tbf", rate, burst, latencyMs }, attachments, switchPorts: [], uplinks };
     }
     if (p.shape.kind === "queue") {
       const queue = resolveQueue(ctx, p.path, p.shape.queue, undefined);
-      return queue && { name: p.name, path: p.path, major, shape: { kind: "queue", queue }, attachments, switchPorts: [] };
+      return queue && { name: p.name, path: p.path, major, shape: { kind: "queue", queue }, attachments, switchPorts: [], uplinks };
     }
     if (p.shape.kind === "netem") {
       const n = p.shape;
@@ -82,7 +84,7 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
       }
       if (n.jitterMs && !n.delayMs) ctx.issues.add(p.path, `QoS policy '${p.name}': jitter ${n.jitterMs} ms needs a delay to vary around; give delayMs.`);
       if (!n.delayMs && !n.jitterMs && !n.lossPercent && n.rate === undefined) ctx.issues.add(p.path, `QoS policy '${p.name}' impairs nothing; give a delay, a loss or a rate.`);
-      return { name: p.name, path: p.path, major, shape: { kind: "netem", delayMs: n.delayMs ?? 0, jitterMs: n.jitterMs ?? 0, lossPercent: n.lossPercent ?? 0, rate }, attachments, switchPorts: [] };
+      return { name: p.name, path: p.path, major, shape: { kind: "netem", delayMs: n.delayMs ?? 0, jitterMs: n.jitterMs ?? 0, lossPercent: n.lossPercent ?? 0, rate }, attachments, switchPorts: [], uplinks };
     }
     const oversubscribe = p.shape.oversubscribe ?? false;
     const classes: QosClass[] = [];
@@ -138,7 +140,7 @@ export function resolveQos(ctx: ResolveContext, guests: readonly Guest[], segmen
       const nested = classes.find((c) => c.parent !== 0 && c.parent !== 1);
       if (nested) ctx.issues.add(p.path, `policy '${p.name}': class '${nested.name}' is nested, but Open vSwitch's linux-htb has one level of queues under its root; put the classes straight under the root to use it on a switch port.`);
     }
-    return { name: p.name, path: p.path, major, shape: { kind: "htb", classes: withQuanta(classes), defaultMinor: fallback.minor, filters }, attachments, switchPorts };
+    return { name: p.name, path: p.path, major, shape: { kind: "htb", classes: withQuanta(classes), defaultMinor: fallback.minor, filters }, attachments, switchPorts, uplinks };
   }).filter((x): x is QosPolicy => x !== undefined);
 }
 
@@ -222,6 +224,20 @@ function switchPort(ctx: ResolveContext, p: QosPolicySpec, t: QosTargetSpec, seg
     meters.set(host, meterId);
   }
   return { host, cluster: s.cluster, segment: s.name, port: s.ovsPort!, direction: t.direction, meterId };
+}
+
+/** A host's uplink: egress shapes the uplink itself, ingress an IFB fed from its ingress. */
+function uplink(ctx: ResolveContext, p: QosPolicySpec, t: QosTargetSpec, hosts: readonly Host[], targeted: Map<string, string>): QosUplink | undefined {
+  const h = hosts.find((x) => x.name === t.host);
+  if (!h) {
+    ctx.issues.add(p.path, `QoS policy '${p.name}' names host '${t.host}', which is not in the lab (it has ${hosts.map((x) => x.name).join(", ")}).`);
+    return undefined;
+  }
+  const key = `uplink/${h.name}/${t.direction}`;
+  if (targeted.has(key)) ctx.issues.add(p.path, `host '${h.name}' uplink ${h.uplink} (${t.direction}) already has QoS policy '${targeted.get(key)}'; a device takes one root qdisc.`);
+  targeted.set(key, p.name);
+  // "u": the uplink's IFB (one letter, as the converge's link patterns expect).
+  return { host: h.name, direction: t.direction, dev: t.direction === "egress" ? h.uplink : kernelName(ctx.prefix, "u", h.name), uplink: h.uplink };
 }
 
 /** A tenant's default: every NIC of its guests on its networks that has no policy of its own in this direction. */

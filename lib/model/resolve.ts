@@ -82,7 +82,7 @@ export function resolveLab(spec: LabSpec): Resolution {
   checkDeviceNames(ctx, finalHosts, segments, guests, clusters);
   const warnings: Issue[] = [];
   const securityGroups = resolveSecurityGroups(ctx, guests, warnings);
-  const qosPolicies = resolveQos(ctx, guests, segments, warnings);
+  const qosPolicies = resolveQos(ctx, finalHosts, guests, segments, warnings);
 
   if (ctx.issues.issues.length > 0 || !name) return { issues: ctx.issues.issues, warnings };
   const lab: ResolvedLab = {

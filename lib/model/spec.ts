@@ -297,6 +297,7 @@ export interface QosTargetSpec {
   readonly tenant?: string;
   /** An Open vSwitch port: the integration bridge's port of this cluster network on `host`. */
   readonly network?: string;
+  /** With `network`, the switch port's host; alone, the host's uplink ("egress": what it sends out, "ingress": what it takes in). */
   readonly host?: string;
   /** @default 0 */
   readonly nic?: number;

@@ -67,7 +67,7 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
     // Open vSwitch: the lab's bridges not kept; an emulated host that keeps none stops its daemons.
     sh`cn_ovs_prune ${emulated ? `${OVS_RUN_ROOT}/${scope}` : "-"} ${p} ${k.bridges}`,
     // Traffic control on the lab's devices that no policy shapes any more.
-    sh`cn_tc_prune ${qosMajor(p).toString(16)} ${p} ${k.qdiscs}`,
+    sh`cn_tc_prune ${qosMajor(p).toString(16)} ${p} ${scope} ${k.qdiscs}`,
     sh`cn_state_tidy ${scope}`,
   ];
 }

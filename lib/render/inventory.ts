@@ -1,6 +1,6 @@
 import { gzipSync } from "zlib";
 import { heredoc, sh } from "../net";
-import { OverlayCluster, ResolvedLab } from "../model";
+import { OverlayCluster, QosPolicy, ResolvedLab } from "../model";
 import { endpoints, patchPorts, tunnelPeers, tunnelPort } from "./ovs-flows";
 import { switchQueues } from "./ovs-qos";
 import { applyScript, keepOnTeardown } from "./script";
@@ -99,7 +99,7 @@ export function inventoryOf(lab: ResolvedLab): Inventory {
   }));
   return { lab: lab.name, path: lab.path, prefix: lab.prefix, nodes: [...hosts, ...guests, ...externals, ...routers],
     ...(lab.clusters.length > 0 ? { clusters: lab.clusters.map((c) => inventoryCluster(lab, c)) } : {}),
-    ...(lab.qosPolicies.some((p) => p.attachments.length + p.switchPorts.length > 0) ? { qos: inventoryQos(lab) } : {}),
+    ...(lab.qosPolicies.some((p) => p.attachments.length + p.switchPorts.length + p.uplinks.length > 0) ? { qos: inventoryQos(lab) } : {}),
   };
 }
 
@@ -124,10 +124,11 @@ export interface InventoryQos {
   readonly policy: string;
   readonly kind: string;
   readonly host: string;
-  /** A guest's NIC (tc), or a cluster network's switch port (Open vSwitch). */
+  /** A guest's NIC (tc), a cluster network's switch port (Open vSwitch), or the host's uplink. */
   readonly guest?: string;
   readonly nic?: number;
   readonly network?: string;
+  readonly uplink?: string;
   readonly direction: "ingress" | "egress";
   readonly dev: string;
   /** tc's handle of the root qdisc, e.g. `7c29:`. */
@@ -136,15 +137,22 @@ export interface InventoryQos {
   readonly classes: ReadonlyArray<{ readonly name: string; readonly classid: string; readonly rateBit: number; readonly ceilBit?: number; readonly leaf: boolean }>;
 }
 
+/** A tc tree's classes as the CLI reads them (a token bucket is one). */
+function tcClasses(p: QosPolicy): InventoryQos["classes"] {
+  const m = p.major.toString(16);
+  const s = p.shape;
+  return s.kind === "htb"
+    ? s.classes.map((c) => ({ name: c.name, classid: `${m}:${c.minor.toString(16)}`, rateBit: c.rate.bitsPerSecond, ceilBit: c.ceil.bitsPerSecond, leaf: c.leaf }))
+    : s.kind === "tbf" ? [{ name: "bucket", classid: `${m}:`, rateBit: s.rate.bitsPerSecond, leaf: true }] : [];
+}
+
 function inventoryQos(lab: ResolvedLab): InventoryQos[] {
-  return lab.qosPolicies.flatMap((p) => p.attachments.map((a): InventoryQos => {
-    const m = p.major.toString(16);
-    const s = p.shape;
-    const classes = s.kind === "htb"
-      ? s.classes.map((c) => ({ name: c.name, classid: `${m}:${c.minor.toString(16)}`, rateBit: c.rate.bitsPerSecond, ceilBit: c.ceil.bitsPerSecond, leaf: c.leaf }))
-      : s.kind === "tbf" ? [{ name: "bucket", classid: `${m}:`, rateBit: s.rate.bitsPerSecond, leaf: true }] : [];
-    return { policy: p.name, kind: s.kind, host: a.host, guest: a.guest, nic: a.nic, direction: a.direction, dev: a.dev, handle: `${m}:`, classes };
-  })).concat(lab.qosPolicies.flatMap((p) => p.switchPorts.map((sp): InventoryQos => {
+  const handle = (p: QosPolicy) => `${p.major.toString(16)}:`;
+  return lab.qosPolicies.flatMap((p) => p.attachments.map((a): InventoryQos => (
+    { policy: p.name, kind: p.shape.kind, host: a.host, guest: a.guest, nic: a.nic, direction: a.direction, dev: a.dev, handle: handle(p), classes: tcClasses(p) }
+  ))).concat(lab.qosPolicies.flatMap((p) => p.uplinks.map((u): InventoryQos => (
+    { policy: p.name, kind: p.shape.kind, host: u.host, uplink: u.uplink, direction: u.direction, dev: u.dev, handle: handle(p), classes: tcClasses(p) }
+  )))).concat(lab.qosPolicies.flatMap((p) => p.switchPorts.map((sp): InventoryQos => {
     // Open vSwitch's linux-htb: queue N is class 1:N+1 under the root 1:fffe.
     const s = p.shape;
     const queues = switchQueues(p);

@@ -1,10 +1,12 @@
 import { heredoc, kernelName, sh } from "../net";
-import { QosAttachment, QosPolicy, QosQueue, ResolvedLab } from "../model";
+import { QosAttachment, QosPolicy, QosQueue, QosUplink, ResolvedLab } from "../model";
+import { ownerId, stateScope } from "./converge";
 import { guestStageId } from "./namespace-guest";
 import { applyScript, keepOnTeardown } from "./script";
 import { Owned, Stage } from "./stage";
 
 export const qosStageId = (guest: string) => `qos/${guest}`;
+export const uplinkQosStageId = (host: string) => `uplink-qos/${host}`;
 
 const hex = (n: number) => n.toString(16);
 
@@ -17,7 +19,7 @@ const hex = (n: number) => n.toString(16);
 export function qosStages(lab: ResolvedLab): Stage[] {
   const byGuest = new Map<string, Array<{ policy: QosPolicy; a: QosAttachment }>>();
   for (const policy of lab.qosPolicies) for (const a of policy.attachments) byGuest.set(a.guest, [...(byGuest.get(a.guest) ?? []), { policy, a }]);
-  return [...byGuest].map(([guest, items]) => {
+  const guestStages = [...byGuest].map(([guest, items]): Stage => {
     const host = items[0].a.host;
     const title = `traffic control of ${guest} on ${host}`;
     const owns: Owned[] = [];
@@ -33,18 +35,55 @@ export function qosStages(lab: ResolvedLab): Stage[] {
       }
       // Segments as large as 64 kB would pass the shaper as one packet: it meters frames as they go.
       body.push(sh`ethtool -K ${a.dev} tso off gso off gro off >/dev/null 2>&1 || true`);
-      body.push(heredoc(sh`cn_tc_apply ${a.dev} ${a.direction === "egress" ? a.hostDev : "-"} ${hex(policy.major)}`, tcBatch(policy, a).join("\n")));
+      body.push(heredoc(sh`cn_tc_apply ${a.dev} ${a.direction === "egress" ? a.hostDev : "-"} ${hex(policy.major)}`, tcBatch(policy, a.dev, a.direction === "egress" ? a.hostDev : undefined).join("\n")));
       owns.push({ kind: "qdisc", dev: a.dev, at: "root" });
     }
     const after = [guestStageId(guest)];
     return { id: qosStageId(guest), runOn: { kind: "host", host }, title, after, replacedWith: after, apply: applyScript(title, body, []), teardown: keepOnTeardown(title), owns };
   });
+  return [...guestStages, ...uplinkStages(lab)];
 }
 
-/** The batch that builds a device's qdiscs: the root (HTB tree or TBF), and for egress the redirect into the IFB. */
-export function tcBatch(policy: QosPolicy, a: QosAttachment): string[] {
+/**
+ * Hosts' uplinks: the uplink itself shaped (what the host sends out), or an IFB of the lab's fed from
+ * its ingress (what it takes in). The uplink is the host's, not the lab's: a root or ingress qdisc
+ * another tool put there stops the apply before anything changes, and the lab's are recorded by
+ * lab and host so the converge removes those alone.
+ */
+function uplinkStages(lab: ResolvedLab): Stage[] {
+  const byHost = new Map<string, Array<{ policy: QosPolicy; u: QosUplink }>>();
+  for (const policy of lab.qosPolicies) for (const u of policy.uplinks) byHost.set(u.host, [...(byHost.get(u.host) ?? []), { policy, u }]);
+  return [...byHost].map(([host, items]) => {
+    const title = `traffic control of the uplink of ${host}`;
+    const scope = stateScope(lab, host);
+    const record = (dev: string) => `${lab.prefix}@${scope}@${dev}`;
+    const owns: Owned[] = [];
+    const body: string[] = [];
+    const needed = [...new Set(items.flatMap(({ policy }) => kindsToProbe(policy)))].sort();
+    if (needed.length > 0) body.push([sh`cn_tc_need ${kernelName(lab.prefix, "z", "probe")}`, ...needed.map((k) => sh`${k}`)].join(" "));
+    // Every check before the first change.
+    for (const { policy, u } of items) body.push(u.direction === "egress" ? sh`cn_tc_foreign ${u.uplink} root ${hex(policy.major)} ${record(u.uplink)}` : sh`cn_tc_foreign ${u.uplink} ingress ${hex(policy.major)} ${`${record(u.uplink)}@ingress`}`);
+    for (const { policy, u } of items) {
+      body.push(`# ${u.direction === "egress" ? "out of" : "into"} ${host} by ${u.uplink}: policy ${policy.name}`);
+      if (u.direction === "egress") {
+        body.push(heredoc(sh`cn_tc_apply ${u.dev} - ${hex(policy.major)} ${record(u.uplink)}`, tcBatch(policy, u.dev).join("\n")));
+        owns.push({ kind: "qdisc", dev: u.dev, at: "root" });
+      } else {
+        body.push(sh`if cn_link_missing ${u.dev}; then ip link add ${u.dev} type ifb; fi`, sh`ip link set ${u.dev} up`);
+        body.push(sh`ethtool -K ${u.dev} tso off gso off gro off >/dev/null 2>&1 || true`);
+        body.push(heredoc(sh`cn_tc_apply ${u.dev} ${u.uplink} ${hex(policy.major)}`, tcBatch(policy, u.dev, u.uplink).join("\n")));
+        // The record claims the uplink's ingress qdisc for the lab: the converge removes it only then.
+        body.push(sh`echo ${lab.prefix} > ${`/run/cloudnet/tc/${record(u.uplink)}@ingress`}`);
+        owns.push({ kind: "link", name: u.dev }, { kind: "qdisc", dev: u.dev, at: "root" }, { kind: "qdisc", dev: u.uplink, at: "ingress" });
+      }
+    }
+    return { id: uplinkQosStageId(host), runOn: { kind: "host", host }, title, after: [ownerId(host)], apply: applyScript(title, body, []), teardown: keepOnTeardown(title), owns };
+  });
+}
+
+/** The batch that builds a device's qdisc tree (HTB, TBF, a queue or netem) and, with `feedFrom`, the redirect of that device's ingress into it. */
+export function tcBatch(policy: QosPolicy, dev: string, feedFrom?: string): string[] {
   const m = hex(policy.major);
-  const dev = a.dev;
   const out: string[] = [];
   if (policy.shape.kind === "tbf") {
     const t = policy.shape;
@@ -68,10 +107,10 @@ export function tcBatch(policy: QosPolicy, a: QosAttachment): string[] {
     for (const c of h.classes) if (c.queue) out.push(`qdisc add dev ${dev} parent ${m}:${hex(c.minor)} handle ${hex(c.minor)}: ${queueArgs(c.queue)}`);
     h.filters.forEach((f, i) => out.push(`filter add dev ${dev} parent ${m}: protocol ip prio ${i + 1} u32 ${f.selectors.join(" ")} flowid ${m}:${hex(f.minor)}`));
   }
-  if (a.direction === "egress") {
+  if (feedFrom !== undefined) {
     out.push(
-      `qdisc add dev ${a.hostDev} handle ffff: ingress`,
-      `filter add dev ${a.hostDev} parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ${dev}`,
+      `qdisc add dev ${feedFrom} handle ffff: ingress`,
+      `filter add dev ${feedFrom} parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ${dev}`,
     );
   }
   return out;

@@ -187,6 +187,47 @@ describe("QoS policies: bad input fails closed at synth", () => {
       lab.addQosPolicy("b", { kind: "tbf", rate: Rate.mbit(1) }).applyTo(t, { direction: "ingress", nic: 1 });
     })).toThrow("[stack/lab/QosPolicies/b] a tenant's default applies to every NIC of its guests on its networks; leave out nic (1).");
   });
+
+  it("refuses a host's uplink given a NIC, two policies one way on it, and a meter on it", () => {
+    expect(() => synthJson((scope) => {
+      const lab = new Lab(scope, "lab");
+      const h1 = lab.addHost("h1");
+      lab.addQosPolicy("b", { kind: "tbf", rate: Rate.mbit(1) }).applyTo(h1, { direction: "egress", nic: 0 });
+    })).toThrow("[stack/lab/QosPolicies/b] a host is shaped on its uplink; leave out nic (0).");
+    expectFailsClosed((scope) => {
+      const lab = new Lab(scope, "lab");
+      const h1 = lab.addHost("h1");
+      lab.addQosPolicy("one", { kind: "tbf", rate: Rate.mbit(10) }).applyTo(h1, { direction: "egress" });
+      lab.addQosPolicy("two", { kind: "tbf", rate: Rate.mbit(20) }).applyTo(h1, { direction: "egress" });
+      lab.addQosPolicy("police", { kind: "meter", rate: Rate.mbit(20) }).applyTo(h1, { direction: "ingress" });
+    }, "Validation failed with the following errors:\n" +
+      "  [stack/lab/QosPolicies/two] host 'h1' uplink eth0 (egress) already has QoS policy 'one'; a device takes one root qdisc.\n" +
+      "  [stack/lab/QosPolicies/police] QoS policy 'police' is a meter, which polices on Open vSwitch ports; attach it with applyToSwitch(network, { host }), or make it a token bucket (kind \"tbf\") for a guest or a host's uplink.\n\n" +
+      "The lab renders no host script until these are fixed.");
+  });
+});
+
+describe("QoS policies: a host's uplink", () => {
+  const json = synthJson((scope) => {
+    const lab = new Lab(scope, "lab");
+    const h1 = lab.addHost("h1");
+    lab.addQosPolicy("out", { kind: "tbf", rate: Rate.mbit(20) }).applyTo(h1, { direction: "egress" });
+    lab.addQosPolicy("in", { kind: "tbf", rate: Rate.mbit(30) }).applyTo(h1, { direction: "ingress" });
+  });
+  const hook = Object.values<any>(json.resource.terraform_data).find((h) => h.input.stage === "uplink-qos/h1");
+  const env = hook.provisioner[0]["local-exec"].environment;
+  const script = Object.keys(env).sort().map((k) => env[k]).join("");
+
+  it("checks both ways for another tool's qdiscs before it changes anything, then shapes eth0 and an IFB fed from it", () => {
+    const first = (re: RegExp) => script.search(re);
+    expect(first(/cn_tc_foreign eth0 root [0-9a-f]+ lab@lab-h1@eth0\n/)).toBeGreaterThan(-1);
+    expect(first(/cn_tc_foreign eth0 ingress [0-9a-f]+ lab@lab-h1@eth0@ingress\n/)).toBeGreaterThan(-1);
+    expect(first(/cn_tc_foreign eth0 ingress/)).toBeLessThan(first(/cn_tc_apply/));
+    expect(script).toMatch(/cn_tc_apply eth0 - [0-9a-f]+ lab@lab-h1@eth0 <<'CLOUDNET_EOF'\nqdisc add dev eth0 root handle [0-9a-f]+: tbf rate 20000000bit/);
+    expect(script).toMatch(/cn_tc_apply labu-h1 eth0 [0-9a-f]+ <<'CLOUDNET_EOF'\nqdisc add dev labu-h1 root handle [0-9a-f]+: tbf rate 30000000bit/);
+    expect(script).toContain("filter add dev eth0 parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev labu-h1");
+    expect(script).toContain("echo lab > /run/cloudnet/tc/lab@lab-h1@eth0@ingress");
+  });
 });
 
 describe("QoS policies: what a good tree renders", () => {

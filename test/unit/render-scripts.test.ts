@@ -94,7 +94,7 @@ describe("rendered scripts", () => {
         `cn_holds_prune demo-${h} demo -`,
         // Its switch (none here): the lab's bridges, then the host's own daemons.
         `cn_ovs_prune /run/cloudnet/ovs/demo-${h} demo -`,
-        `cn_tc_prune ${qosMajor("demo").toString(16)} demo -`,
+        `cn_tc_prune ${qosMajor("demo").toString(16)} demo demo-${h} -`,
         `cn_state_tidy demo-${h}`,
       ]);
     }

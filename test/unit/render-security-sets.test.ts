@@ -678,7 +678,7 @@ describe("the state of a host with guarded NICs: held by the network stage, decl
       "cn_records_prune sec-h2 sec addresses -",
       "cn_holds_prune sec-h2 sec -",
       "cn_ovs_prune /run/cloudnet/ovs/sec-h2 sec -",
-      `cn_tc_prune ${qosMajor("sec").toString(16)} sec -`,
+      `cn_tc_prune ${qosMajor("sec").toString(16)} sec sec-h2 -`,
       "cn_state_tidy sec-h2",
     ]);
     // The rules stage's own teardown removes nothing: a replaced rules stage never opens a gap.
