@@ -9,3 +9,4 @@ export * from "./stage-hook";
 export * from "./security-group";
 export * from "./overlay-cluster";
 export * from "./qos-policy";
+export * from "./pod-network";

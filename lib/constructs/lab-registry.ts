@@ -4,7 +4,7 @@ import { Construct } from "constructs";
 export const LAB_SYMBOL = Symbol.for("cdktf-cloudnet.Lab");
 
 /** Ids of the lab's own children: its stages, real guests and the scopes of its shortcuts. */
-export const LAB_OWN_IDS: readonly string[] = ["Stages", "Compute", "Tenants", "Segments", "SecurityGroups", "Clusters", "QosPolicies"];
+export const LAB_OWN_IDS: readonly string[] = ["Stages", "Compute", "Tenants", "Segments", "SecurityGroups", "Clusters", "QosPolicies", "PodNetworks"];
 
 /**
  * Throws unless `part` (a construct passed as a host, network, guest...) belongs to `lab`: parts are
@@ -19,15 +19,15 @@ export function sameLab(lab: LabRegistry, part: unknown, path: string, what: str
 }
 
 /** The kinds of parts a lab is made of. */
-export type PartKind = "host" | "guest" | "external" | "tenant" | "segment" | "security group" | "service" | "port forward" | "cluster" | "qos policy";
+export type PartKind = "host" | "guest" | "external" | "tenant" | "segment" | "security group" | "service" | "port forward" | "cluster" | "qos policy" | "pod network" | "pod";
 
 /**
- * Kinds whose names a lab keeps in one namespace. Hosts, guests and externals are nodes (one network
+ * Kinds whose names a lab keeps in one namespace. Hosts, guests, externals and pods are nodes (one network
  * namespace each in emulated labs), so they share one; every other kind has its own, so a guest
  * `web` and a security group `web` may coexist.
  */
 export function nameSpaceOf(kind: PartKind): string {
-  return kind === "host" || kind === "guest" || kind === "external" ? "node" : kind;
+  return kind === "host" || kind === "guest" || kind === "external" || kind === "pod" ? "node" : kind;
 }
 
 /** What the lab's parts need from their lab. */

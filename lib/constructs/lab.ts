@@ -8,6 +8,7 @@ import { External, ExternalProps, Host, HostProps } from "./hosts";
 import { LAB_SYMBOL, LabRegistry, PartKind, checkName, freeIn, nameSpaceOf } from "./lab-registry";
 import { Network, PortForward, Segment, SegmentProps, Service, Tenant } from "./networks";
 import { OverlayCluster, OverlayClusterProps } from "./overlay-cluster";
+import { PodNetwork, PodNetworkProps } from "./pod-network";
 import { QosPolicy, QosPolicyProps } from "./qos-policy";
 import { RealGuests } from "./real-guests";
 import { SecurityGroup, SecurityGroupProps } from "./security-group";
@@ -93,6 +94,11 @@ export class Lab extends Construct implements LabRegistry {
     return new QosPolicy(this._shortcutScope("qos policy"), name, { ...props, lab: this });
   }
 
+  /** A pod network (Flannel or Calico) across `props.nodes`, a child of the lab's "PodNetworks"; `network.addPod(name, { node })` adds pods. */
+  addPodNetwork(name: string, props: PodNetworkProps): PodNetwork {
+    return new PodNetwork(this._shortcutScope("pod network"), name, { ...props, lab: this });
+  }
+
   /** The lab as a plain spec, with construct paths for error messages. */
   toSpec(): LabSpec {
     const all = <T extends Construct>(kind: PartKind) => (this.parts.get(kind) ?? []) as T[];
@@ -106,6 +112,7 @@ export class Lab extends Construct implements LabRegistry {
       securityGroups: all<SecurityGroup>("security group").map((g) => g._spec()),
       clusters: all<OverlayCluster>("cluster").map(withPath),
       qosPolicies: all<QosPolicy>("qos policy").map((q) => q._spec()),
+      podNetworks: all<PodNetwork>("pod network").map((n) => n._spec()),
     };
   }
 
@@ -208,7 +215,7 @@ export class Lab extends Construct implements LabRegistry {
 
 /** Where the shortcuts put parts whose names may repeat a node's (ids start upper case: never a name). */
 const SHORTCUT_SCOPES: Partial<Record<PartKind, string>> = {
-  tenant: "Tenants", segment: "Segments", "security group": "SecurityGroups", cluster: "Clusters", "qos policy": "QosPolicies",
+  tenant: "Tenants", segment: "Segments", "security group": "SecurityGroups", cluster: "Clusters", "qos policy": "QosPolicies", "pod network": "PodNetworks",
 };
 
 /** Every issue once, at its construct path, in cdktf's own format. */

@@ -5,3 +5,4 @@ export * from "./resolve";
 export * from "./resolve-security";
 export { OVS_RUN_ROOT } from "./resolve-clusters";
 export { QOS_HZ, QUANTUM_MAX, QUANTUM_MIN, minBurst, qosMajor } from "./resolve-qos";
+export * from "./pod-network";

@@ -1,4 +1,5 @@
 import { Cidr, IpAddress, MacAddress, PortSpec, Rate } from "../net";
+import { PodNetwork } from "./pod-network";
 import { BackendSpec, ComputeSpec, InterceptSpec, NetworkModeSpec, Protocol, TargetSpec } from "./spec";
 
 /** VXLAN adds 50 bytes over IPv4 (outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14). */
@@ -39,6 +40,7 @@ export interface ResolvedLab {
   readonly securityGroups: readonly ResolvedSecurityGroup[];
   readonly clusters: readonly OverlayCluster[];
   readonly qosPolicies: readonly QosPolicy[];
+  readonly podNetworks: readonly PodNetwork[];
 }
 
 /** An HTB class with every size set: tc's `classid <major>:<minor>` under `parent`'s minor (0: the root qdisc). */

@@ -3,6 +3,7 @@ import { AddressPool } from "./address-pool";
 import { ResolveContext, checkUnique } from "./context";
 import { Issue } from "./issues";
 import { Guest, Host, OverlayCluster, ResolvedLab, Segment } from "./lab";
+import { resolvePodNetworks } from "./resolve-pods";
 import { resolveQos } from "./resolve-qos";
 import { checkClusterGuests, clusterSegments, resolveClusters, tunnelEndpointCount, withClusters } from "./resolve-clusters";
 import { parseFabric, resolveExternals, resolveHosts } from "./resolve-hosts";
@@ -83,12 +84,14 @@ export function resolveLab(spec: LabSpec): Resolution {
   const warnings: Issue[] = [];
   const securityGroups = resolveSecurityGroups(ctx, guests, warnings);
   const qosPolicies = resolveQos(ctx, finalHosts, guests, segments, warnings);
+  const segmentVnis = new Map(segments.filter((s) => s.vni !== undefined).map((s) => [s.vni!, `'${s.name}' (${s.path})`]));
+  const podNetworks = resolvePodNetworks(ctx, finalHosts, segments, segmentVnis);
 
   if (ctx.issues.issues.length > 0 || !name) return { issues: ctx.issues.issues, warnings };
   const lab: ResolvedLab = {
     name, path: spec.path, prefix, backend: spec.backend,
     fabric: fabric ? { netns: `${prefix}-fabric`, cidr: fabric } : undefined,
-    hosts: finalHosts, segments, guests, externals, portForwards, services, securityGroups, clusters, qosPolicies,
+    hosts: finalHosts, segments, guests, externals, portForwards, services, securityGroups, clusters, qosPolicies, podNetworks,
   };
   return { lab, issues: [], warnings };
 }

@@ -312,6 +312,54 @@ export interface QosPolicySpec {
   readonly targets: readonly QosTargetSpec[];
 }
 
+/**
+ * How a pod network joins its nodes' pod subnets: Flannel's VXLAN (a VTEP per node, every remote
+ * entry written from the topology) or host-gw (a route per remote subnet via its node), or Calico's
+ * routing (a /32 per pod, blocks exchanged over BGP by BIRD; IPIP or VXLAN where the underlay
+ * cannot route pod addresses).
+ */
+export type PodBackendSpec =
+  | { readonly kind: "flannel-vxlan"; /** @default 1 */ readonly vni?: number; /** @default 8472 (Flannel's) */ readonly port?: number }
+  | { readonly kind: "flannel-host-gw" }
+  | {
+      readonly kind: "calico";
+      /** What carries pod packets between nodes. @default "none": the underlay routes them as they are */
+      readonly encapsulation?: "none" | "ipip" | "vxlan";
+      /** Encapsulate only to nodes outside the sender's underlay subnet (`underlayCidr`). @default false */
+      readonly crossSubnet?: boolean;
+      /** @default 64512 (Calico's) */
+      readonly asNumber?: number;
+      /** Nodes that reflect routes to all others; none means a full mesh of BGP sessions. @default [] */
+      readonly routeReflectors?: readonly string[];
+    };
+
+/** A pod: a network namespace on a node, plumbed as a CNI plugin plumbs a pod's sandbox. */
+export interface PodSpec {
+  readonly name: string;
+  readonly path: string;
+  readonly node: string;
+  /** Kubernetes-style labels (key: value), for network policies' selectors. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** A pod network across nodes: one cluster CIDR, a subnet of it per node, and a backend. */
+export interface PodNetworkSpec {
+  readonly name: string;
+  readonly path: string;
+  /** The cluster CIDR (IPv4), e.g. "10.244.0.0/16". */
+  readonly cidr: string;
+  /** The lab's hosts that are nodes, in order: node i gets the i-th subnet. */
+  readonly nodes: readonly string[];
+  /** Mask length of each node's subnet. @default 24 (Flannel's SubnetLen), 26 for Calico (its block size) */
+  readonly nodeSubnetPrefix?: number;
+  readonly backend: PodBackendSpec;
+  /** @default 1500 */
+  readonly underlayMtu?: number;
+  /** The L2 segment the nodes share (host-gw, Calico's cross-subnet). @default the emulated fabric; none on real hosts */
+  readonly underlayCidr?: string;
+  readonly pods: readonly PodSpec[];
+}
+
 export interface LabSpec {
   readonly name: string;
   readonly path: string;
@@ -327,4 +375,5 @@ export interface LabSpec {
   readonly securityGroups?: readonly SecurityGroupSpec[];
   readonly clusters?: readonly OverlayClusterSpec[];
   readonly qosPolicies?: readonly QosPolicySpec[];
+  readonly podNetworks?: readonly PodNetworkSpec[];
 }

@@ -1,6 +1,7 @@
 import { sh } from "../net";
 import { OVS_RUN_ROOT, ResolvedLab, qosMajor } from "../model";
 import { TABLES, TOOLS, chainMarker } from "./firewall";
+import { BIRD_DIR } from "./bird";
 import { INVENTORY_DIR } from "./inventory";
 import { applyScript, teardownScript } from "./script";
 import { ipsetPrune, nftTable } from "./security";
@@ -39,6 +40,7 @@ function keepLists(owned: readonly Owned[]) {
     holds: list([...of("sysctl").map((o) => o.key.replace(/\//g, "%")), ...(of("br-netfilter").length ? ["br_netfilter"] : [])]),
     files: of("file").map((o) => o.path),
     bridges: list(of("ovs-bridge").map((o) => o.name)),
+    bird: of("bird").length > 0,
     qdiscs: list(of("qdisc").map((o) => (o.at === "root" ? o.dev : `${o.dev}@ingress`))),
   };
 }
@@ -64,6 +66,8 @@ function hostLines(lab: ResolvedLab, host: string, owned: readonly Owned[]): str
     sh`cn_records_prune ${scope} ${p} routes ${k.routes}`,
     sh`cn_records_prune ${scope} ${p} addresses ${k.addresses}`,
     sh`cn_holds_prune ${scope} ${p} ${k.holds}`,
+    // The BGP speaker first: stopped, it withdraws its routes from the kernel and its peers.
+    ...(k.bird ? [] : [sh`cn_bird_down ${`${BIRD_DIR}/${scope}`} ${p}`]),
     // Open vSwitch: the lab's bridges not kept; an emulated host that keeps none stops its daemons.
     sh`cn_ovs_prune ${emulated ? `${OVS_RUN_ROOT}/${scope}` : "-"} ${p} ${k.bridges}`,
     // Traffic control on the lab's devices that no policy shapes any more.

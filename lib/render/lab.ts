@@ -10,6 +10,7 @@ import { guestStageId, renderNamespaceGuest } from "./namespace-guest";
 import { gatewayHostRules, routerRules } from "./routing-rules";
 import { arpGuard, hasSecurityGroups, ipsetApply, nftTable, securityRules } from "./security";
 import { networkStageId, renderHostNetwork, routesToRoutedSegments } from "./segments";
+import { podNodeStageId, renderPod, renderPodNode } from "./pods";
 import { qosStages } from "./qos";
 import { Stage } from "./stage";
 
@@ -32,7 +33,11 @@ export function renderLab(lab: ResolvedLab): Stage[] {
     if (net) stages.push(net);
     const rules = hostFirewallStage(lab, host, [net?.id ?? owner.id]);
     if (rules) stages.push(rules);
+    const pods = renderPodNode(lab, host, [rules?.id ?? net?.id ?? owner.id]);
+    if (pods) stages.push(pods);
   }
+  // Pods, once their node's pod network is up (emulated: made on the controller, like guests).
+  for (const net of lab.podNetworks) for (const pod of net.pods) stages.push(renderPod(lab, pod, [podNodeStageId(pod.node)]));
   if (emulated) {
     for (const ext of lab.externals) stages.push(renderExternal(lab, ext, routesToRoutedSegments(lab)));
     const ids = new Set(stages.map((s) => s.id));

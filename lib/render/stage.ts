@@ -36,6 +36,8 @@ export type Owned =
   | { readonly kind: "file"; readonly path: string }
   /** An Open vSwitch bridge on the host's switch (an emulated host's own, or the system's). */
   | { readonly kind: "ovs-bridge"; readonly name: string }
+  /** The lab's BGP speaker (BIRD) on the host, for its Calico pod network. */
+  | { readonly kind: "bird" }
   /** A lab device's root qdisc (with the lab's major handle), or its ingress qdisc. */
   | { readonly kind: "qdisc"; readonly dev: string; readonly at: "root" | "ingress" };
 

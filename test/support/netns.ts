@@ -51,6 +51,16 @@ export function cleanupPrefix(prefix: string): void {
       fs.rmSync(`${ovs}/${dir}`, { recursive: true, force: true });
     }
   }
+  // Emulated hosts' BGP speakers (BIRD), for the same reason.
+  const bird = `${root}/bird`;
+  if (fs.existsSync(bird)) {
+    for (const dir of fs.readdirSync(bird).filter((d) => d.startsWith(`${prefix}-`))) {
+      for (const pidFile of fs.readdirSync(`${bird}/${dir}`).filter((f) => f.endsWith(".pid"))) {
+        try { process.kill(Number(fs.readFileSync(`${bird}/${dir}/${pidFile}`, "utf8").trim()), "SIGKILL"); } catch { /* not running */ }
+      }
+      fs.rmSync(`${bird}/${dir}`, { recursive: true, force: true });
+    }
+  }
   for (const ns of netnsWithPrefix(prefix)) deleteNetns(ns);
   fs.rmSync(`${root}/labs/${prefix}.json`, { force: true });
   // Traffic control's record of the batch each device was built from (named after the lab's devices).
@@ -78,7 +88,7 @@ export function cleanupPrefix(prefix: string): void {
   ].join("\n"), "cleanup", prefix]);
   const lib = `${root}/lib`;
   // Directories the lab's stages made, once no other lab uses them (as converge's rmdir does).
-  for (const dir of [`${root}/labs`, state, lib, ovs, root]) {
+  for (const dir of [`${root}/labs`, state, lib, ovs, bird, root]) {
     try { fs.rmdirSync(dir); } catch { /* absent, or another lab's files are there */ }
   }
 }

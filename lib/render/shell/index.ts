@@ -5,6 +5,7 @@ export * from "./host-state";
 export * from "./network";
 export * from "./ovs";
 export * from "./tc";
+export * from "./pods";
 export * from "./converge";
 export * from "./library";
 export { usedHelpers } from "./select";

@@ -3,6 +3,7 @@ import { BASE_HELPERS } from "./base";
 import { CONVERGE_HELPERS } from "./converge";
 import { NETWORK_HELPERS } from "./network";
 import { OVS_HELPERS } from "./ovs";
+import { POD_HELPERS } from "./pods";
 import { TC_HELPERS } from "./tc";
 import { helperDefinitions } from "./select";
 
@@ -12,7 +13,7 @@ import { helperDefinitions } from "./select";
  * at 10,000 guests that was a third of the synthesized bytes. Teardown scripts still carry theirs,
  * so that removing a lab never depends on a file on the host.
  */
-export const HELPER_LIBRARY = `${helperDefinitions([...BASE_HELPERS, ...CONVERGE_HELPERS, ...NETWORK_HELPERS, ...OVS_HELPERS, ...TC_HELPERS].join("\n"))}\n`;
+export const HELPER_LIBRARY = `${helperDefinitions([...BASE_HELPERS, ...CONVERGE_HELPERS, ...NETWORK_HELPERS, ...OVS_HELPERS, ...TC_HELPERS, ...POD_HELPERS].join("\n"))}\n`;
 
 /** The library's file name: its content's hash, so versions of the library never meet in one file. */
 export const HELPER_LIBRARY_NAME = createHash("sha256").update(HELPER_LIBRARY).digest("hex").slice(0, 16);
