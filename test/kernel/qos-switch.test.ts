@@ -93,16 +93,18 @@ describe("QoS on Open vSwitch ports: linux-htb queues and a meter (kernel)", () 
     expect(actionsOnH1("sc", PORTS.c)).toBe(`Datapath actions: ${port("t-net")}`);
   });
 
-  test("the port's max-rate holds: three senders together get 90-100 Mbit/s, where the userspace switch alone carries far more", async () => {
+  test("the port's max-rate holds: three senders together get 90-100 Mbit/s, where the userspace switch alone carries well over 150", async () => {
     const measure = async () => {
       const [a, b, c] = await Promise.all([iperf("sa", RX, PORTS.a), iperf("sb", RX, PORTS.b), iperf("sc", RX, PORTS.c)]);
       return { a, b, c, total: Math.round((a + b + c) * 10) / 10 };
     };
     const got = await withOneRetry("max-rate", measure, (m) => m.total >= 90 && m.total <= 100);
     expect({ got, ok: got.total >= 90 && got.total <= 100 }).toEqual({ got, ok: true });
-    // The control: the unshaped network between the same hosts carries more than three times that.
+    // The control: the unshaped network between the same hosts carries well over the ceiling (more
+    // than 1.5 times it, which a 100 Mbit/s shaper could never pass), so the ceiling is the shaper's, not
+    // the path's. (Alone on this machine it carries 300-400; a loaded CI runner has measured 215.)
     const control = await iperf("ma", MR, PORTS.a, true);
-    expect(control).toBeGreaterThan(300);
+    expect(control).toBeGreaterThan(150);
   }, 60_000);
 
   test("a meter of 10 Mbit/s on what h2's switch takes from t-metered holds within ±15 %; the other way is not metered (the control)", async () => {

@@ -56,6 +56,10 @@ export function liveObjects(prefix: string, labName: string, options: { rules?: 
     for (const t of nsExec(ns, "nft", ["list", "tables"]).stdout.split("\n").filter((t) => t.includes(`cn_${prefix}`))) out.push(`nft ${ns} ${t}`);
   }
   for (const f of filesUnder("/run/cloudnet")) if (f.includes(prefix) || f.includes(labName)) out.push(`file ${f}`);
+  // Daemons the lab started (BIRD), wherever they run: named by their files under /run/cloudnet.
+  for (const line of tryRun("pgrep", ["-a", "bird"]).stdout.split("\n").filter((l) => l.includes(`/run/cloudnet/bird/`) && l.includes(`/${prefix}.`))) {
+    out.push(`process ${line.split(" ").slice(1).join(" ")}`);
+  }
   return out.sort();
 }
 
