@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(iptables ipset nftables iproute2 iperf3 ethtool openvswitch-switch openssh-server sudo iputils-ping xsltproc tcpdump)
+APT_PACKAGES=(iptables ipset nftables iproute2 iperf3 ethtool openvswitch-switch bird2 openssh-server sudo iputils-ping xsltproc tcpdump)
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "cloudnet: installing npm packages (npm ci)"

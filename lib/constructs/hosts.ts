@@ -25,7 +25,7 @@ export interface PartProps {
   readonly lab?: Lab;
   /**
    * Its name in the lab, which names kernel objects and is what other parts refer to. Unique per
-   * kind in the lab (hosts, guests and externals share one kind). @default the construct id
+   * kind in the lab (hosts, guests, externals and pods share one kind). @default the construct id
    */
   readonly name?: string;
 }

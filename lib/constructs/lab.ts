@@ -157,7 +157,7 @@ export class Lab extends Construct implements LabRegistry {
     const taken = this.names.get(ns)?.get(name);
     if (taken) {
       const [otherKind, other] = taken;
-      const shared = ns === "node" ? " (hosts, guests and externals share one namespace: each is a node)" : "";
+      const shared = ns === "node" ? " (hosts, guests, externals and pods share one namespace: each is a node)" : "";
       throw new Error(`[${path}] ${kind} name '${name}' is already used by ${otherKind} ${other.node.path} in lab ${this.node.path}${shared}; choose another name, or set { name } to name it apart from its construct id.`);
     }
     return freeIn(scope, id, kind === "segment" ? "network" : kind);

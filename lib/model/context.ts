@@ -18,11 +18,11 @@ export class ResolveContext {
     return this.spec.backend.kind === "emulated";
   }
 
-  /** Hosts, guests and externals share one namespace of names (they are nodes of the lab). */
+  /** Hosts, guests, externals and pods share one namespace of names (they are nodes of the lab). */
   claimNodeName(name: string, path: string, what: string): void {
     if (name === "fabric") this.issues.add(path, `${what} name 'fabric' is reserved for the emulated underlay; choose another name.`);
     const other = this.nodeNames.get(name);
-    if (other) this.issues.add(path, `${what} name '${name}' is already used by ${other}; host, guest and external names must be unique in a lab.`);
+    if (other) this.issues.add(path, `${what} name '${name}' is already used by ${other}; host, guest, external and pod names must be unique in a lab.`);
     else this.nodeNames.set(name, path);
   }
 }

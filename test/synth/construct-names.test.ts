@@ -11,14 +11,14 @@ describe("names are unique per kind in a lab, and a clash is reported at once", 
     const lab = newLab();
     lab.addHost("h1");
     expect(() => lab.addHost("h1")).toThrow(
-      "[stack/lab/h1] host name 'h1' is already used by host stack/lab/h1 in lab stack/lab (hosts, guests and externals share one namespace: each is a node); choose another name, or set { name } to name it apart from its construct id.",
+      "[stack/lab/h1] host name 'h1' is already used by host stack/lab/h1 in lab stack/lab (hosts, guests, externals and pods share one namespace: each is a node); choose another name, or set { name } to name it apart from its construct id.",
     );
   });
 
   it("a guest named like a host throws immediately: both are nodes", () => {
     const lab = newLab();
     lab.addHost("h1");
-    expect(() => lab.addGuest("h1", { host: "h1" })).toThrow("[stack/lab/h1] guest name 'h1' is already used by host stack/lab/h1 in lab stack/lab (hosts, guests and externals share one namespace");
+    expect(() => lab.addGuest("h1", { host: "h1" })).toThrow("[stack/lab/h1] guest name 'h1' is already used by host stack/lab/h1 in lab stack/lab (hosts, guests, externals and pods share one namespace");
   });
 
   it("parts of different kinds may share a name: guest, group, tenant and segment 'web'", () => {
@@ -128,7 +128,7 @@ describe("parts refer only to parts of their own lab, and the lab's own ids stay
 
   it("ids the lab uses for itself are refused with the list; an empty name is reported at the part", () => {
     const lab = newLab();
-    expect(() => new SecurityGroup(lab, "Stages", { name: "stages" })).toThrow("[stack/lab] security group id 'Stages' is one the lab uses for itself (Stages, Compute, Tenants, Segments, SecurityGroups, Clusters, QosPolicies); choose another id.");
+    expect(() => new SecurityGroup(lab, "Stages", { name: "stages" })).toThrow("[stack/lab] security group id 'Stages' is one the lab uses for itself (Stages, Compute, Tenants, Segments, SecurityGroups, Clusters, QosPolicies, PodNetworks); choose another id.");
     const team = new Construct(lab.node.scope!, "Team");
     expect(() => new Host(team, "H1", { lab, name: "" })).toThrow("[stack/Team/H1] host name '' is not allowed");
   });

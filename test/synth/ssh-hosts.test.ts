@@ -72,7 +72,7 @@ describe("Backend.hosts() with SSH targets", () => {
     expect(owner[0]).toBe("#!/bin/sh");
     // On a real host only the links the lab recorded making are its own.
     expect(owner[1]).toContain("\ncn_log 'remove lab lab on h1'\ncn_netns_prune lab-rt. -\ncn_netns_prune lab-g. -\ncn_records_prune host lab links -\n");
-    expect(owner[1]).toContain(`\ncn_records_prune host lab routes -\ncn_records_prune host lab addresses -\ncn_holds_prune host lab -\ncn_ovs_prune - lab -\ncn_tc_prune ${qosMajor("lab").toString(16)} lab host -\ncn_state_tidy host\nCLOUDNET_STAGE_EOF`);
+    expect(owner[1]).toContain(`\ncn_records_prune host lab routes -\ncn_records_prune host lab addresses -\ncn_holds_prune host lab -\ncn_bird_down /run/cloudnet/bird/host lab\ncn_ovs_prune - lab -\ncn_tc_prune ${qosMajor("lab").toString(16)} lab host -\ncn_state_tidy host\nCLOUDNET_STAGE_EOF`);
     expect(owner[2]).toBe("/bin/bash \"$f\"; rc=$?; rm -f \"$f\"; exit $rc");
     const network: string[] = teardownOf(hooks["network/h1"].body);
     expect(network[0]).toBe("#!/bin/sh");

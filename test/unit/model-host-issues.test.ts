@@ -4,7 +4,7 @@ describe("resolveLab host issues", () => {
   it("host and guest with the same name: reported at the guest, naming the other path", () => {
     const issue = theIssue(emulatedLab({ hosts: [host("h1")], guests: [guest("h1", "h1")] }));
     expect(issue.path).toBe(pathOf("h1"));
-    expect(issue.message).toBe("guest name 'h1' is already used by lab/h1; host, guest and external names must be unique in a lab.");
+    expect(issue.message).toBe("guest name 'h1' is already used by lab/h1; host, guest, external and pod names must be unique in a lab.");
   });
 
   it("two hosts with the same name", () => {

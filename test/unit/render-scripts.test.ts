@@ -92,6 +92,8 @@ describe("rendered scripts", () => {
         `cn_records_prune demo-${h} demo routes -`,
         `cn_records_prune demo-${h} demo addresses -`,
         `cn_holds_prune demo-${h} demo -`,
+        // Its BGP speaker (none here), which withdraws its routes as it stops.
+        `cn_bird_down /run/cloudnet/bird/demo-${h} demo`,
         // Its switch (none here): the lab's bridges, then the host's own daemons.
         `cn_ovs_prune /run/cloudnet/ovs/demo-${h} demo -`,
         `cn_tc_prune ${qosMajor("demo").toString(16)} demo demo-${h} -`,

@@ -677,6 +677,7 @@ describe("the state of a host with guarded NICs: held by the network stage, decl
       "cn_records_prune sec-h2 sec routes -",
       "cn_records_prune sec-h2 sec addresses -",
       "cn_holds_prune sec-h2 sec -",
+      "cn_bird_down /run/cloudnet/bird/sec-h2 sec",
       "cn_ovs_prune /run/cloudnet/ovs/sec-h2 sec -",
       `cn_tc_prune ${qosMajor("sec").toString(16)} sec sec-h2 -`,
       "cn_state_tidy sec-h2",
